@@ -1,0 +1,442 @@
+"""Agenda items: save (create or update, with change history), cancel, describe, list.
+
+`describe_item` is the one external form of an item (export, `--json`, history snapshots):
+wall times in the item's own zone, references by slug and email. Saving merges what was
+given into the stored description and rebuilds the item from it, so creation, partial
+updates and imports share one path and one set of checks.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import catalog, clock
+from scheduler.errors import NotFound, ValidationError
+from scheduler.models import (
+    AgendaItem,
+    FollowUp,
+    ItemChange,
+    ItemKind,
+    ItemStatus,
+    OccurrenceOverride,
+    Stakeholder,
+    Theme,
+)
+from scheduler.occurrences import (
+    Occurrence,
+    is_original_start,
+    normalize_rrule,
+    occurrences_between,
+)
+from scheduler.schemas import FollowUpIn, ItemIn, OverrideIn, WallTime, parse_wall_time
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change and through which channel (cli, import, demo, api, web)."""
+
+    who: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Defaults:
+    timezone: str = "Europe/Amsterdam"
+    duration: timedelta = timedelta(hours=1)
+
+
+# ---------------------------------------------------------------- describing
+
+
+def format_wall(moment: datetime, tz: ZoneInfo) -> str:
+    """A UTC instant as wall time in `tz`; with its offset where the wall time is ambiguous."""
+    local = moment.astimezone(tz)
+    text = local.isoformat(timespec="seconds" if local.second else "minutes")
+    return text if clock.wall_time_is_ambiguous(local) else text[: -len("+01:00")]
+
+
+def _format_moment(moment: datetime, tz: ZoneInfo, all_day: bool) -> str:
+    return clock.local_date(moment, tz).isoformat() if all_day else format_wall(moment, tz)
+
+
+def _describe_override(
+    item: AgendaItem, override: OccurrenceOverride, tz: ZoneInfo
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "recurrence_id": _format_moment(override.recurrence_id, tz, item.all_day),
+        "cancelled": override.cancelled,
+    }
+    if override.starts_at is not None:
+        entry["start"] = format_wall(override.starts_at, tz)
+    if override.ends_at is not None:
+        entry["end"] = format_wall(override.ends_at, tz)
+    if override.title is not None:
+        entry["title"] = override.title
+    if override.location is not None:
+        entry["location"] = override.location
+    return entry
+
+
+def describe_item(item: AgendaItem) -> dict[str, Any]:
+    """Every field of the item in its external (import/export) form."""
+    tz = clock.zone(item.timezone)
+    last_day = item.ends_at - timedelta(days=1) if item.all_day else item.ends_at
+    return {
+        "uid": item.uid,
+        "title": item.title,
+        "kind": item.kind.value,
+        "start": _format_moment(item.starts_at, tz, item.all_day),
+        "end": _format_moment(max(last_day, item.starts_at), tz, item.all_day),
+        "timezone": item.timezone,
+        "rrule": item.rrule,
+        "rdates": [_format_moment(m, tz, item.all_day) for m in item.rdates],
+        "exdates": [_format_moment(m, tz, item.all_day) for m in item.exdates],
+        "occurrences": [_describe_override(item, o, tz) for o in item.overrides],
+        "location": item.location,
+        "online_url": item.online_url,
+        "description": item.description,
+        "themes": [theme.slug for theme in item.themes],
+        "stakeholders": [stakeholder.slug for stakeholder in item.stakeholders],
+        "owner": item.owner.email if item.owner else None,
+        "participants": [person.email for person in item.participants],
+        "goal": item.goal,
+        "message": item.message,
+        "role": item.role.value if item.role else None,
+        "status": item.status.value,
+        "confidentiality": item.confidentiality.value,
+        "reminders": list(item.reminders),
+        "outcome": item.outcome,
+        "follow_ups": [
+            {
+                "text": f.text,
+                "owner": f.owner.email if f.owner else None,
+                "due": f.due_on.isoformat() if f.due_on else None,
+                "done": f.done,
+            }
+            for f in item.follow_ups
+        ],
+    }
+
+
+# ---------------------------------------------------------------- wall times to instants
+
+
+@dataclass
+class _Times:
+    tz: ZoneInfo
+    all_day: bool
+    problems: list[ValidationError] = field(default_factory=list)
+
+    def instant(self, wall: WallTime, name: str) -> datetime:
+        """Place a wall time of this item in its zone; refuse a mix of days and times."""
+        is_day = not isinstance(wall, datetime)
+        if is_day != self.all_day:
+            want = "a date (all-day item)" if self.all_day else "a date and time"
+            raise ValidationError(f"{wall.isoformat()} should be {want}, like start", field=name)
+        if isinstance(wall, datetime):
+            if wall.tzinfo is not None:
+                return wall.astimezone(UTC)
+            local = wall.replace(tzinfo=self.tz)
+            if not clock.wall_time_exists(local):
+                raise ValidationError(
+                    f"{wall.isoformat(timespec='minutes')} does not exist in {self.tz.key} "
+                    "(the clock skips that hour at the change to summer time)",
+                    field=name,
+                )
+            return local.astimezone(UTC)
+        return clock.local_midnight(wall, self.tz)
+
+
+def _show(wall: WallTime | None) -> str:
+    if isinstance(wall, datetime):
+        return wall.isoformat(timespec="minutes")
+    return wall.isoformat() if wall else "?"
+
+
+def _end_instant(spec: ItemIn, times: _Times, start: datetime, default: timedelta) -> datetime:
+    if spec.end is None:
+        return start + (timedelta(days=1) if times.all_day else default)
+    end = times.instant(spec.end, "end")
+    if times.all_day:
+        end += timedelta(days=1)  # people write the last day; store the exclusive end
+        end = clock.local_midnight(clock.local_date(end, times.tz), times.tz)
+    if end < start:
+        raise ValidationError(
+            f"end {_show(spec.end)} is before start {_show(spec.start)}", field="end"
+        )
+    return end
+
+
+# ---------------------------------------------------------------- saving
+
+
+def find_item(session: Session, uid: str) -> AgendaItem:
+    item = session.scalar(_item_query().where(AgendaItem.uid == uid))
+    if item is None:
+        raise NotFound(f"no agenda item with uid {uid!r}", field="uid")
+    return item
+
+
+def _item_query() -> Select[AgendaItem]:
+    return select(AgendaItem).options(
+        selectinload(AgendaItem.themes),
+        selectinload(AgendaItem.stakeholders),
+        selectinload(AgendaItem.participants),
+        selectinload(AgendaItem.owner),
+        selectinload(AgendaItem.overrides),
+        selectinload(AgendaItem.follow_ups).selectinload(FollowUp.owner),
+    )
+
+
+def _merge(existing: AgendaItem, spec: ItemIn) -> ItemIn:
+    """The stored description with the given fields of `spec` laid over it."""
+    merged = describe_item(existing)
+    given = spec.model_dump(include=spec.model_fields_set)
+    if "start" in given and "end" not in given:
+        merged["end"] = _shifted_end(existing, spec.start)
+    merged.update(given)
+    return ItemIn.model_validate(merged)
+
+
+def _shifted_end(item: AgendaItem, new_start: WallTime) -> WallTime | None:
+    """Moving the start moves the end along, keeping the wall-clock length."""
+    if isinstance(new_start, datetime) == item.all_day:
+        return None  # switching between all-day and timed: the default length applies
+    tz = clock.zone(item.timezone)
+    length = item.ends_at.astimezone(tz).replace(tzinfo=None) - item.starts_at.astimezone(
+        tz
+    ).replace(tzinfo=None)
+    if item.all_day:
+        return new_start + max(length - timedelta(days=1), timedelta(0))  # inclusive last day
+    return new_start + length
+
+
+def save_item(
+    session: Session, spec: ItemIn, actor: Actor, defaults: Defaults = Defaults()
+) -> tuple[Outcome, AgendaItem]:
+    """Create the item, or update the one with `spec.uid`; record what changed."""
+    existing = session.scalar(_item_query().where(AgendaItem.uid == spec.uid)) if spec.uid else None
+    if existing is None:
+        item = AgendaItem(uid=spec.uid or _new_uid(), revision=0)
+        _build(session, item, spec, defaults)
+        session.add(item)
+        session.flush()
+        _record(session, item, None, describe_item(item), actor)
+        return "created", item
+    before = describe_item(existing)
+    _build(session, existing, _merge(existing, spec), defaults)
+    session.flush()
+    changed = _record(session, existing, before, describe_item(existing), actor)
+    return ("updated" if changed else "unchanged"), existing
+
+
+def _new_uid() -> str:
+    return f"{uuid.uuid4()}@lobby-agenda"
+
+
+def _build(session: Session, item: AgendaItem, spec: ItemIn, defaults: Defaults) -> None:
+    """Set every field of `item` from the complete `spec`."""
+    zone_name = spec.timezone or item.timezone or defaults.timezone
+    times = _Times(clock.zone(zone_name), all_day=not isinstance(spec.start, datetime))
+    starts_at = times.instant(spec.start, "start")
+    item.timezone = zone_name
+    item.all_day = times.all_day
+    item.starts_at = starts_at
+    item.ends_at = _end_instant(spec, times, starts_at, defaults.duration)
+    item.rrule = normalize_rrule(spec.rrule, times.tz) if spec.rrule else None
+    item.rdates = [times.instant(w, "rdates") for w in spec.rdates]
+    item.exdates = [times.instant(w, "exdates") for w in spec.exdates]
+    item.kind, item.title, item.status = spec.kind, spec.title, spec.status
+    item.description, item.location, item.online_url = (
+        spec.description,
+        spec.location,
+        spec.online_url,
+    )
+    item.goal, item.message, item.role, item.outcome = (
+        spec.goal,
+        spec.message,
+        spec.role,
+        spec.outcome,
+    )
+    item.confidentiality, item.reminders = spec.confidentiality, list(spec.reminders)
+    item.themes = catalog.themes(session, spec.themes)
+    item.stakeholders = catalog.stakeholders(session, spec.stakeholders)
+    item.owner = catalog.person(session, spec.owner) if spec.owner else None
+    item.participants = catalog.people(session, spec.participants)
+    _check_exdates(item, spec)
+    _set_overrides(item, spec.occurrences, times)
+    _set_follow_ups(session, item, spec.follow_ups)
+
+
+def _check_exdates(item: AgendaItem, spec: ItemIn) -> None:
+    for wall, moment in zip(spec.exdates, item.exdates, strict=True):
+        if not is_original_start(item, moment, honour_exdates=False):
+            raise ValidationError(
+                f"{_show(wall)} is not an occurrence of this item", field="exdates"
+            )
+
+
+def _set_overrides(item: AgendaItem, entries: Sequence[OverrideIn], times: _Times) -> None:
+    if entries and not (item.rrule or item.rdates):
+        raise ValidationError(
+            "only a recurring item has single occurrences to change", field="occurrences"
+        )
+    current = {o.recurrence_id: o for o in item.overrides}
+    wanted: dict[datetime, OccurrenceOverride] = {}
+    for entry in entries:
+        rid = times.instant(entry.recurrence_id, "occurrences.recurrence_id")
+        if not is_original_start(item, rid) or rid in wanted:
+            raise ValidationError(
+                f"{_show(entry.recurrence_id)} is not an occurrence of this item "
+                "(or is listed twice)",
+                field="occurrences.recurrence_id",
+            )
+        override = current.get(rid) or OccurrenceOverride(recurrence_id=rid)
+        moved = _Times(times.tz, all_day=False)
+        override.cancelled = entry.cancelled
+        override.starts_at = (
+            moved.instant(entry.start, "occurrences.start") if entry.start else None
+        )
+        override.ends_at = moved.instant(entry.end, "occurrences.end") if entry.end else None
+        if override.starts_at and override.ends_at and override.ends_at < override.starts_at:
+            raise ValidationError(
+                f"end {_show(entry.end)} is before start {_show(entry.start)}",
+                field="occurrences.end",
+            )
+        override.title, override.location = entry.title, entry.location
+        wanted[rid] = override
+    item.overrides = [wanted[rid] for rid in sorted(wanted)]
+
+
+def _set_follow_ups(session: Session, item: AgendaItem, entries: Sequence[FollowUpIn]) -> None:
+    by_text = {f.text: f for f in item.follow_ups}
+    kept = []
+    for entry in entries:
+        follow_up = by_text.pop(entry.text, None) or FollowUp(text=entry.text)
+        follow_up.owner = (
+            catalog.person(session, entry.owner, "follow_ups.owner") if entry.owner else None
+        )
+        follow_up.due_on, follow_up.done = entry.due, entry.done
+        kept.append(follow_up)
+    item.follow_ups = kept
+
+
+def _record(
+    session: Session,
+    item: AgendaItem,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    actor: Actor,
+) -> bool:
+    """Write the change history of one save and raise the revision; False when nothing changed."""
+    if before is None:
+        changes = [("created", None, after)]
+    else:
+        changes = [
+            (key, before.get(key), value)
+            for key, value in after.items()
+            if before.get(key) != value
+        ]
+    if not changes:
+        return False
+    item.revision += 1
+    item.updated_at = clock.now_utc()
+    for name, old, new in changes:
+        session.add(
+            ItemChange(
+                item_uid=item.uid,
+                revision=item.revision,
+                changed_at=item.updated_at,
+                changed_by=actor.who,
+                channel=actor.channel,
+                field=name,
+                old_value=None if old is None else json.dumps(old, ensure_ascii=False),
+                new_value=None if new is None else json.dumps(new, ensure_ascii=False),
+            )
+        )
+    return True
+
+
+def history(session: Session, uid: str) -> list[ItemChange]:
+    return list(
+        session.scalars(
+            select(ItemChange).where(ItemChange.item_uid == uid).order_by(ItemChange.id)
+        )
+    )
+
+
+def cancel(session: Session, uid: str, actor: Actor, occurrence: str | None = None) -> AgendaItem:
+    """Cancel the whole item, or with `occurrence` (its original wall time) one occurrence."""
+    item = find_item(session, uid)
+    description = describe_item(item)
+    if occurrence is None:
+        description["status"] = ItemStatus.CANCELLED.value
+    else:
+        try:
+            wanted = parse_wall_time(occurrence)
+        except ValueError as exc:
+            raise ValidationError(str(exc), field="occurrence") from exc
+        entries = {e["recurrence_id"]: e for e in description["occurrences"]}
+        key = next((k for k in entries if parse_wall_time(k) == wanted), occurrence)
+        entries[key] = {**entries.get(key, {"recurrence_id": occurrence}), "cancelled": True}
+        description["occurrences"] = list(entries.values())
+    save_item(session, ItemIn.model_validate(description), actor)
+    return item
+
+
+# ---------------------------------------------------------------- listing
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    themes: Sequence[str] = ()
+    stakeholders: Sequence[str] = ()
+    kinds: Sequence[ItemKind] = ()
+    statuses: Sequence[ItemStatus] = ()
+
+
+def items_in_window(
+    session: Session, start: datetime, end: datetime, where: ItemFilter
+) -> list[AgendaItem]:
+    """Items that may occur in [start, end): recurring ones always, one-offs by their times."""
+    query = _item_query().where(
+        or_(
+            AgendaItem.rrule.is_not(None),
+            AgendaItem.rdates != [],
+            (AgendaItem.starts_at < end) & (AgendaItem.ends_at >= start),
+        )
+    )
+    if where.themes:
+        query = query.where(AgendaItem.themes.any(Theme.slug.in_(where.themes)))
+    if where.stakeholders:
+        query = query.where(AgendaItem.stakeholders.any(Stakeholder.slug.in_(where.stakeholders)))
+    if where.kinds:
+        query = query.where(AgendaItem.kind.in_(where.kinds))
+    if where.statuses:
+        query = query.where(AgendaItem.status.in_(where.statuses))
+    return list(session.scalars(query))
+
+
+def occurrences(
+    session: Session, start: datetime, end: datetime, where: ItemFilter = ItemFilter()
+) -> list[Occurrence]:
+    return occurrences_between(items_in_window(session, start, end, where), start, end)
+
+
+def all_items(session: Session) -> list[AgendaItem]:
+    return list(session.scalars(_item_query().order_by(AgendaItem.starts_at, AgendaItem.uid)))
+
+
+def existing_uids(session: Session) -> set[str]:
+    return set(session.scalars(select(AgendaItem.uid)))

@@ -1,0 +1,177 @@
+"""Themes, stakeholders, partnerships and people: save (upsert by stable key) and look up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler.errors import NotFound, ValidationError
+from scheduler.models import AgendaItem, Base, Partnership, Person, Stakeholder, Theme
+from scheduler.schemas import PartnershipIn, PersonIn, StakeholderIn, ThemeIn
+
+Outcome = Literal["created", "updated", "unchanged"]
+Keyed = TypeVar("Keyed", Theme, Stakeholder, Partnership)
+
+
+def _by_slug(session: Session, model: type[Keyed], slug: str) -> Keyed | None:
+    return session.scalar(select(model).where(model.slug == slug))
+
+
+def _require(session: Session, model: type[Keyed], slugs: Sequence[str], field: str) -> list[Keyed]:
+    found = {row.slug: row for row in session.scalars(select(model).where(model.slug.in_(slugs)))}
+    missing = [slug for slug in slugs if slug not in found]
+    if missing:
+        noun = model.__name__.lower()
+        raise NotFound(f"unknown {noun} {missing[0]!r}", field=field)
+    return [found[slug] for slug in dict.fromkeys(slugs)]
+
+
+def themes(session: Session, slugs: Sequence[str], field: str = "themes") -> list[Theme]:
+    return _require(session, Theme, slugs, field)
+
+
+def stakeholders(
+    session: Session, slugs: Sequence[str], field: str = "stakeholders"
+) -> list[Stakeholder]:
+    return _require(session, Stakeholder, slugs, field)
+
+
+def person(session: Session, email: str, field: str = "owner") -> Person:
+    found = session.scalar(select(Person).where(Person.email == email.lower()))
+    if found is None:
+        raise NotFound(f"unknown person {email!r}; add them with 'people add'", field=field)
+    return found
+
+
+def people(session: Session, emails: Sequence[str], field: str = "participants") -> list[Person]:
+    return [person(session, email, field) for email in dict.fromkeys(emails)]
+
+
+def _apply(row: Base, values: dict[str, object]) -> bool:
+    """Set changed attributes only; True when anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _save(
+    session: Session, row: Base | None, make: type[Base], values: dict[str, object]
+) -> Outcome:
+    if row is None:
+        session.add(make(**values))
+        session.flush()
+        return "created"
+    return "updated" if _apply(row, values) else "unchanged"
+
+
+def save_theme(session: Session, spec: ThemeIn) -> Outcome:
+    values = spec.model_dump(include=spec.model_fields_set | {"slug", "name"})
+    return _save(session, _by_slug(session, Theme, spec.slug), Theme, values)
+
+
+def save_stakeholder(session: Session, spec: StakeholderIn) -> Outcome:
+    values = spec.model_dump(include=spec.model_fields_set | {"slug", "name"})
+    return _save(session, _by_slug(session, Stakeholder, spec.slug), Stakeholder, values)
+
+
+def save_person(session: Session, spec: PersonIn) -> Outcome:
+    given = spec.model_fields_set | {"email", "name"}
+    values: dict[str, object] = spec.model_dump(include=given - {"themes", "stakeholders", "roles"})
+    existing = session.scalar(select(Person).where(Person.email == spec.email))
+    if "roles" in given or existing is None:
+        values["roles"] = sorted({role.value for role in spec.roles})
+    if "themes" in given:
+        values["themes"] = themes(session, spec.themes)
+    if "stakeholders" in given:
+        values["stakeholders"] = stakeholders(session, spec.stakeholders)
+    return _save(session, existing, Person, values)
+
+
+def save_partnership(session: Session, spec: PartnershipIn) -> Outcome:
+    given = spec.model_fields_set | {"slug", "name", "level", "kind"}
+    values: dict[str, object] = spec.model_dump(include=given - {"themes", "members", "contact"})
+    if "themes" in given:
+        values["themes"] = themes(session, spec.themes)
+    if "members" in given:
+        values["members"] = stakeholders(session, spec.members, field="members")
+    if "contact" in given:
+        values["contact"] = person(session, spec.contact, "contact") if spec.contact else None
+    if spec.started_on and spec.next_evaluation_on and spec.next_evaluation_on < spec.started_on:
+        raise ValidationError(
+            f"next evaluation {spec.next_evaluation_on} is before the start {spec.started_on}",
+            field="next_evaluation_on",
+        )
+    return _save(session, _by_slug(session, Partnership, spec.slug), Partnership, values)
+
+
+def all_themes(session: Session) -> list[Theme]:
+    return list(session.scalars(select(Theme).order_by(Theme.name)))
+
+
+def all_stakeholders(session: Session) -> list[Stakeholder]:
+    return list(session.scalars(select(Stakeholder).order_by(Stakeholder.kind, Stakeholder.name)))
+
+
+def all_people(session: Session) -> list[Person]:
+    return list(session.scalars(select(Person).order_by(Person.name)))
+
+
+def all_partnerships(session: Session) -> list[Partnership]:
+    return list(session.scalars(select(Partnership).order_by(Partnership.level, Partnership.name)))
+
+
+def is_empty(session: Session) -> bool:
+    """True when no theme, stakeholder, person or item exists yet (a fresh database)."""
+    models = (Theme, Stakeholder, Person, AgendaItem)
+    return all(session.scalar(select(model.id).limit(1)) is None for model in models)
+
+
+def describe_theme(theme: Theme) -> dict[str, Any]:
+    return {"slug": theme.slug, "name": theme.name, "description": theme.description}
+
+
+def describe_stakeholder(stakeholder: Stakeholder) -> dict[str, Any]:
+    return {
+        "slug": stakeholder.slug,
+        "name": stakeholder.name,
+        "kind": stakeholder.kind.value,
+        "description": stakeholder.description,
+        "website": stakeholder.website,
+    }
+
+
+def describe_person(person: Person) -> dict[str, Any]:
+    return {
+        "email": person.email,
+        "name": person.name,
+        "roles": list(person.roles),
+        "language": person.language.value,
+        "timezone": person.timezone,
+        "themes": [theme.slug for theme in person.themes],
+        "stakeholders": [stakeholder.slug for stakeholder in person.stakeholders],
+        "active": person.active,
+    }
+
+
+def describe_partnership(partnership: Partnership) -> dict[str, Any]:
+    return {
+        "slug": partnership.slug,
+        "name": partnership.name,
+        "level": partnership.level.value,
+        "kind": partnership.kind.value,
+        "role": partnership.role.value if partnership.role else None,
+        "description": partnership.description,
+        "themes": [theme.slug for theme in partnership.themes],
+        "members": [member.slug for member in partnership.members],
+        "contact": partnership.contact.email if partnership.contact else None,
+        "started_on": partnership.started_on.isoformat() if partnership.started_on else None,
+        "next_evaluation_on": (
+            partnership.next_evaluation_on.isoformat() if partnership.next_evaluation_on else None
+        ),
+    }

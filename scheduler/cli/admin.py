@@ -1,0 +1,142 @@
+"""`lobby-agenda db|demo|import|export|serve`: running and feeding the service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import Progress
+
+from scheduler import catalog, demo, interchange
+from scheduler.cli.common import actor, database, defaults, example, out, settings
+from scheduler.db import Database, safe_url
+from scheduler.errors import ValidationError
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+
+
+@db_app.command(
+    "upgrade",
+    epilog=example(
+        "LOBBY_DATABASE_URL=postgresql+psycopg://lobby@db/lobby lobby-agenda db upgrade"
+    ),
+)
+def upgrade() -> None:
+    """Create or migrate the database schema to the current version (safe to repeat)."""
+    conf = settings()
+    db = Database(conf.database_url, busy_timeout_ms=conf.database_busy_timeout_ms)
+    before, after = db.upgrade()
+    where = safe_url(conf.database_url)
+    if before == after:
+        typer.echo(f"{where}: schema already current ({after})")
+    else:
+        typer.echo(f"{where}: schema upgraded from {before or 'empty'} to {after}")
+
+
+def _print_report(report: interchange.ImportReport) -> None:
+    verb = "would be" if report.dry_run else "were"
+    for section, counts in report.counts.items():
+        parts = ", ".join(f"{n} {verb} {outcome}" for outcome, n in counts.items() if n)
+        typer.echo(f"{section}: {parts}")
+    if not report.counts:
+        typer.echo("nothing to import")
+    if report.dry_run:
+        typer.echo("dry run: nothing was changed")
+
+
+def demo_command(
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Only when the database holds no data yet."
+    ),
+) -> None:
+    """Load the demo data: the Alkmaar vision's themes and partners, people, ~40 items."""
+    db = database()
+    if if_empty:
+        with db.read() as session:
+            if not catalog.is_empty(session):
+                typer.echo("database already holds data; demo data not loaded")
+                return
+    _print_report(demo.load(db, settings()))
+
+
+def import_command(
+    path: Path = typer.Argument(..., help="A .yaml/.yml or .csv file."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check and report; change nothing."),
+) -> None:
+    """Import themes, stakeholders, partnerships, people and items, all or nothing."""
+    if not path.is_file():
+        raise ValidationError(f"{path}: no such file", field="PATH")
+    conf = settings()
+    db = database()
+    entries = interchange.read_entries(path, conf.import_max_mb * 1_000_000)
+    with Progress(console=out, transient=True, disable=len(entries) < 500) as bar:
+        task = bar.add_task(f"importing {path.name}", total=len(entries))
+        report = interchange.import_entries(
+            db, entries, str(path), actor(), defaults=defaults(), dry_run=dry_run,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    _print_report(report)
+
+
+def export_command(
+    fmt: str = typer.Option("yaml", "--format", help="yaml (everything) or csv (agenda items)."),
+    output: Path | None = typer.Option(
+        None, "--output", help="Write to this file instead of stdout."
+    ),
+) -> None:
+    """Export in the import format: YAML with everything, or CSV with the agenda items."""
+    if fmt not in ("yaml", "csv"):
+        raise ValidationError(f"--format {fmt!r}: use yaml or csv", field="--format")
+    with database().read() as session:
+        text = (
+            interchange.export_yaml(session) if fmt == "yaml" else interchange.export_csv(session)
+        )
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+
+
+def serve_command(
+    host: str | None = typer.Option(
+        None, help="Address to listen on (default: the setting 'host')."
+    ),
+    port: int | None = typer.Option(None, help="Port (default: the setting 'port')."),
+) -> None:
+    """Run the web service and the background scheduler until SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    from scheduler.web import create_app
+
+    conf = settings()
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    if overrides:
+        conf = conf.model_copy(update=overrides)
+    database()  # reachable and migrated before we listen
+    typer.echo(f"lobby-agenda serving at {conf.base_url}  (stop with Ctrl-C)")
+    uvicorn.run(
+        create_app(conf),
+        host=conf.host,
+        port=conf.port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo", epilog=example("lobby-agenda demo", "lobby-agenda demo --if-empty"))(
+        demo_command
+    )
+    app.command(
+        "import",
+        epilog=example(
+            "lobby-agenda import agenda.yaml --dry-run", "lobby-agenda import items.csv"
+        ),
+    )(import_command)
+    app.command("export", epilog=example("lobby-agenda export --format csv --output items.csv"))(
+        export_command
+    )
+    app.command("serve", epilog=example("lobby-agenda serve --host 0.0.0.0 --port 8000"))(
+        serve_command
+    )

@@ -1,0 +1,199 @@
+"""Settings: `config/lobby-agenda.toml`, overridden by `LOBBY_*` variables, validated once.
+
+Sources, strongest first: `LOBBY_<KEY>`; `LOBBY_<KEY>_FILE` (a file holding the value, for
+secrets); the TOML file named by `LOBBY_CONFIG` (default `config/lobby-agenda.toml`); the
+defaults below. Every key of the model is listed, with its default and a comment, in
+`config/lobby-agenda.toml`; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from scheduler import clock
+from scheduler.errors import ConfigError
+
+ENV_PREFIX = "LOBBY_"
+# Variables with our prefix that are not settings: the config file's path and the test suite's.
+NON_SETTING_VARIABLES = ("LOBBY_CONFIG",)
+NON_SETTING_PREFIXES = ("LOBBY_TEST_",)
+
+
+def project_home() -> Path:
+    """The folder holding `config/` and `templates/`: the source tree, else the working dir."""
+    source_tree = Path(__file__).resolve().parent.parent
+    return source_tree if (source_tree / "config").is_dir() else Path.cwd()
+
+
+DEFAULT_CONFIG_FILE = project_home() / "config" / "lobby-agenda.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting the service reads. Keep `config/lobby-agenda.toml` and the README in step."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    database_url: str = "sqlite:///var/lobby-agenda.sqlite3"
+    database_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
+    timezone: str = "Europe/Amsterdam"
+    language: Literal["nl", "en"] = "nl"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    heartbeat_seconds: int = Field(default=60, ge=1, le=86_400)
+    default_duration_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    import_max_mb: int = Field(default=20, ge=1, le=1024)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        clock.zone(value)  # raises with a message naming the zone
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the service; used in links and printed at start-up."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file's values arrive as init arguments, so they rank below the environment.
+        return (env_settings, _SecretFileSource(settings_cls), init_settings)
+
+
+class _SecretFileSource(PydanticBaseSettingsSource):
+    """`LOBBY_<KEY>_FILE=/run/secrets/x` reads the value of `<key>` from that file."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        path = os.environ.get(_env_name(field_name) + "_FILE")
+        if not path:
+            return None, field_name, False
+        try:
+            return Path(path).read_text(encoding="utf-8").strip(), field_name, False
+        except OSError as exc:
+            raise ConfigError(
+                f"setting {field_name!r}: cannot read {_env_name(field_name)}_FILE={path}: "
+                f"{exc.strerror}"
+            ) from exc
+
+    def __call__(self) -> dict[str, Any]:
+        values = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
+
+
+def _env_name(key: str) -> str:
+    return ENV_PREFIX + key.upper()
+
+
+def _source_of(key: str, config_file: Path | None) -> str:
+    if _env_name(key) in os.environ:
+        return f"environment variable {_env_name(key)}"
+    if _env_name(key) + "_FILE" in os.environ:
+        return f"file named by {_env_name(key)}_FILE"
+    return f"config file {config_file}" if config_file else "defaults"
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("LOBBY_CONFIG")
+    if named:
+        path = Path(named)
+        if not path.is_file():
+            raise ConfigError(f"LOBBY_CONFIG names {path}, which is not a readable file")
+        return path
+    # Without LOBBY_CONFIG the default file is optional: the defaults then apply.
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from exc
+    nested = [key for key, value in data.items() if isinstance(value, dict)]
+    if nested:
+        raise ConfigError(f"unknown setting [{nested[0]}] in config file {path}: keys are flat")
+    return data
+
+
+def _check_environment() -> None:
+    known = {_env_name(key) for key in Settings.model_fields}
+    known |= {name + "_FILE" for name in known} | set(NON_SETTING_VARIABLES)
+    for name in sorted(os.environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper.startswith(NON_SETTING_PREFIXES):
+            continue
+        if upper not in known:
+            raise ConfigError(
+                f"unknown setting in environment variable {name}; "
+                "the settings are listed in config/lobby-agenda.toml"
+            )
+
+
+def load_settings() -> Settings:
+    """Read and validate all settings, or raise one ConfigError naming key and source."""
+    config_file = _config_file()
+    file_values = _read_toml(config_file) if config_file else {}
+    _check_environment()
+    try:
+        return Settings(**file_values)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_file)) from exc
+
+
+def _describe(exc: ValidationError, config_file: Path | None) -> str:
+    lines = []
+    for error in exc.errors():
+        key = str(error["loc"][0]) if error["loc"] else "?"
+        if error["type"] == "extra_forbidden":
+            lines.append(f"unknown setting {key!r} in config file {config_file}")
+            continue
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(
+            f"bad value for setting {key!r} from {_source_of(key, config_file)}: {message} "
+            f"(got {error.get('input')!r})"
+        )
+    return "; ".join(lines)
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, loaded on first use."""
+    return load_settings()

@@ -1,0 +1,91 @@
+"""Demo data: the Alkmaar vision's themes, partners and partnerships, and ~40 agenda items.
+
+The data lives in `config/demo/` (catalog.yaml in the import format; items.yaml with dates
+relative to the current week). Loading is idempotent: the catalog is upserted, items that
+already exist are left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scheduler import agenda, clock
+from scheduler.config import Settings, project_home
+from scheduler.db import Database
+from scheduler.errors import ImportFileError
+from scheduler.interchange import ImportReport, import_data
+from scheduler.occurrences import expand
+from scheduler.offsets import parse_offset
+
+DEMO_DIR = project_home() / "config" / "demo"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RELATIVE = ("week", "day", "time", "duration", "days", "cancel_occurrence")
+ACTOR = agenda.Actor("demo", "demo")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ImportFileError(f"{path}: cannot read the demo data: {exc}") from exc
+    return data or {}
+
+
+def _offset(text: str) -> timedelta:
+    duration = parse_offset(text).duration
+    if duration is None:
+        raise ImportFileError(f"demo data: {text!r} must be a duration such as PT1H30M")
+    return duration
+
+
+def concrete_item(template: dict[str, Any], monday: date) -> dict[str, Any]:
+    """An item of items.yaml with its week/day/time turned into real dates."""
+    item = {k: v for k, v in template.items() if k not in _RELATIVE}
+    day = monday + timedelta(weeks=int(template["week"]), days=WEEKDAYS.index(template["day"]))
+    if "time" in template:
+        start = datetime.combine(day, datetime.strptime(str(template["time"]), "%H:%M").time())
+        item["start"] = start.isoformat(timespec="minutes")
+        item["end"] = (start + _offset(template.get("duration", "PT1H"))).isoformat(
+            timespec="minutes"
+        )
+    else:
+        item["start"] = day.isoformat()
+        item["end"] = (day + timedelta(days=int(template.get("days", 1)) - 1)).isoformat()
+    for follow_up in item.get("follow_ups", []):
+        due = str(follow_up.get("due", ""))
+        if due.startswith("+"):
+            follow_up["due"] = (day + _offset(due[1:])).isoformat()
+    return item
+
+
+def load(db: Database, settings: Settings, *, today: date | None = None) -> ImportReport:
+    """Load (or top up) the demo data; returns what was created, updated and left alone."""
+    tz = clock.zone(settings.timezone)
+    today = today or clock.today_in(tz)
+    monday = today - timedelta(days=today.weekday())
+    templates = _read(DEMO_DIR / "items.yaml").get("items", [])
+    data = _read(DEMO_DIR / "catalog.yaml")
+    data["items"] = [concrete_item(t, monday) for t in templates]
+    defaults = agenda.Defaults(
+        settings.timezone, timedelta(minutes=settings.default_duration_minutes)
+    )
+    report = import_data(db, data, "demo data", ACTOR, defaults=defaults, keep_existing_items=True)
+    _cancel_occurrences(db, [t for t in templates if "cancel_occurrence" in t])
+    return report
+
+
+def _cancel_occurrences(db: Database, templates: list[dict[str, Any]]) -> None:
+    """Cancel the n-th occurrence of the recurring demo items that ask for it."""
+    with db.write() as session:
+        for template in templates:
+            item = agenda.find_item(session, template["uid"])
+            tz = clock.zone(item.timezone)
+            upcoming = expand(item, item.starts_at, item.starts_at + timedelta(days=400))
+            n = int(template["cancel_occurrence"])
+            if len(upcoming) >= n:
+                wall = agenda.format_wall(upcoming[n - 1].recurrence_id or item.starts_at, tz)
+                agenda.cancel(session, item.uid, ACTOR, occurrence=wall)

@@ -1,0 +1,78 @@
+"""Domain errors: every message says what was wrong and, where it helps, how to fix it.
+
+The edges (CLI, HTTP) turn these into one line or one JSON answer, each in one place.
+Each class subclasses the nearest builtin and carries the HTTP status it maps to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LobbyError(Exception):
+    """Base of all errors a user can act on."""
+
+    status: int = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(LobbyError, ValueError):
+    """A setting is unknown or has a bad value; names the key and where it came from."""
+
+
+class ValidationError(LobbyError, ValueError):
+    """One value is not acceptable; `field` names it."""
+
+    status = 422
+
+
+class NotFound(LobbyError, LookupError):
+    status = 404
+
+
+class Conflict(LobbyError):
+    status = 409
+
+
+class DatabaseUnavailable(LobbyError, ConnectionError):
+    status = 503
+
+
+class ImportFileError(LobbyError, ValueError):
+    """A whole file cannot be read (size, encoding, syntax)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error in an import file, located by file, line and field."""
+
+    source: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        field = f" {self.path}:" if self.path else ""
+        return f"{where}:{field} {self.message}"
+
+
+class ImportRejected(LobbyError, ValueError):
+    """An import found problems; nothing was changed."""
+
+    status = 422
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        count = len(problems)
+        shown = "\n".join(str(p) for p in problems[:50])
+        more = f"\n… and {count - 50} more" if count > 50 else ""
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"import refused, nothing changed ({count} {noun}):\n{shown}{more}")

@@ -1,0 +1,76 @@
+"""APScheduler wiring, and only that: a few fixed jobs with explicit ids, state in our tables.
+
+APScheduler 3 cannot share a job store between processes, so every replica runs the same
+in-memory jobs; each job must therefore be idempotent and claim its work in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from scheduler import clock
+from scheduler.db import Database
+from scheduler.models import Heartbeat
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {
+    "coalesce": True,  # after a pause, run a missed job once, not once per missed tick
+    "max_instances": 1,
+    "misfire_grace_time": 300,  # APScheduler's default of 1 s would skip runs after a stall
+}
+
+
+def instance_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def beat(db: Database, instance: str, started_at: datetime) -> None:
+    """Record that this process is alive (one row per process)."""
+    now = clock.now_utc()
+    with db.write() as session:
+        row = session.get(Heartbeat, instance)
+        if row is None:
+            hostname, _, pid = instance.rpartition(":")
+            session.add(
+                Heartbeat(
+                    instance=instance,
+                    hostname=hostname,
+                    pid=int(pid),
+                    started_at=started_at,
+                    beat_at=now,
+                )
+            )
+        else:
+            row.beat_at = now
+
+
+def start(db: Database, *, timezone: str, heartbeat_seconds: int) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=timezone, job_defaults=JOB_DEFAULTS)
+    instance = instance_name()
+    scheduler.add_job(
+        beat,
+        "interval",
+        id="heartbeat",
+        replace_existing=True,
+        seconds=heartbeat_seconds,
+        args=(db, instance, clock.now_utc()),
+        next_run_time=clock.now_utc(),
+    )
+    scheduler.start()
+    log.info(
+        "scheduler started",
+        extra={"instance": instance, "jobs": [j.id for j in scheduler.get_jobs()]},
+    )
+    return scheduler
+
+
+def stop(scheduler: BackgroundScheduler) -> None:
+    """Let a running job finish, then stop."""
+    scheduler.shutdown(wait=True)
+    log.info("scheduler stopped")

@@ -1,0 +1,351 @@
+"""The domain model as SQLAlchemy 2 typed tables (vocabulary: DESIGN.md §2).
+
+Every instant is stored as aware UTC through `UtcDateTime`, which refuses naive values.
+An all-day item is stored as the UTC instants of local midnight in its own zone (start
+inclusive, end exclusive), so one pair of columns serves timed and all-day items alike.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from scheduler.clock import now_utc
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored in UTC; a naive value is refused before it reaches the database."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} refused: store aware UTC only")
+        utc = value.astimezone(UTC)
+        # SQLite has no time zone type: keep a naive UTC value there, read back as UTC below.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class UtcDateTimeList(TypeDecorator[list[datetime]]):
+    """A list of aware instants (RDATE, EXDATE), stored as JSON ISO strings in UTC."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: list[datetime] | None, dialect: Dialect) -> str:
+        moments = []
+        for moment in value or []:
+            if moment.tzinfo is None or moment.utcoffset() is None:
+                raise ValueError(f"naive datetime {moment.isoformat()} refused in a date list")
+            moments.append(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return json.dumps(sorted(set(moments)))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> list[datetime]:
+        if not value:
+            return []
+        return [datetime.fromisoformat(text) for text in json.loads(value)]
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=True,
+        length=24,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+        name=kind.__name__.lower(),
+    )
+
+
+class ItemKind(enum.StrEnum):
+    MEETING = "meeting"
+    NETWORKING = "networking"
+    DECISION = "decision"
+    DEADLINE = "deadline"
+
+
+class ItemStatus(enum.StrEnum):
+    IDEA = "idea"
+    PLANNED = "planned"
+    CONFIRMED = "confirmed"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Confidentiality(enum.StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    CONFIDENTIAL = "confidential"
+
+
+class Role(enum.StrEnum):
+    GESPREKSPARTNER = "gesprekspartner"
+    BELANGENBEHARTIGER = "belangenbehartiger"
+    KENNISPARTNER = "kennispartner"
+    AANJAGER = "aanjager"
+
+
+class StakeholderKind(enum.StrEnum):
+    GEMEENTE = "gemeente"
+    REGIO = "regio"
+    PROVINCIE = "provincie"
+    RIJK = "rijk"
+    KENNISINSTELLING = "kennisinstelling"
+    ONDERWIJS = "onderwijs"
+    BEDRIJF = "bedrijf"
+    MAATSCHAPPELIJK = "maatschappelijk"
+    OVERIG = "overig"
+
+
+class Level(enum.StrEnum):
+    LOKAAL = "lokaal"
+    REGIONAAL = "regionaal"
+    BOVENREGIONAAL = "bovenregionaal"
+
+
+class PartnershipKind(enum.StrEnum):
+    STRATEGISCH = "strategisch"
+    UITVOEREND = "uitvoerend"
+
+
+class PersonRole(enum.StrEnum):
+    LOBBYIST = "lobbyist"
+    STAFF = "staff"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class Language(enum.StrEnum):
+    NL = "nl"
+    EN = "en"
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime()}  # noqa: RUF012 - SQLAlchemy reads it once
+
+
+def _link(name: str, left: str, right: str) -> Table:
+    """An association table between two tables, deleted with either side."""
+    return Table(
+        name,
+        Base.metadata,
+        Column(f"{left}_id", ForeignKey(f"{left}s.id", ondelete="CASCADE"), primary_key=True),
+        Column(f"{right}_id", ForeignKey(f"{right}s.id", ondelete="CASCADE"), primary_key=True),
+    )
+
+
+item_themes = _link("item_themes", "item", "theme")
+item_stakeholders = _link("item_stakeholders", "item", "stakeholder")
+item_participants = _link("item_participants", "item", "person")
+partnership_themes = _link("partnership_themes", "partnership", "theme")
+partnership_members = _link("partnership_members", "partnership", "stakeholder")
+person_themes = _link("person_themes", "person", "theme")
+person_stakeholders = _link("person_stakeholders", "person", "stakeholder")
+
+
+class Theme(Base):
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Stakeholder(Base):
+    __tablename__ = "stakeholders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[StakeholderKind] = mapped_column(_enum(StakeholderKind))
+    description: Mapped[str] = mapped_column(Text, default="")
+    website: Mapped[str] = mapped_column(String(500), default="")
+
+
+class Person(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # A short list validated by the services; JSON keeps it one column on both databases.
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    language: Mapped[Language] = mapped_column(_enum(Language), default=Language.NL)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    themes: Mapped[list[Theme]] = relationship(secondary=person_themes, order_by=Theme.slug)
+    stakeholders: Mapped[list[Stakeholder]] = relationship(
+        secondary=person_stakeholders, order_by=Stakeholder.slug
+    )
+
+
+class Partnership(Base):
+    __tablename__ = "partnerships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[Level] = mapped_column(_enum(Level))
+    kind: Mapped[PartnershipKind] = mapped_column(_enum(PartnershipKind))
+    role: Mapped[Role | None] = mapped_column(_enum(Role))
+    description: Mapped[str] = mapped_column(Text, default="")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    started_on: Mapped[date | None] = mapped_column(Date)
+    next_evaluation_on: Mapped[date | None] = mapped_column(Date)
+    contact: Mapped[Person | None] = relationship()
+    themes: Mapped[list[Theme]] = relationship(secondary=partnership_themes, order_by=Theme.slug)
+    members: Mapped[list[Stakeholder]] = relationship(
+        secondary=partnership_members, order_by=Stakeholder.slug
+    )
+
+
+class AgendaItem(Base):
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    timezone: Mapped[str] = mapped_column(String(64))
+    rrule: Mapped[str | None] = mapped_column(String(500))
+    rdates: Mapped[list[datetime]] = mapped_column(UtcDateTimeList, default=list)
+    exdates: Mapped[list[datetime]] = mapped_column(UtcDateTimeList, default=list)
+    location: Mapped[str] = mapped_column(String(500), default="")
+    online_url: Mapped[str] = mapped_column(String(1000), default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    goal: Mapped[str] = mapped_column(Text, default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    role: Mapped[Role | None] = mapped_column(_enum(Role))
+    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus), default=ItemStatus.PLANNED)
+    confidentiality: Mapped[Confidentiality] = mapped_column(
+        _enum(Confidentiality), default=Confidentiality.INTERNAL
+    )
+    reminders: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    owner: Mapped[Person | None] = relationship()
+    themes: Mapped[list[Theme]] = relationship(secondary=item_themes, order_by=Theme.slug)
+    stakeholders: Mapped[list[Stakeholder]] = relationship(
+        secondary=item_stakeholders, order_by=Stakeholder.slug
+    )
+    participants: Mapped[list[Person]] = relationship(
+        secondary=item_participants, order_by=Person.email
+    )
+    overrides: Mapped[list[OccurrenceOverride]] = relationship(
+        back_populates="item",
+        cascade="all, delete-orphan",
+        order_by="OccurrenceOverride.recurrence_id",
+    )
+    follow_ups: Mapped[list[FollowUp]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", order_by="FollowUp.id"
+    )
+
+    __table_args__ = (Index("ix_items_window", "starts_at", "ends_at"),)
+
+
+class OccurrenceOverride(Base):
+    """One occurrence of a recurring item that was moved or cancelled (RFC 5545 RECURRENCE-ID)."""
+
+    __tablename__ = "occurrence_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    recurrence_id: Mapped[datetime]
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    title: Mapped[str | None] = mapped_column(String(300))
+    location: Mapped[str | None] = mapped_column(String(500))
+    item: Mapped[AgendaItem] = relationship(back_populates="overrides")
+
+    __table_args__ = (UniqueConstraint("item_id", "recurrence_id"),)
+
+
+class FollowUp(Base):
+    __tablename__ = "follow_ups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    item: Mapped[AgendaItem] = relationship(back_populates="follow_ups")
+    owner: Mapped[Person | None] = relationship()
+
+
+class ItemChange(Base):
+    """One field of one item changed in one revision: who, when, through which channel."""
+
+    __tablename__ = "item_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the history outlives a deleted item (open-government requests).
+    item_uid: Mapped[str] = mapped_column(String(200), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(default=now_utc)
+    changed_by: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(50))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+
+
+class Heartbeat(Base):
+    """The last sign of life of each running service process (one row per process)."""
+
+    __tablename__ = "heartbeats"
+
+    instance: Mapped[str] = mapped_column(String(120), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    beat_at: Mapped[datetime]

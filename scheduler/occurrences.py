@@ -1,0 +1,240 @@
+"""The one occurrence engine: expands agenda items into occurrences within a window.
+
+Recurrence (RRULE, RDATE, EXDATE) is evaluated by python-dateutil in the item's own zone,
+so a 10:00 meeting stays at 10:00 wall-clock time across DST changes. Moved and cancelled
+single occurrences (RECURRENCE-ID overrides) are applied on top. Feeds, CLI, reminders,
+digests and pages all call `expand` / `occurrences_between`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+
+from scheduler import clock
+from scheduler.errors import ValidationError
+from scheduler.models import AgendaItem, ItemStatus, OccurrenceOverride
+
+RRULE_PARTS = frozenset(
+    {
+        "FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
+        "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
+    }
+)  # fmt: skip
+# An agenda repeats at most daily; finer rules would flood every feed and reminder.
+ALLOWED_FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY")
+_UNTIL = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One concrete occurrence of an item; instants in UTC."""
+
+    item: AgendaItem
+    recurrence_id: datetime | None  # the original start; None for a one-off item
+    start: datetime
+    end: datetime
+    title: str
+    location: str
+    cancelled: bool = False
+    moved: bool = False
+
+    @property
+    def all_day(self) -> bool:
+        return self.item.all_day
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return clock.zone(self.item.timezone)
+
+
+def normalize_rrule(text: str, tz: ZoneInfo, *, field: str = "rrule") -> str:
+    """Check an RRULE and return it in canonical form with UNTIL in UTC.
+
+    Raises ValidationError quoting the offending part. A local UNTIL (date or wall time)
+    is read in `tz`; a date means "until the end of that day".
+    """
+    body = text.strip().removeprefix("RRULE:").strip().rstrip(";")
+    if not body:
+        raise ValidationError("RRULE is empty", field=field)
+    parts: dict[str, str] = {}
+    written: dict[str, str] = {}  # as the user wrote each part, for quoting in messages
+    for part in body.split(";"):
+        name, sep, value = part.partition("=")
+        name = name.strip().upper()
+        if not sep or not value.strip():
+            raise ValidationError(f"RRULE part {part!r} is not NAME=VALUE", field=field)
+        if name not in RRULE_PARTS:
+            raise ValidationError(f"RRULE part {part!r}: unknown name {name!r}", field=field)
+        if name in parts:
+            raise ValidationError(f"RRULE part {part!r} is given twice", field=field)
+        parts[name] = value.strip().upper()
+        written[name] = part.strip()
+    _check_frequency(parts, field)
+    if "UNTIL" in parts:
+        parts["UNTIL"] = _until_in_utc(parts["UNTIL"], tz, field)
+    if "UNTIL" in parts and "COUNT" in parts:
+        raise ValidationError("RRULE has both COUNT and UNTIL; keep one", field=field)
+    for name, value in parts.items():
+        if name not in ("FREQ", "UNTIL"):
+            _try_rule(f"FREQ={parts['FREQ']};{name}={value}", written[name], field)
+    canonical = ";".join(f"{name}={value}" for name, value in parts.items())
+    _try_rule(canonical, canonical, field)
+    return canonical
+
+
+def _check_frequency(parts: dict[str, str], field: str) -> None:
+    if "FREQ" not in parts:
+        raise ValidationError("RRULE needs FREQ (DAILY, WEEKLY, MONTHLY or YEARLY)", field=field)
+    if parts["FREQ"] not in ALLOWED_FREQUENCIES:
+        raise ValidationError(
+            f"RRULE part 'FREQ={parts['FREQ']}': use DAILY, WEEKLY, MONTHLY or YEARLY",
+            field=field,
+        )
+
+
+def _until_in_utc(value: str, tz: ZoneInfo, field: str) -> str:
+    match = _UNTIL.match(value)
+    if not match:
+        raise ValidationError(
+            f"RRULE part 'UNTIL={value}': write a date (20271231) or a time (20271231T120000Z)",
+            field=field,
+        )
+    day, hms, zulu = match.groups()
+    try:
+        if zulu:
+            moment = datetime.strptime(day + hms, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        elif hms:
+            moment = datetime.strptime(day + hms, "%Y%m%d%H%M%S").replace(tzinfo=tz)
+        else:
+            moment = datetime.strptime(day + "235959", "%Y%m%d%H%M%S").replace(tzinfo=tz)
+    except ValueError as exc:
+        raise ValidationError(f"RRULE part 'UNTIL={value}': {exc}", field=field) from exc
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _try_rule(rule_text: str, quoted: str, field: str) -> None:
+    try:
+        rrulestr(rule_text, dtstart=datetime(2026, 1, 1, tzinfo=UTC))
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ValidationError(f"RRULE part {quoted!r} does not parse: {exc}", field=field) from exc
+
+
+@lru_cache(maxsize=4096)
+def _rule(rule_text: str, dtstart: datetime) -> rrule:
+    parsed = rrulestr(rule_text, dtstart=dtstart)
+    assert isinstance(parsed, rrule)  # one RRULE line, never a set
+    return parsed
+
+
+def _localize(wall: datetime, tz: ZoneInfo) -> datetime:
+    """Attach `tz` to a wall time, RFC 5545 style: the earlier of an ambiguous pair, and a
+    time inside a DST gap read with the offset before the gap (02:30 becomes 03:30)."""
+    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+
+
+def is_recurring(item: AgendaItem) -> bool:
+    return bool(item.rrule or item.rdates)
+
+
+def original_starts(
+    item: AgendaItem, start: datetime, end: datetime, *, honour_exdates: bool = True
+) -> list[datetime]:
+    """Recurrence ids (UTC) of the item's generated starts in [start, end), EXDATEs removed."""
+    tz = clock.zone(item.timezone)
+    first = item.starts_at.astimezone(tz)
+    candidates: set[datetime] = set()
+    if not is_recurring(item):
+        candidates.add(item.starts_at)
+    else:
+        candidates.add(item.starts_at)
+        if item.rrule:
+            rule = _rule(item.rrule, first)
+            after, before = start.astimezone(tz), end.astimezone(tz)
+            candidates.update(
+                _localize(w.replace(tzinfo=None), tz) for w in rule.between(after, before, inc=True)
+            )
+        candidates.update(item.rdates)
+    excluded = set(item.exdates) if honour_exdates else set()
+    return sorted(m for m in candidates if start <= m < end and m not in excluded)
+
+
+def is_original_start(item: AgendaItem, moment: datetime, *, honour_exdates: bool = True) -> bool:
+    """Whether `moment` (UTC) is one of the item's generated occurrence starts."""
+    window = original_starts(
+        item, moment, moment + timedelta(seconds=1), honour_exdates=honour_exdates
+    )
+    return moment in window
+
+
+def _wall_duration(item: AgendaItem) -> timedelta:
+    tz = clock.zone(item.timezone)
+    return item.ends_at.astimezone(tz).replace(tzinfo=None) - item.starts_at.astimezone(tz).replace(
+        tzinfo=None
+    )
+
+
+def _occurrence(item: AgendaItem, rid: datetime, override: OccurrenceOverride | None) -> Occurrence:
+    tz = clock.zone(item.timezone)
+    wall_start = rid.astimezone(tz).replace(tzinfo=None)
+    start = rid
+    end = _localize(wall_start + _wall_duration(item), tz)
+    title, location, moved = item.title, item.location, False
+    cancelled = item.status == ItemStatus.CANCELLED
+    if override is not None:
+        if override.starts_at is not None:
+            start, moved = override.starts_at, True
+            end = override.ends_at or start + (end - rid)
+        title = override.title or title
+        location = override.location if override.location is not None else location
+        cancelled = cancelled or override.cancelled
+    recurrence_id = rid if is_recurring(item) else None
+    return Occurrence(item, recurrence_id, start, end, title, location, cancelled, moved)
+
+
+def _overlaps(occurrence: Occurrence, start: datetime, end: datetime) -> bool:
+    if occurrence.start == occurrence.end:  # a moment, such as a deadline
+        return start <= occurrence.start < end
+    return occurrence.start < end and occurrence.end > start
+
+
+def expand(item: AgendaItem, start: datetime, end: datetime) -> list[Occurrence]:
+    """The item's occurrences overlapping [start, end), moved and cancelled ones applied.
+
+    Cancelled occurrences are returned marked `cancelled`; callers decide whether to show them.
+    """
+    start, end = clock.as_utc(start), clock.as_utc(end)
+    span = _wall_duration(item) + timedelta(days=1)  # reach back for occurrences still running
+    overrides = {o.recurrence_id: o for o in item.overrides}
+    rids = set(original_starts(item, start - span, end + timedelta(days=1)))
+    # A moved occurrence may land in the window although its original start lies outside.
+    rids.update(rid for rid, o in overrides.items() if o.starts_at is not None and rid not in rids)
+    excluded = set(item.exdates)
+    found = []
+    for rid in sorted(rids - excluded):
+        occurrence = _occurrence(item, rid, overrides.get(rid))
+        if _overlaps(occurrence, start, end):
+            found.append(occurrence)
+    return found
+
+
+def occurrences_between(
+    items: Iterable[AgendaItem], start: datetime, end: datetime
+) -> list[Occurrence]:
+    """All occurrences of `items` in [start, end), ordered by start then title."""
+    found = [occ for item in items for occ in expand(item, start, end)]
+    return sorted(found, key=lambda o: (o.start, o.title, o.item.uid))
+
+
+def iter_walls(
+    occurrences: Iterable[Occurrence],
+) -> Iterator[tuple[Occurrence, datetime, datetime]]:
+    """Each occurrence with its start and end in its item's own zone, for display."""
+    for occ in occurrences:
+        yield occ, occ.start.astimezone(occ.zone), occ.end.astimezone(occ.zone)

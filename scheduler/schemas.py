@@ -1,0 +1,203 @@
+"""Input records shared by imports, the CLI and (later) the API.
+
+Each record checks its own fields; checks that need the database (references to themes,
+stakeholders, people) or several fields together (end after start) live in the services.
+Wall times are kept as written (`WallTime`) and placed in the item's zone by the agenda service.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from scheduler import clock
+from scheduler.models import (
+    Confidentiality,
+    ItemKind,
+    ItemStatus,
+    Language,
+    Level,
+    PartnershipKind,
+    PersonRole,
+    Role,
+    StakeholderKind,
+)
+from scheduler.offsets import normalize_offsets
+
+WallTime = date | datetime  # a date means all-day; a naive datetime is a wall time in the zone
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_WALL = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?")
+
+
+def parse_wall_time(value: Any) -> WallTime:
+    """`2026-12-08` (a day), `2026-12-08T10:00` (wall time) or with an offset/Z (an instant)."""
+    if isinstance(value, datetime | date):
+        return value
+    text = str(value).strip()
+    if not _WALL.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date (2026-12-08) or date and time (2026-12-08T10:00)")
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a real date or time: {exc}") from exc
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _as_list(value: Any) -> Any:
+    """Lists may come as YAML lists or as comma-separated text (CSV cells, CLI options)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def check_slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError(f"{value!r} is not a slug: use lower-case letters, digits and hyphens")
+    return value
+
+
+def check_email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueError(f"{value!r} is not a valid email address: {exc}") from exc
+
+
+def check_zone(value: str) -> str:
+    clock.zone(value)
+    return value
+
+
+Slug = Annotated[str, BeforeValidator(lambda v: check_slug(str(v).strip()))]
+Email = Annotated[str, BeforeValidator(lambda v: check_email(str(v).strip()))]
+Zone = Annotated[str, BeforeValidator(lambda v: check_zone(str(v).strip()))]
+Text = Annotated[str, BeforeValidator(lambda v: "" if v is None else str(v))]
+Wall = Annotated[WallTime, BeforeValidator(parse_wall_time)]
+OptionalWall = Annotated[
+    WallTime | None, BeforeValidator(lambda v: _blank_to_none(v) and parse_wall_time(v))
+]
+SlugList = Annotated[list[Slug], BeforeValidator(_as_list)]
+EmailList = Annotated[list[Email], BeforeValidator(_as_list)]
+WallList = Annotated[list[Wall], BeforeValidator(_as_list)]
+OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=False)
+
+
+class ThemeIn(Record):
+    slug: Slug
+    name: str = Field(min_length=1, max_length=200)
+    description: Text = ""
+
+
+class StakeholderIn(Record):
+    slug: Slug
+    name: str = Field(min_length=1, max_length=200)
+    kind: StakeholderKind = StakeholderKind.OVERIG
+    description: Text = ""
+    website: Text = ""
+
+
+class PartnershipIn(Record):
+    slug: Slug
+    name: str = Field(min_length=1, max_length=200)
+    level: Level
+    kind: PartnershipKind
+    role: Annotated[Role | None, BeforeValidator(_blank_to_none)] = None
+    description: Text = ""
+    themes: SlugList = []
+    members: SlugList = []
+    contact: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    started_on: OptionalDate = None
+    next_evaluation_on: OptionalDate = None
+
+
+class PersonIn(Record):
+    email: Email
+    name: str = Field(min_length=1, max_length=200)
+    roles: Annotated[list[PersonRole], BeforeValidator(_as_list)] = [PersonRole.STAFF]
+    language: Language = Language.NL
+    timezone: Zone = "Europe/Amsterdam"
+    themes: SlugList = []
+    stakeholders: SlugList = []
+    active: bool = True
+
+
+class OverrideIn(Record):
+    """A change to one occurrence of a recurring item, found by its original start."""
+
+    recurrence_id: Wall
+    cancelled: bool = False
+    start: OptionalWall = None
+    end: OptionalWall = None
+    title: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    location: str | None = None
+
+
+class FollowUpIn(Record):
+    text: str = Field(min_length=1)
+    owner: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    due: OptionalDate = None
+    done: bool = False
+
+
+class ItemIn(Record):
+    """An agenda item as people write it. Fields left out keep their stored value on update."""
+
+    uid: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(
+        default=None, max_length=200
+    )
+    title: str = Field(min_length=1, max_length=300)
+    kind: ItemKind
+    start: Wall
+    end: OptionalWall = None
+    timezone: Annotated[Zone | None, BeforeValidator(_blank_to_none)] = None
+    rrule: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    rdates: WallList = []
+    exdates: WallList = []
+    occurrences: list[OverrideIn] = []
+    location: Text = ""
+    online_url: Text = ""
+    description: Text = ""
+    themes: SlugList = []
+    stakeholders: SlugList = []
+    owner: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    participants: EmailList = []
+    goal: Text = ""
+    message: Text = ""
+    role: Annotated[Role | None, BeforeValidator(_blank_to_none)] = None
+    status: ItemStatus = ItemStatus.PLANNED
+    confidentiality: Confidentiality = Confidentiality.INTERNAL
+    reminders: Annotated[list[str], BeforeValidator(_as_list)] = []
+    outcome: Text = ""
+    follow_ups: list[FollowUpIn] = []
+
+    @field_validator("uid")
+    @classmethod
+    def _printable_uid(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9._@:+-]+", value):
+            raise ValueError(f"{value!r}: a uid uses letters, digits and . _ @ : + - only")
+        return value
+
+    @field_validator("online_url")
+    @classmethod
+    def _web_link(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not a web link (https://…)")
+        return value
+
+    @field_validator("reminders")
+    @classmethod
+    def _offsets(cls, value: list[str]) -> list[str]:
+        return normalize_offsets(value)

@@ -1,0 +1,85 @@
+"""The HTTP edge: FastAPI app, its lifespan (scheduler start/stop) and error translation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from scheduler import __version__, jobs
+from scheduler.config import Settings, get_settings
+from scheduler.db import Database
+from scheduler.errors import LobbyError
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = Database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
+        app.state.db = db
+        scheduler = (
+            jobs.start(db, timezone=settings.timezone, heartbeat_seconds=settings.heartbeat_seconds)
+            if run_jobs
+            else None
+        )
+        log.info("lobby-agenda %s ready at %s", __version__, settings.base_url)
+        try:
+            yield
+        finally:
+            log.info("shutting down")
+            if scheduler is not None:
+                jobs.stop(scheduler)
+            db.dispose()
+
+    app = FastAPI(title="lobby-agenda", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    _install_error_handlers(app)
+    _add_health_routes(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """The one place where errors become HTTP answers: JSON with a message and the field."""
+
+    @app.exception_handler(LobbyError)
+    async def _domain_error(_request: Request, exc: LobbyError) -> JSONResponse:
+        return JSONResponse({"error": exc.message, "field": exc.field}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
+        return JSONResponse({"error": first["msg"], "field": field or None}, status_code=422)
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is up (liveness)."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "not ready"}})
+    def readyz(request: Request) -> Any:
+        """The database is reachable and its schema is current (readiness)."""
+        db: Database = request.app.state.db
+        try:
+            db.check_reachable()
+            current, expected = db.migration_state()
+        except LobbyError as exc:
+            return JSONResponse({"status": "unavailable", "database": exc.message}, status_code=503)
+        if current != expected:
+            detail = f"schema at {sorted(current) or 'none'}, code expects {sorted(expected)}"
+            return JSONResponse(
+                {"status": "unavailable", "migrations": detail + "; run 'lobby-agenda db upgrade'"},
+                status_code=503,
+            )
+        return {"status": "ready", "database": "ok", "migrations": "current"}
