@@ -26,7 +26,7 @@ def _require(session: Session, model: type[Keyed], slugs: Sequence[str], field: 
     if missing:
         noun = model.__name__.lower()
         raise NotFound(f"unknown {noun} {missing[0]!r}", field=field)
-    return [found[slug] for slug in dict.fromkeys(slugs)]
+    return sorted(found.values(), key=lambda row: row.slug)  # the order relationships load in
 
 
 def themes(session: Session, slugs: Sequence[str], field: str = "themes") -> list[Theme]:
@@ -47,7 +47,8 @@ def person(session: Session, email: str, field: str = "owner") -> Person:
 
 
 def people(session: Session, emails: Sequence[str], field: str = "participants") -> list[Person]:
-    return [person(session, email, field) for email in dict.fromkeys(emails)]
+    found = [person(session, email, field) for email in dict.fromkeys(emails)]
+    return sorted(found, key=lambda row: row.email)  # the order relationships load in
 
 
 def _apply(row: Base, values: dict[str, object]) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dateutil.rrule import rrulestr
 
 from scheduler import agenda, clock
 from scheduler.config import Settings, project_home
@@ -42,12 +43,25 @@ def _offset(text: str) -> timedelta:
     return duration
 
 
-def concrete_item(template: dict[str, Any], monday: date) -> dict[str, Any]:
+def _first_on_rule(start: datetime, rule: str) -> datetime:
+    """The first occurrence of `rule` on or after `start`, so that the item's start is one."""
+    first = rrulestr(rule, dtstart=start).after(start, inc=True)
+    return first if isinstance(first, datetime) else start
+
+
+def concrete_item(template: dict[str, Any], monday: date, today: date) -> dict[str, Any]:
     """An item of items.yaml with its week/day/time turned into real dates."""
     item = {k: v for k, v in template.items() if k not in _RELATIVE}
     day = monday + timedelta(weeks=int(template["week"]), days=WEEKDAYS.index(template["day"]))
+    if template.get("status") == "done" and day >= today:
+        day -= timedelta(weeks=1)  # what is done lies in the past, whatever day the demo loads
+    start = datetime.combine(
+        day, datetime.strptime(str(template.get("time", "00:00")), "%H:%M").time()
+    )
+    if "rrule" in template:
+        start = _first_on_rule(start, str(template["rrule"]))
+        day = start.date()
     if "time" in template:
-        start = datetime.combine(day, datetime.strptime(str(template["time"]), "%H:%M").time())
         item["start"] = start.isoformat(timespec="minutes")
         item["end"] = (start + _offset(template.get("duration", "PT1H"))).isoformat(
             timespec="minutes"
@@ -69,7 +83,7 @@ def load(db: Database, settings: Settings, *, today: date | None = None) -> Impo
     monday = today - timedelta(days=today.weekday())
     templates = _read(DEMO_DIR / "items.yaml").get("items", [])
     data = _read(DEMO_DIR / "catalog.yaml")
-    data["items"] = [concrete_item(t, monday) for t in templates]
+    data["items"] = [concrete_item(t, monday, today) for t in templates]
     defaults = agenda.Defaults(
         settings.timezone, timedelta(minutes=settings.default_duration_minutes)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 import json
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -30,7 +31,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is not cut to 80 columns: it usually goes to a file or another program.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 
 
 @cache
@@ -94,8 +96,8 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
         out.print(f"{title}: none")
         return
     table = Table(title=title, title_justify="left", show_lines=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    for index, column in enumerate(columns):
+        table.add_column(column, overflow="fold", no_wrap=index == 0)
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
     out.print(table)
