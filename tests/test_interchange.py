@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -167,7 +169,7 @@ def test_duplicate_keys_within_one_file_are_refused_naming_both_lines(
 
 def test_the_same_key_twice_in_one_record_is_refused(db: Database, tmp_path: Path) -> None:
     text = "themes:\n  - slug: wonen\n    name: Wonen\n    name: Wonen 2\n"
-    with pytest.raises(ImportRejected, match="a.yaml:4: name: key 'name' given twice"):
+    with pytest.raises(ImportRejected, match=r"a.yaml:4: name: key 'name' given twice"):
         import_file(db, write(tmp_path, "a.yaml", text), ACTOR)
 
 
@@ -258,8 +260,8 @@ def agendas(draw: st.DrawFn) -> dict[str, list[dict[str, object]]]:
     for n in range(draw(st.integers(0, 5))):
         day = draw(
             st.dates(
-                min_value=__import__("datetime").date(2026, 1, 1),
-                max_value=__import__("datetime").date(2028, 12, 31),
+                min_value=date(2026, 1, 1),
+                max_value=date(2028, 12, 31),
             )
         )
         all_day = draw(st.booleans())
@@ -299,8 +301,6 @@ def test_any_generated_agenda_survives_export_and_import(
     sqlite_template: Path,
     agenda_data: dict[str, list[dict[str, object]]],
 ) -> None:
-    import shutil
-
     folder = tmp_path_factory.mktemp("roundtrip")
     first, second = folder / "first.sqlite3", folder / "second.sqlite3"
     shutil.copy(sqlite_template, first)

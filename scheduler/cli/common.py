@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import getpass
-import sys
 import json
+import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from functools import cache
