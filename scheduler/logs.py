@@ -44,5 +44,5 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         logging.getLogger(name).propagate = True
     # Alembic narrates every step at INFO; `Database.upgrade` logs the one line that matters.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
-    # APScheduler logs every job run at INFO; the heartbeat would drown everything else.
-    logging.getLogger("apscheduler.executors").setLevel(max(logging.WARNING, root.level))
+    # APScheduler narrates every job added and run at INFO; `jobs` logs what matters.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))

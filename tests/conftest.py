@@ -134,6 +134,8 @@ def _stop_cluster(server: PostgresServer) -> None:
             server.process.wait(timeout=20)
         if server.process.poll() is None:
             server.process.kill()
+        if server.process.stderr:
+            server.process.stderr.close()
     if server.datadir:
         shutil.rmtree(server.datadir, ignore_errors=True)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 
-import click
 import typer
 from sqlalchemy.exc import DBAPIError
 
@@ -25,27 +24,21 @@ admin.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; user errors print one line and exit non-zero, never a traceback."""
+    """Run the CLI; user errors print one line and exit non-zero, never a traceback.
+
+    Usage errors, --help and Ctrl-C are handled by Typer itself (standalone mode, which
+    exits); what reaches us here are our own errors and the database's.
+    """
     command = typer.main.get_command(app)
     try:
-        code = command.main(args=argv, prog_name="lobby-agenda", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
-        code = 130
+        command.main(args=argv, prog_name="lobby-agenda", standalone_mode=True)
     except LobbyError as exc:
         typer.echo(f"error: {exc.message}", err=True)
-        code = 2
+        sys.exit(2)
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         typer.echo(f"error: database: {reason}", err=True)
-        code = 3
-    except KeyboardInterrupt:
-        code = 130
+        sys.exit(3)
     except Exception as exc:  # the last line of defence: a bug, not a user error
         log.debug("unexpected error", exc_info=True)
         typer.echo(
@@ -53,5 +46,4 @@ def main(argv: list[str] | None = None) -> None:
             "(run with LOBBY_LOG_LEVEL=DEBUG for the traceback)",
             err=True,
         )
-        code = 70
-    sys.exit(code if isinstance(code, int) else 0)
+        sys.exit(70)

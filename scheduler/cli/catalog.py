@@ -140,13 +140,15 @@ def add_person(
     email: str = typer.Argument(..., help="Email address (the person's key)."),
     name: str = typer.Option(..., help="Full name."),
     role: list[PersonRole] = typer.Option(
-        [], "--role", help="lobbyist, staff, manager, admin (repeatable)."
+        [], "--role", metavar="ROLE", help="lobbyist, staff, manager, admin (repeatable)."
     ),
     language: str | None = typer.Option(None, help="nl or en."),
     timezone: str | None = typer.Option(None, help="IANA time zone."),
-    theme: list[str] = typer.Option([], "--theme", help="Theme followed (repeatable)."),
+    theme: list[str] = typer.Option(
+        [], "--theme", metavar="SLUG", help="Theme followed (repeatable)."
+    ),
     stakeholder: list[str] = typer.Option(
-        [], "--stakeholder", help="Stakeholder followed (repeatable)."
+        [], "--stakeholder", metavar="SLUG", help="Stakeholder followed (repeatable)."
     ),
 ) -> None:
     """Add a person, or update the one with this email."""

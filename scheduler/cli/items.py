@@ -66,17 +66,24 @@ def _occurrence_row(occ: Occurrence) -> dict[str, Any]:
     epilog=example("lobby-agenda items list --theme mobiliteit --from 2026-12-01 --to 2026-12-31"),
 )
 def list_items(
-    theme: list[str] = typer.Option([], "--theme", help="Theme slug (repeatable)."),
+    theme: list[str] = typer.Option([], "--theme", metavar="SLUG", help="Theme slug (repeatable)."),
     stakeholder: list[str] = typer.Option(
-        [], "--stakeholder", help="Stakeholder slug (repeatable)."
+        [], "--stakeholder", metavar="SLUG", help="Stakeholder slug (repeatable)."
     ),
-    kind: list[ItemKind] = typer.Option([], "--kind", help="Item kind (repeatable)."),
-    status: list[ItemStatus] = typer.Option([], "--status", help="Item status (repeatable)."),
+    kind: list[ItemKind] = typer.Option(
+        [], "--kind", metavar="KIND", help="meeting, networking, decision or deadline (repeatable)."
+    ),
+    status: list[ItemStatus] = typer.Option(
+        [],
+        "--status",
+        metavar="STATUS",
+        help="idea, planned, confirmed, done or cancelled (repeatable).",
+    ),
     start: str | None = typer.Option(
-        None, "--from", help="First day, YYYY-MM-DD (default: today)."
+        None, "--from", metavar="DATE", help="First day, YYYY-MM-DD (default: today)."
     ),
     end: str | None = typer.Option(
-        None, "--to", help="Last day, YYYY-MM-DD (default: four weeks on)."
+        None, "--to", metavar="DATE", help="Last day, YYYY-MM-DD (default: four weeks on)."
     ),
     as_json: bool = JsonOption,
 ) -> None:
@@ -176,13 +183,13 @@ def add(
         None, help="IANA time zone (default: the setting 'timezone')."
     ),
     rrule: str | None = typer.Option(None, help="RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=2TU."),
-    theme: list[str] = typer.Option([], "--theme", help="Theme slug (repeatable)."),
+    theme: list[str] = typer.Option([], "--theme", metavar="SLUG", help="Theme slug (repeatable)."),
     stakeholder: list[str] = typer.Option(
-        [], "--stakeholder", help="Stakeholder slug (repeatable)."
+        [], "--stakeholder", metavar="SLUG", help="Stakeholder slug (repeatable)."
     ),
     owner: str | None = typer.Option(None, help="Owner's email."),
     participant: list[str] = typer.Option(
-        [], "--participant", help="Participant's email (repeatable)."
+        [], "--participant", metavar="EMAIL", help="Participant's email (repeatable)."
     ),
     location: str | None = typer.Option(None, help="Location."),
     online_url: str | None = typer.Option(None, "--online-url", help="Link to join online."),
@@ -195,7 +202,7 @@ def add(
     status: str | None = typer.Option(None, help="idea, planned, confirmed, done or cancelled."),
     confidentiality: str | None = typer.Option(None, help="public, internal or confidential."),
     reminder: list[str] = typer.Option(
-        [], "--reminder", help="Offset such as P7D, PT2H, +P1D, 5WD (repeatable)."
+        [], "--reminder", metavar="OFFSET", help="Offset such as P7D, PT2H, +P1D, 5WD (repeatable)."
     ),
     uid: str | None = typer.Option(
         None, help="Stable id (generated when absent; an existing uid updates)."

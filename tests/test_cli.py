@@ -1,0 +1,272 @@
+"""The command line: every command documented with an example; user errors as one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.core import TyperGroup
+
+from scheduler.cli import app, main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, db_url: str):  # type: ignore[no-untyped-def]
+    """Run `lobby-agenda ARGS` in-process against the test database."""
+    monkeypatch.setenv("LOBBY_DATABASE_URL", db_url)
+
+    def run(*args: str) -> Result:
+        with pytest.raises(SystemExit) as exited:
+            main(list(args))
+        captured = capsys.readouterr()
+        return Result(int(exited.value.code or 0), captured.out, captured.err)
+
+    return run
+
+
+def all_commands() -> list[str]:
+    """Every leaf command as it is typed, e.g. 'items list'."""
+    found = []
+
+    def walk(command: Any, prefix: str) -> None:
+        if isinstance(command, TyperGroup):
+            for name, sub in command.commands.items():
+                walk(sub, f"{prefix} {name}".strip())
+        else:
+            found.append(prefix)
+
+    walk(typer.main.get_command(app), "")
+    return sorted(found)
+
+
+def test_the_cli_has_the_commands_the_foundation_promises() -> None:
+    expected = {
+        "items list", "items show", "items add", "items cancel", "themes list", "stakeholders list",
+        "partnerships list", "partnerships matrix", "people add", "people list", "db upgrade",
+        "demo", "import", "export", "serve",
+    }  # fmt: skip
+    assert expected <= set(all_commands())
+
+
+@pytest.mark.parametrize("command", all_commands())
+def test_every_command_has_help_with_an_example(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*command.split(), "--help"])
+    assert exited.value.code == 0
+    assert "Example:" in capsys.readouterr().out
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert [c for c in all_commands() if f"lobby-agenda {c}" not in readme] == []
+
+
+def test_the_demo_loads_and_items_list_prints_json_in_the_items_zone(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("demo").code == 0
+    result = cli("items", "list", "--json", "--theme", "mobiliteit")
+    rows = json.loads(result.out)
+    assert rows and all("mobiliteit" in row["themes"] for row in rows)
+    assert all(row["timezone"] == "Europe/Amsterdam" for row in rows)
+
+
+def test_adding_showing_and_cancelling_an_occurrence_from_the_command_line(cli) -> None:  # type: ignore[no-untyped-def]
+    added = cli("items", "add", "--uid", "w1", "--title", "Werkbezoek", "--kind", "meeting",
+                "--start", "2026-12-10T14:00", "--rrule", "FREQ=WEEKLY;COUNT=3")  # fmt: skip
+    assert (added.code, added.out.strip()) == (0, "created w1 (revision 1)")
+    cancelled = cli("items", "cancel", "w1", "--occurrence", "2026-12-17T14:00")
+    assert cancelled.out.strip() == "cancelled occurrence 2026-12-17T14:00 of w1 (revision 2)"
+    shown = json.loads(cli("items", "show", "w1", "--json").out)
+    assert shown["occurrences"] == [{"recurrence_id": "2026-12-17T14:00", "cancelled": True}]
+    assert [change["field"] for change in shown["history"]] == ["created", "occurrences"]
+    listed = json.loads(
+        cli("items", "list", "--from", "2026-12-01", "--to", "2026-12-31", "--json").out
+    )
+    assert [row["status"] for row in listed] == ["planned", "cancelled", "planned"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["items", "show", "nope"], "error: no agenda item with uid 'nope'"),
+        (
+            [
+                "items",
+                "add",
+                "--title",
+                "x",
+                "--kind",
+                "meeting",
+                "--start",
+                "2026-12-08T10:00",
+                "--end",
+                "2026-12-08T09:00",
+            ],
+            "error: end 2026-12-08T09:00 is before start 2026-12-08T10:00",
+        ),
+        (
+            [
+                "items",
+                "add",
+                "--title",
+                "x",
+                "--kind",
+                "meeting",
+                "--start",
+                "2026-12-08T10:00",
+                "--rrule",
+                "FREQ=WEEKLY;BYDAY=ZZ",
+            ],
+            "error: RRULE part 'BYDAY=ZZ' does not parse",
+        ),
+        (
+            [
+                "items",
+                "add",
+                "--title",
+                "x",
+                "--kind",
+                "meeting",
+                "--start",
+                "2026-12-08T10:00",
+                "--timezone",
+                "Mars/Olympus",
+            ],
+            "error: timezone: unknown time zone 'Mars/Olympus'",
+        ),
+        (
+            [
+                "items",
+                "add",
+                "--title",
+                "x",
+                "--kind",
+                "meeting",
+                "--start",
+                "2026-12-08T10:00",
+                "--theme",
+                "ruimtevaart",
+            ],
+            "error: unknown theme 'ruimtevaart'",
+        ),
+        (
+            [
+                "items",
+                "add",
+                "--title",
+                "x",
+                "--kind",
+                "meeting",
+                "--start",
+                "2026-12-08T10:00",
+                "--reminder",
+                "1 week",
+            ],
+            "error: reminders: '1 week' is not a reminder offset",
+        ),
+        (["items", "add", "--title", "x", "--kind", "meeting"], "error: start: required"),
+        (
+            ["people", "add", "geen-email", "--name", "X"],
+            "error: email: 'geen-email' is not a valid email address",
+        ),
+        (["items", "list", "--from", "morgen"], "error: --from 'morgen' is not a date"),
+        (
+            ["items", "list", "--from", "2026-12-10", "--to", "2026-12-01"],
+            "error: --to 2026-12-01 is before --from 2026-12-10",
+        ),
+        (["export", "--format", "xml"], "error: --format 'xml': use yaml or csv"),
+        (["import", "missing.yaml"], "error: missing.yaml: no such file"),
+    ],
+)
+def test_a_user_error_is_one_line_on_stderr_and_a_non_zero_exit(
+    cli, args: list[str], message: str
+) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*args)
+    assert result.code != 0
+    assert result.err.startswith(message)
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
+
+
+def test_an_import_with_errors_lists_each_with_its_line_and_changes_nothing(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "themes:\n  - {slug: wonen, name: Wonen}\nitems:\n  - {title: x, kind: feest, start: 2026-12-08}\n"
+    )
+    result = cli("import", str(path))
+    assert result.code == 2
+    assert f"{path}:4: items[0].kind: Input should be" in result.err
+    assert json.loads(cli("themes", "list", "--json").out) == []
+
+
+def test_a_dry_run_import_says_what_would_happen(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "a.yaml"
+    path.write_text("themes:\n  - {slug: wonen, name: Wonen}\n")
+    result = cli("import", str(path), "--dry-run")
+    assert result.out.splitlines() == ["themes: 1 would be created", "dry run: nothing was changed"]
+
+
+def test_export_writes_a_file_that_imports_back_unchanged(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("demo")
+    for fmt in ("yaml", "csv"):
+        target = tmp_path / f"export.{fmt}"
+        assert cli("export", "--format", fmt, "--output", str(target)).code == 0
+        result = cli("import", str(target))
+        assert "created" not in result.out and "updated" not in result.out, result.out
+
+
+def _subprocess_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LOBBY_") or k.startswith("LOBBY_TEST_")
+    }
+    return env | extra
+
+
+@pytest.mark.slow
+def test_the_installed_command_reports_an_unreachable_database_in_one_line_without_the_password() -> (
+    None
+):
+    url = "postgresql+psycopg://lobby:supergeheim@127.0.0.1:9/lobby"  # port 9: nothing listens
+    result = subprocess.run(
+        [sys.executable, "-m", "scheduler", "themes", "list"],
+        capture_output=True, text=True, timeout=60, env=_subprocess_env(LOBBY_DATABASE_URL=url),
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert re.match(
+        r"error: cannot reach the database at postgresql\+psycopg://lobby:\*\*\*@127\.0\.0\.1:9/lobby: ",
+        result.stderr,
+    )
+    assert "supergeheim" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_a_bad_setting_stops_the_command_with_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "scheduler", "themes", "list"],
+        capture_output=True, text=True, timeout=60, env=_subprocess_env(LOBBY_LOG_FORMAT="xml"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: bad value for setting 'log_format' from environment variable LOBBY_LOG_FORMAT"
+    )

@@ -1,0 +1,120 @@
+"""Settings: defaults, file, environment, secrets from files, and errors naming key and source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scheduler.config import DEFAULT_CONFIG_FILE, Settings, load_settings
+from scheduler.errors import ConfigError
+
+
+def test_the_defaults_run_on_sqlite_in_amsterdam() -> None:
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///var/lobby-agenda.sqlite3"
+    assert (settings.timezone, settings.language, settings.port) == ("Europe/Amsterdam", "nl", 8000)
+    assert settings.base_url == "http://127.0.0.1:8000"
+
+
+def test_a_variable_overrides_the_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "other.toml"
+    config.write_text('port = 9000\nlanguage = "en"\n')
+    monkeypatch.setenv("LOBBY_CONFIG", str(config))
+    monkeypatch.setenv("LOBBY_PORT", "9100")
+    settings = load_settings()
+    assert (settings.port, settings.language) == (9100, "en")
+
+
+def test_a_bad_value_in_a_variable_names_the_key_and_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOBBY_PORT", "achtduizend")
+    with pytest.raises(
+        ConfigError, match=r"setting 'port' from environment variable LOBBY_PORT: .*'achtduizend'"
+    ):
+        load_settings()
+
+
+def test_a_bad_value_in_the_file_names_the_key_and_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('timezone = "Europe/Alkmaar"\n')
+    monkeypatch.setenv("LOBBY_CONFIG", str(config))
+    with pytest.raises(
+        ConfigError,
+        match=rf"setting 'timezone' from config file {config}: unknown time zone 'Europe/Alkmaar'",
+    ):
+        load_settings()
+
+
+def test_an_unknown_key_in_the_file_stops_start_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("prot = 8000\n")
+    monkeypatch.setenv("LOBBY_CONFIG", str(config))
+    with pytest.raises(ConfigError, match=rf"unknown setting 'prot' in config file {config}"):
+        load_settings()
+
+
+def test_an_unknown_lobby_variable_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOBBY_DATABSE_URL", "sqlite:///x")
+    with pytest.raises(
+        ConfigError, match="unknown setting in environment variable LOBBY_DATABSE_URL"
+    ):
+        load_settings()
+
+
+def test_a_config_file_that_is_not_toml_is_refused_with_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('port = 8000\nhost = "x\n')
+    monkeypatch.setenv("LOBBY_CONFIG", str(config))
+    with pytest.raises(ConfigError, match=r"is not valid TOML: .*line 2"):
+        load_settings()
+
+
+def test_lobby_config_naming_a_missing_file_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOBBY_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(ConfigError, match=r"missing.toml, which is not a readable file"):
+        load_settings()
+
+
+def test_a_secret_can_come_from_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = tmp_path / "db-url"
+    secret.write_text("postgresql+psycopg://lobby:geheim@db/lobby\n")
+    monkeypatch.setenv("LOBBY_DATABASE_URL_FILE", str(secret))
+    assert load_settings().database_url == "postgresql+psycopg://lobby:geheim@db/lobby"
+
+
+def test_a_secret_file_that_cannot_be_read_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOBBY_DATABASE_URL_FILE", str(tmp_path / "nope"))
+    with pytest.raises(ConfigError, match=r"cannot read LOBBY_DATABASE_URL_FILE="):
+        load_settings()
+
+
+def test_every_setting_is_listed_in_the_config_file_with_its_default() -> None:
+    import tomllib
+
+    listed = tomllib.loads(DEFAULT_CONFIG_FILE.read_text())
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    assert listed == defaults
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (DEFAULT_CONFIG_FILE.parent.parent / "README.md").read_text()
+    missing = [
+        name
+        for name in Settings.model_fields
+        if f"`{name}`" not in readme or f"LOBBY_{name.upper()}" not in readme
+    ]
+    assert missing == []

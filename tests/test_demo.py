@@ -1,0 +1,60 @@
+"""The demo data: the vision's themes and partners, and a realistic ten-week agenda."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+from scheduler import agenda, catalog, clock, demo
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.models import Confidentiality, ItemStatus, Level
+
+TODAY = date(2026, 11, 28)
+
+
+def test_the_demo_holds_the_vision_and_about_forty_items_of_every_kind(db: Database) -> None:
+    report = demo.load(db, Settings(), today=TODAY)
+    assert report.counts["items"]["created"] >= 35
+    with db.read() as session:
+        themes = {t.slug for t in catalog.all_themes(session)}
+        assert {
+            "mobiliteit",
+            "wonen",
+            "economie-en-arbeidsmarkt",
+            "zorg",
+            "cultuur",
+            "gezondheid",
+        } <= themes
+        assert {p.level for p in catalog.all_partnerships(session)} == set(Level)
+        items = agenda.all_items(session)
+        assert Counter(i.kind.value for i in items).keys() == {
+            "meeting",
+            "networking",
+            "decision",
+            "deadline",
+        }
+        assert any(i.rrule and "MONTHLY" in i.rrule for i in items)
+        assert any(i.all_day and i.ends_at - i.starts_at >= timedelta(days=2) for i in items)
+        assert sum(i.confidentiality == Confidentiality.CONFIDENTIAL for i in items) == 1
+        assert any(o.cancelled for i in items for o in i.overrides)
+        assert any(i.status == ItemStatus.DONE and i.outcome for i in items)
+        tz = clock.zone("Europe/Amsterdam")
+        first, last = (
+            clock.local_midnight(TODAY - timedelta(days=7), tz),
+            clock.local_midnight(TODAY + timedelta(weeks=10), tz),
+        )
+        assert all(first <= i.starts_at < last for i in items)
+
+
+def test_done_demo_items_lie_in_the_past(db: Database) -> None:
+    demo.load(db, Settings(), today=date(2026, 11, 23))  # a Monday morning
+    with db.read() as session:
+        done = [i for i in agenda.all_items(session) if i.status == ItemStatus.DONE]
+    assert done and all(i.starts_at.date() < date(2026, 11, 23) for i in done)
+
+
+def test_loading_the_demo_twice_changes_nothing(db: Database) -> None:
+    demo.load(db, Settings(), today=TODAY)
+    again = demo.load(db, Settings(), today=TODAY + timedelta(days=3))
+    assert all(counts["created"] == counts["updated"] == 0 for counts in again.counts.values())

@@ -1,0 +1,114 @@
+"""The service process: health and readiness over HTTP, and a real `serve` stopped by SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.models import Heartbeat
+from scheduler.web import create_app
+from tests.conftest import free_port
+
+
+def test_healthz_answers_while_the_process_is_up(db_url: str) -> None:
+    with TestClient(create_app(Settings(database_url=db_url), run_jobs=False)) as client:
+        answer = client.get("/healthz")
+    assert answer.status_code == 200 and answer.json()["status"] == "ok"
+
+
+def test_readyz_is_ready_when_the_database_is_reachable_and_current(db_url: str) -> None:
+    with TestClient(create_app(Settings(database_url=db_url), run_jobs=False)) as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ready", "database": "ok", "migrations": "current"}
+
+
+def test_readyz_answers_503_when_the_schema_is_not_migrated(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    with TestClient(create_app(settings, run_jobs=False)) as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 503
+    assert "run 'lobby-agenda db upgrade'" in answer.json()["migrations"]
+
+
+def test_readyz_answers_503_naming_the_database_when_it_cannot_be_reached() -> None:
+    settings = Settings(database_url="postgresql+psycopg://lobby:geheim@127.0.0.1:9/lobby")
+    with TestClient(create_app(settings, run_jobs=False)) as client:
+        answer = client.get("/readyz")
+    assert answer.status_code == 503
+    body = answer.json()["database"]
+    assert body.startswith(
+        "cannot reach the database at postgresql+psycopg://lobby:***@127.0.0.1:9/lobby"
+    )
+    assert "geheim" not in body
+
+
+def test_the_scheduler_records_a_heartbeat_and_stops_with_the_app(db_url: str) -> None:
+    with TestClient(create_app(Settings(database_url=db_url))) as client:
+        assert client.get("/healthz").status_code == 200
+        db = Database(db_url)
+        deadline = time.monotonic() + 10
+        beats: list[Heartbeat] = []
+        while not beats and time.monotonic() < deadline:  # the first beat runs at start-up
+            with db.read() as session:
+                beats = list(session.scalars(select(Heartbeat)))
+        db.dispose()
+    assert len(beats) == 1 and beats[0].pid == os.getpid()
+
+
+def test_an_unknown_path_answers_json_404() -> None:
+    with TestClient(create_app(Settings(), run_jobs=False)) as client:
+        answer = client.get("/nothing-here")
+    assert answer.status_code == 404
+
+
+@pytest.mark.slow
+def test_serve_runs_as_a_real_process_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOBBY_")}
+    env |= {
+        "LOBBY_DATABASE_URL": f"sqlite:///{tmp_path / 'served.sqlite3'}",
+        "LOBBY_PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "serve"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        health = _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        assert health.status_code == 200
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+        assert ready.status_code == 200, ready.text
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # uvicorn finishes the shutdown, then re-raises the signal it caught (exit status -15).
+    assert process.returncode in (0, -signal.SIGTERM), err
+    assert "Application shutdown complete" in err
+    assert f"lobby-agenda serving at http://127.0.0.1:{port}" in out
+    assert "scheduler started" in err and "scheduler stopped" in err
+
+
+def _wait_for(url: str, process: subprocess.Popen[str]) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early: {process.communicate()[1]}")
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.1)  # a real server starting, not the test clock
+    raise AssertionError(f"{url} did not answer within 30 s")
