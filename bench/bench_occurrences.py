@@ -83,12 +83,13 @@ def bench_expansion(count: int) -> None:
 
 def bench_import(count: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="lobby-bench-"))
+    first_day = datetime(2027, 1, 4, 10)
     data = {
         "themes": [{"slug": "mobiliteit", "name": "Mobiliteit"}],
         "items": [
             {
                 "uid": f"i{n}", "title": f"Overleg {n}", "kind": "meeting",
-                "start": (datetime(2027, 1, 4, 10) + timedelta(days=n % 300)).isoformat(timespec="minutes"),
+                "start": (first_day + timedelta(days=n % 300)).isoformat(timespec="minutes"),
                 "themes": ["mobiliteit"], "reminders": ["P7D", "P1D"], "goal": "Doel " * 10,
             }
             for n in range(count)
