@@ -48,7 +48,7 @@ def recurring_items(count: int) -> list[AgendaItem]:
         start = datetime(2026, 1, 5, 9 + n % 8, 0, tzinfo=AMS).astimezone(UTC)
         items.append(
             AgendaItem(
-                uid=f"b{n}", kind=ItemKind.MEETING, title=f"Overleg {n}", timezone="Europe/Amsterdam",
+                uid=f"b{n}", kind=ItemKind.MEETING, title=f"Overleg {n}", timezone=AMS.key,
                 starts_at=start, ends_at=start + timedelta(hours=1), all_day=False,
                 rrule=RULES[n % len(RULES)], rdates=[], exdates=[], location="",
                 status=ItemStatus.PLANNED, overrides=[],
