@@ -270,3 +270,74 @@ def test_a_bad_setting_stops_the_command_with_one_line() -> None:
     assert result.stderr.startswith(
         "error: bad value for setting 'log_format' from environment variable LOBBY_LOG_FORMAT"
     )
+
+
+def test_items_list_defaults_to_today_and_four_weeks_in_the_home_zone(cli) -> None:  # type: ignore[no-untyped-def]
+    import time_machine
+
+    cli(
+        "items",
+        "add",
+        "--uid",
+        "late",
+        "--title",
+        "Laat",
+        "--kind",
+        "meeting",
+        "--start",
+        "2026-10-25T23:30",
+    )
+    cli(
+        "items",
+        "add",
+        "--uid",
+        "far",
+        "--title",
+        "Ver",
+        "--kind",
+        "meeting",
+        "--start",
+        "2026-11-22T10:00",
+    )
+    # 2026-10-24 23:30 UTC is already Sunday the 25th, 01:30, in Amsterdam (summer time).
+    with time_machine.travel("2026-10-24T23:30:00Z", tick=False):
+        listed = json.loads(cli("items", "list", "--json").out)
+    assert [row["uid"] for row in listed] == ["late"]  # the window is 25 Oct – 21 Nov, local days
+
+
+def test_the_typer_runner_sees_every_command_group() -> None:
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for group in (
+        "items",
+        "themes",
+        "stakeholders",
+        "partnerships",
+        "people",
+        "db",
+        "demo",
+        "import",
+        "export",
+        "serve",
+    ):
+        assert group in result.output
+
+
+@pytest.mark.slow
+def test_logs_are_json_lines_on_stderr_when_asked(tmp_path: Path) -> None:
+    env = _subprocess_env(
+        LOBBY_LOG_FORMAT="json", LOBBY_DATABASE_URL=f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "scheduler", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert lines[0]["message"] == "database schema upgraded from empty to 0001"
+    assert (lines[0]["level"], lines[0]["logger"]) == ("INFO", "scheduler.db")
