@@ -182,13 +182,13 @@ def _end_instant(spec: ItemIn, times: _Times, start: datetime, default: timedelt
 
 
 def find_item(session: Session, uid: str) -> AgendaItem:
-    item = session.scalar(_item_query().where(AgendaItem.uid == uid))
+    item = session.scalar(item_query().where(AgendaItem.uid == uid))
     if item is None:
         raise NotFound(f"no agenda item with uid {uid!r}", field="uid")
     return item
 
 
-def _item_query() -> Select[AgendaItem]:
+def item_query() -> Select[AgendaItem]:
     return select(AgendaItem).options(
         selectinload(AgendaItem.themes),
         selectinload(AgendaItem.stakeholders),
@@ -226,7 +226,7 @@ def save_item(
     session: Session, spec: ItemIn, actor: Actor, defaults: Defaults = Defaults()
 ) -> tuple[Outcome, AgendaItem]:
     """Create the item, or update the one with `spec.uid`; record what changed."""
-    existing = session.scalar(_item_query().where(AgendaItem.uid == spec.uid)) if spec.uid else None
+    existing = session.scalar(item_query().where(AgendaItem.uid == spec.uid)) if spec.uid else None
     if existing is None:
         item = AgendaItem(uid=spec.uid or _new_uid(), revision=0)
         _build(session, item, spec, defaults)
@@ -242,7 +242,7 @@ def save_item(
 
 
 def _new_uid() -> str:
-    return f"{uuid.uuid4()}@lobby-agenda"
+    return str(uuid.uuid4())
 
 
 def _build(session: Session, item: AgendaItem, spec: ItemIn, defaults: Defaults) -> None:
@@ -254,7 +254,9 @@ def _build(session: Session, item: AgendaItem, spec: ItemIn, defaults: Defaults)
     item.all_day = times.all_day
     item.starts_at = starts_at
     item.ends_at = _end_instant(spec, times, starts_at, defaults.duration)
-    item.rrule = normalize_rrule(spec.rrule, times.tz) if spec.rrule else None
+    item.rrule = (
+        normalize_rrule(spec.rrule, times.tz, all_day=times.all_day) if spec.rrule else None
+    )
     item.rdates = [times.instant(w, "rdates") for w in spec.rdates]
     item.exdates = [times.instant(w, "exdates") for w in spec.exdates]
     item.kind, item.title, item.status = spec.kind, spec.title, spec.status
@@ -410,7 +412,7 @@ def items_in_window(
     session: Session, start: datetime, end: datetime, where: ItemFilter
 ) -> list[AgendaItem]:
     """Items that may occur in [start, end): recurring ones always, one-offs by their times."""
-    query = _item_query().where(
+    query = item_query().where(
         or_(
             AgendaItem.rrule.is_not(None),
             AgendaItem.rdates != [],
@@ -435,7 +437,7 @@ def occurrences(
 
 
 def all_items(session: Session) -> list[AgendaItem]:
-    return list(session.scalars(_item_query().order_by(AgendaItem.starts_at, AgendaItem.uid)))
+    return list(session.scalars(item_query().order_by(AgendaItem.starts_at, AgendaItem.uid)))
 
 
 def existing_uids(session: Session) -> set[str]:

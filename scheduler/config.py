@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from scheduler import clock
 from scheduler.errors import ConfigError
+from scheduler.offsets import parse_offset
 
 ENV_PREFIX = "LOBBY_"
 # Variables with our prefix that are not settings: the config file's path and the test suite's.
@@ -53,6 +54,19 @@ class Settings(BaseSettings):
     heartbeat_seconds: int = Field(default=60, ge=1, le=86_400)
     default_duration_minutes: int = Field(default=60, ge=0, le=24 * 60)
     import_max_mb: int = Field(default=20, ge=1, le=1024)
+    calendar_domain: str = Field(default="lobby-agenda.local", pattern=r"^[A-Za-z0-9.-]+$")
+    feed_refresh: str = "PT1H"
+    feed_past_days: int = Field(default=90, ge=0, le=3650)
+    feed_cancelled_retention_days: int = Field(default=14, ge=0, le=365)
+    feed_confidential: Literal["busy", "omit"] = "busy"
+
+    @field_validator("feed_refresh")
+    @classmethod
+    def _iso_duration(cls, value: str) -> str:
+        offset = parse_offset(value, field="feed_refresh")
+        if offset.duration is None or offset.after or offset.duration.total_seconds() < 60:
+            raise ValueError("use an ISO 8601 duration of at least a minute, such as PT1H")
+        return offset.text
 
     @field_validator("timezone")
     @classmethod

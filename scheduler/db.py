@@ -12,12 +12,23 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, event, make_url, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from scheduler.clock import now_utc
 from scheduler.errors import ConfigError, DatabaseUnavailable
+from scheduler.models import (
+    AgendaItem,
+    DataVersion,
+    FollowUp,
+    OccurrenceOverride,
+    Partnership,
+    Person,
+    Stakeholder,
+    Theme,
+)
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -69,6 +80,44 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+_AGENDA = (AgendaItem, OccurrenceOverride, FollowUp)
+_CATALOG = (Theme, Stakeholder, Person, Partnership)
+
+
+@event.listens_for(Session, "after_flush")
+def _raise_data_versions(session: Session, _context: Any) -> None:
+    """Count every flushed change to what feeds show, in the same transaction.
+
+    Caches of feeds compare these counters instead of the data itself, so they stay right
+    across processes and replicas sharing the database.
+    """
+    touched = [*session.new, *session.deleted]
+    touched += [obj for obj in session.dirty if session.is_modified(obj)]
+    agenda = any(isinstance(obj, _AGENDA) for obj in touched)
+    catalog = any(isinstance(obj, _CATALOG) for obj in touched)
+    if not (agenda or catalog):
+        return  # heartbeats, token use and the like do not change any feed
+    session.connection().execute(
+        update(DataVersion)
+        .where(DataVersion.id == 1)
+        .values(
+            agenda=DataVersion.agenda + int(agenda),
+            catalog=DataVersion.catalog + int(catalog),
+            changed_at=now_utc(),
+        )
+    )
+
+
+def data_version(session: Session) -> DataVersion:
+    """The current counters (one small row: cheap enough for every feed request)."""
+    version = session.get(DataVersion, 1, populate_existing=True)
+    if version is None:  # pragma: no cover - the migration inserts it
+        raise DatabaseUnavailable(
+            "the database has no data_version row; run 'lobby-agenda db upgrade'"
+        )
+    return version
 
 
 class Database:

@@ -33,12 +33,28 @@ class ValidationError(LobbyError, ValueError):
     status = 422
 
 
+class BadParameter(LobbyError, ValueError):
+    """A query parameter has a value we do not know; the message lists the allowed ones."""
+
+    status = 400
+
+
 class NotFound(LobbyError, LookupError):
     status = 404
 
 
 class Conflict(LobbyError):
     status = 409
+
+
+class Forbidden(LobbyError, PermissionError):
+    status = 403
+
+
+class Gone(LobbyError, LookupError):
+    """Something that existed is no longer valid (a revoked or expired token)."""
+
+    status = 410
 
 
 class DatabaseUnavailable(LobbyError, ConnectionError):

@@ -304,6 +304,8 @@ class OccurrenceOverride(Base):
     ends_at: Mapped[datetime | None]
     title: Mapped[str | None] = mapped_column(String(300))
     location: Mapped[str | None] = mapped_column(String(500))
+    # When this occurrence was last changed: a cancellation stays in feeds for a while after it.
+    changed_at: Mapped[datetime] = mapped_column(default=now_utc)
     item: Mapped[AgendaItem] = relationship(back_populates="overrides")
 
     __table_args__ = (UniqueConstraint("item_id", "recurrence_id"),)
@@ -349,3 +351,39 @@ class Heartbeat(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime]
     beat_at: Mapped[datetime]
+
+
+class FeedToken(Base):
+    """A secret that opens one person's calendar feeds; only its hash is stored."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    scope: Mapped[str] = mapped_column(
+        String(100), default="all"
+    )  # all | me | theme:S | stakeholder:S
+    alarms: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    last_user_agent: Mapped[str] = mapped_column(String(300), default="")
+    person: Mapped[Person] = relationship()
+
+
+class DataVersion(Base):
+    """Counters raised by every committed change (see db.py); feeds key their caches on them.
+
+    `agenda` counts changes to items; `catalog` changes to what items show of themes,
+    stakeholders and people. One row, id 1.
+    """
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda: Mapped[int] = mapped_column(Integer, default=0)
+    catalog: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(default=now_utc)

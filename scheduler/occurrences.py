@@ -54,11 +54,12 @@ class Occurrence:
         return clock.zone(self.item.timezone)
 
 
-def normalize_rrule(text: str, tz: ZoneInfo, *, field: str = "rrule") -> str:
-    """Check an RRULE and return it in canonical form with UNTIL in UTC.
+def normalize_rrule(text: str, tz: ZoneInfo, *, all_day: bool = False, field: str = "rrule") -> str:
+    """Check an RRULE and return it in canonical form, as RFC 5545 wants it written.
 
     Raises ValidationError quoting the offending part. A local UNTIL (date or wall time)
-    is read in `tz`; a date means "until the end of that day".
+    is read in `tz`; a date means "until the end of that day". UNTIL is stored in UTC for
+    timed items and as a date for all-day items (their DTSTART is a date).
     """
     body = text.strip().removeprefix("RRULE:").strip().rstrip(";")
     if not body:
@@ -86,6 +87,10 @@ def normalize_rrule(text: str, tz: ZoneInfo, *, field: str = "rrule") -> str:
             _try_rule(f"FREQ={parts['FREQ']};{name}={value}", written[name], field)
     canonical = ";".join(f"{name}={value}" for name, value in parts.items())
     _try_rule(canonical, canonical, field)
+    if all_day and "UNTIL" in parts:
+        until = datetime.strptime(parts["UNTIL"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        parts["UNTIL"] = until.astimezone(tz).strftime("%Y%m%d")
+        canonical = ";".join(f"{name}={value}" for name, value in parts.items())
     return canonical
 
 
@@ -128,6 +133,11 @@ def _try_rule(rule_text: str, quoted: str, field: str) -> None:
 
 @lru_cache(maxsize=4096)
 def _rule(rule_text: str, dtstart: datetime) -> rrule:
+    """The dateutil rule; a date UNTIL (all-day items) becomes the end of that local day."""
+    if match := re.search(r"UNTIL=(\d{8})(?=;|$)", rule_text):
+        assert isinstance(dtstart.tzinfo, ZoneInfo)
+        until = _until_in_utc(match[1], dtstart.tzinfo, "rrule")
+        rule_text = rule_text.replace(match[0], f"UNTIL={until}")
     parsed = rrulestr(rule_text, dtstart=dtstart)
     assert isinstance(parsed, rrule)  # one RRULE line, never a set
     return parsed
@@ -238,3 +248,20 @@ def iter_walls(
     """Each occurrence with its start and end in its item's own zone, for display."""
     for occ in occurrences:
         yield occ, occ.start.astimezone(occ.zone), occ.end.astimezone(occ.zone)
+
+
+def last_end(item: AgendaItem) -> datetime | None:
+    """When the item's last occurrence ends; None for a series without an end."""
+    ends = [item.ends_at]
+    length = item.ends_at - item.starts_at
+    if item.rrule:
+        if "COUNT=" not in item.rrule and "UNTIL=" not in item.rrule:
+            return None
+        tz = clock.zone(item.timezone)
+        starts = list(_rule(item.rrule, item.starts_at.astimezone(tz)))
+        if starts:
+            wall_end = starts[-1].replace(tzinfo=None) + _wall_duration(item)
+            ends.append(_localize(wall_end, tz))
+    ends += [moment + length for moment in item.rdates]
+    ends += [o.ends_at or o.starts_at + length for o in item.overrides if o.starts_at is not None]
+    return max(ends)

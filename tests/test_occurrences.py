@@ -203,3 +203,20 @@ def test_every_occurrence_keeps_the_first_ones_wall_time(first: datetime, rule: 
     assert found, "a rule without end has occurrences in the next 400 days"
     assert {o.start.astimezone(AMS).time() for o in found} == {wall.time()}
     assert all(o.end - o.start == timedelta(minutes=45) for o in found)
+
+
+def test_an_all_day_rule_keeps_until_as_a_date_and_includes_that_day() -> None:
+    rule = normalize_rrule("FREQ=WEEKLY;UNTIL=20261215T120000Z", AMS, all_day=True)
+    assert rule == "FREQ=WEEKLY;UNTIL=20261215"
+    weekly = item(local(2026, 12, 1), local(2026, 12, 2), rule, all_day=True)
+    assert walls(expand(weekly, local(2026, 11, 1), local(2027, 1, 31))) == ["2026-12-01 00:00", "2026-12-08 00:00", "2026-12-15 00:00"]
+
+
+def test_the_last_end_of_a_series_is_known_when_it_has_count_or_until() -> None:
+    from scheduler.occurrences import last_end
+
+    assert last_end(item(local(2026, 12, 1, 9), local(2026, 12, 1, 10), "FREQ=WEEKLY")) is None
+    counted = item(local(2026, 12, 1, 9), local(2026, 12, 1, 10), "FREQ=WEEKLY;COUNT=3")
+    assert last_end(counted) == local(2026, 12, 15, 10)
+    one_off = item(local(2026, 12, 1, 9), local(2026, 12, 1, 10))
+    assert last_end(one_off) == local(2026, 12, 1, 10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +14,8 @@ from scheduler import __version__, jobs
 from scheduler.config import Settings, get_settings
 from scheduler.db import Database
 from scheduler.errors import LobbyError
+from scheduler.feeds import FeedBuilder, options_from
+from scheduler.web import feeds, health
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
 
     app = FastAPI(title="lobby-agenda", version=__version__, lifespan=lifespan)
     app.state.settings = settings
+    app.state.feeds = FeedBuilder(options_from(settings))
     _install_error_handlers(app)
-    _add_health_routes(app)
+    app.include_router(health.router)
+    app.include_router(feeds.router)
     return app
 
 
@@ -59,27 +62,3 @@ def _install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
         return JSONResponse({"error": first["msg"], "field": field or None}, status_code=422)
-
-
-def _add_health_routes(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        """The process is up (liveness)."""
-        return {"status": "ok", "version": __version__}
-
-    @app.get("/readyz", tags=["operations"], responses={503: {"description": "not ready"}})
-    def readyz(request: Request) -> Any:
-        """The database is reachable and its schema is current (readiness)."""
-        db: Database = request.app.state.db
-        try:
-            db.check_reachable()
-            current, expected = db.migration_state()
-        except LobbyError as exc:
-            return JSONResponse({"status": "unavailable", "database": exc.message}, status_code=503)
-        if current != expected:
-            detail = f"schema at {sorted(current) or 'none'}, code expects {sorted(expected)}"
-            return JSONResponse(
-                {"status": "unavailable", "migrations": detail + "; run 'lobby-agenda db upgrade'"},
-                status_code=503,
-            )
-        return {"status": "ready", "database": "ok", "migrations": "current"}

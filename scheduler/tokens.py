@@ -1,0 +1,150 @@
+"""Feed tokens: secrets that open a person's feeds. Only a hash is stored; each is revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from urllib.parse import quote
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import catalog
+from scheduler.errors import Forbidden, Gone, NotFound, ValidationError
+from scheduler.models import FeedToken, Person
+
+SCOPES = ("all", "me", "theme:SLUG", "stakeholder:SLUG")
+# Writing "last used" on every request would turn each calendar refresh into a write.
+_USE_RECORD_INTERVAL = timedelta(minutes=5)
+
+
+def hash_token(secret: str) -> str:
+    """SHA-256 suffices: the secret has 192 random bits, so there is nothing to brute-force."""
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def check_scope(session: Session, scope: str) -> str:
+    """'all', 'me', 'theme:SLUG' or 'stakeholder:SLUG' with a slug that exists."""
+    kind, _, slug = scope.partition(":")
+    if kind in ("all", "me") and not slug:
+        return kind
+    if kind == "theme" and slug:
+        catalog.themes(session, [slug], field="scope")
+        return scope
+    if kind == "stakeholder" and slug:
+        catalog.stakeholders(session, [slug], field="scope")
+        return scope
+    raise ValidationError(f"scope {scope!r}: use one of {', '.join(SCOPES)}", field="scope")
+
+
+def create(
+    session: Session,
+    email: str,
+    *,
+    label: str = "",
+    scope: str = "all",
+    expires_on: date | None = None,
+    alarms: bool = False,
+    today: date,
+) -> tuple[FeedToken, str]:
+    """A new token for the person; returns it with the secret, which is shown only now."""
+    person = catalog.person(session, email, field="email")
+    if expires_on is not None and expires_on <= today:
+        raise ValidationError(f"expiry {expires_on} is not in the future", field="expires")
+    secret = secrets.token_urlsafe(24)
+    token = FeedToken(
+        token_hash=hash_token(secret),
+        person=person,
+        label=label,
+        scope=check_scope(session, scope),
+        alarms=alarms,
+        expires_on=expires_on,
+    )
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def listing(session: Session, email: str | None = None) -> list[FeedToken]:
+    query = select(FeedToken).options(selectinload(FeedToken.person)).order_by(FeedToken.id)
+    if email:
+        query = query.where(FeedToken.person_id == catalog.person(session, email, field="email").id)
+    return list(session.scalars(query))
+
+
+def revoke(session: Session, token_id: int, now: datetime) -> FeedToken:
+    token = session.get(FeedToken, token_id)
+    if token is None:
+        raise NotFound(f"no feed token with id {token_id}", field="id")
+    if token.revoked_at is None:
+        token.revoked_at = now
+    return token
+
+
+def resolve(session: Session, secret: str, today: date) -> FeedToken:
+    """The live token for `secret`: unknown → 404, revoked or expired → 410.
+
+    Every secret is hashed and looked up the same way, so that the time taken says nothing
+    about which part of a wrong secret was wrong.
+    """
+    token = session.scalar(
+        select(FeedToken)
+        .options(selectinload(FeedToken.person).selectinload(Person.themes))
+        .where(FeedToken.token_hash == hash_token(secret))
+    )
+    if token is None:
+        raise NotFound("no such feed")
+    if token.revoked_at is not None:
+        raise Gone("this feed link was revoked; ask for a new one")
+    if token.expires_on is not None and token.expires_on < today:
+        raise Gone(f"this feed link expired on {token.expires_on}; ask for a new one")
+    if not token.person.active:
+        raise Gone("this feed link belongs to someone who no longer has access")
+    return token
+
+
+def allows(token: FeedToken, kind: str, slug: str | None) -> None:
+    """Raise Forbidden when the feed lies outside the token's scope."""
+    if token.scope == "all":
+        return
+    if token.scope == "me" and kind == "me":
+        return
+    if slug is not None and token.scope == f"{kind}:{slug}":
+        return
+    raise Forbidden("this feed link does not open that feed")
+
+
+def record_use(session: Session, token_id: int, user_agent: str, now: datetime) -> None:
+    """Note when (and by which client) the token was last used, at most every few minutes."""
+    token = session.get(FeedToken, token_id)
+    if token is None:
+        return  # revoked and deleted meanwhile: nothing to note
+    agent = user_agent[:300]
+    recent = token.last_used_at is not None and now - token.last_used_at < _USE_RECORD_INTERVAL
+    if recent and token.last_user_agent == agent:
+        return  # noted a moment ago
+    token.last_used_at, token.last_user_agent = now, agent
+
+
+@dataclass(frozen=True)
+class FeedLinks:
+    https: str
+    webcal: str
+    google: str
+
+
+def feed_path(scope: str) -> str:
+    """The feed a token of this scope is for: all.ics, me.ics, themes/S.ics, stakeholders/S.ics."""
+    kind, _, slug = scope.partition(":")
+    return {"theme": f"themes/{slug}.ics", "stakeholder": f"stakeholders/{slug}.ics"}.get(
+        kind, f"{kind}.ics"
+    )
+
+
+def links(base_url: str, secret: str, scope: str) -> FeedLinks:
+    https = f"{base_url}/feeds/{secret}/{feed_path(scope)}"
+    webcal = "webcal://" + https.split("://", 1)[1]
+    google = "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe="")
+    return FeedLinks(https, webcal, google)

@@ -1,0 +1,203 @@
+"""Calendar feeds over HTTP: tokens, scopes, conditional requests, gzip, HEAD, 503 never empty."""
+
+from __future__ import annotations
+
+import logging
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from scheduler import catalog, clock, tokens
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.errors import BadParameter, DatabaseUnavailable
+from scheduler.feeds import FeedBuilder, FeedKind, FeedSpec, RenderedFeed, Viewer
+from scheduler.models import ItemKind, ItemStatus
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["feeds"])
+
+CALENDAR = "text/calendar; charset=utf-8"
+RETRY_AFTER_SECONDS = 120
+KIND_HELP = "Only these kinds, comma-separated: " + ", ".join(k.value for k in ItemKind)
+STATUS_HELP = "Only these statuses, comma-separated: " + ", ".join(s.value for s in ItemStatus)
+FEED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/calendar": {}}, "description": "the iCalendar feed"},
+    304: {"description": "not modified since the ETag or date the client sent"},
+    400: {"description": "unknown filter value"},
+    403: {"description": "the token does not open this feed"},
+    404: {"description": "unknown token, theme or stakeholder"},
+    410: {"description": "the token was revoked or expired"},
+    503: {"description": "database unavailable; try again after Retry-After seconds"},
+}
+
+
+E = TypeVar("E", ItemKind, ItemStatus)
+
+
+def _parse_filter(raw: str | None, enum: type[E], name: str) -> tuple[E, ...]:
+    if not raw:
+        return ()
+    allowed = {member.value: member for member in enum}
+    chosen = []
+    for part in (p.strip() for p in raw.split(",")):
+        if part not in allowed:
+            raise BadParameter(
+                f"unknown {name} {part!r}; allowed: {', '.join(allowed)}", field=name
+            )
+        chosen.append(allowed[part])
+    return tuple(sorted(set(chosen), key=list(allowed.values()).index))
+
+
+def _spec(kind: FeedKind, slug: str | None, kinds: str | None, statuses: str | None) -> FeedSpec:
+    return FeedSpec(
+        kind,
+        slug,
+        _parse_filter(kinds, ItemKind, "kind"),
+        _parse_filter(statuses, ItemStatus, "status"),
+    )
+
+
+@router.api_route("/feeds/public.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES)
+def public_feed(
+    request: Request,
+    kind: str | None = Query(None, description=KIND_HELP),
+    status: str | None = Query(None, description=STATUS_HELP),
+) -> Response:
+    """The open agenda: public items, ideas left out. No token needed."""
+    return _serve(request, None, _spec("public", None, kind, status))
+
+
+@router.api_route("/feeds/{token}/all.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES)
+def all_feed(
+    request: Request,
+    token: str,
+    kind: str | None = Query(None, description=KIND_HELP),
+    status: str | None = Query(None, description=STATUS_HELP),
+) -> Response:
+    """The whole agenda, as the token's person may see it."""
+    return _serve(request, token, _spec("all", None, kind, status))
+
+
+@router.api_route("/feeds/{token}/me.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES)
+def my_feed(
+    request: Request,
+    token: str,
+    kind: str | None = Query(None, description=KIND_HELP),
+    status: str | None = Query(None, description=STATUS_HELP),
+) -> Response:
+    """Items the person owns or takes part in, and those on themes and stakeholders they follow."""
+    return _serve(request, token, _spec("me", None, kind, status))
+
+
+@router.api_route(
+    "/feeds/{token}/themes/{slug}.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES
+)
+def theme_feed(
+    request: Request,
+    token: str,
+    slug: str,
+    kind: str | None = Query(None, description=KIND_HELP),
+    status: str | None = Query(None, description=STATUS_HELP),
+) -> Response:
+    """Items on one theme."""
+    return _serve(request, token, _spec("theme", slug, kind, status))
+
+
+@router.api_route(
+    "/feeds/{token}/stakeholders/{slug}.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES
+)
+def stakeholder_feed(
+    request: Request,
+    token: str,
+    slug: str,
+    kind: str | None = Query(None, description=KIND_HELP),
+    status: str | None = Query(None, description=STATUS_HELP),
+) -> Response:
+    """Items with one stakeholder."""
+    return _serve(request, token, _spec("stakeholder", slug, kind, status))
+
+
+def _serve(request: Request, secret: str | None, spec: FeedSpec) -> Response:
+    """1. find who reads (token → person, scope); 2. get the feed (cached by data version);
+    3. note the token's use; 4. answer, conditionally. A database outage is a 503, never an
+    empty calendar (Thunderbird wipes its copy on an empty 200)."""
+    settings: Settings = request.app.state.settings
+    db: Database = request.app.state.db
+    builder: FeedBuilder = request.app.state.feeds
+    today = clock.today_in(clock.zone(settings.timezone))
+    token_id = None
+    try:
+        with db.read() as session:
+            viewer = Viewer(None, settings.language)
+            if secret is not None:
+                token = tokens.resolve(session, secret, today)
+                tokens.allows(token, spec.kind, spec.slug)
+                token_id = token.id
+                viewer = Viewer(token.person_id, token.person.language.value, token.alarms)
+            _check_slug(session, spec)
+            feed = builder.feed(session, spec, viewer, today)
+        if token_id is not None:
+            _note_use(db, token_id, request.headers.get("user-agent", ""))
+    except (DBAPIError, DatabaseUnavailable) as exc:
+        log.warning("feed unavailable: database error: %s", str(exc).splitlines()[0])
+        return Response(
+            "database unavailable, try again later\n",
+            status_code=503,
+            media_type="text/plain",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return _respond(request, feed, private=secret is not None)
+
+
+def _check_slug(session: Session, spec: FeedSpec) -> None:
+    if spec.kind == "theme" and spec.slug:
+        catalog.themes(session, [spec.slug], field="slug")
+    elif spec.kind == "stakeholder" and spec.slug:
+        catalog.stakeholders(session, [spec.slug], field="slug")
+
+
+def _note_use(db: Database, token_id: int, user_agent: str) -> None:
+    try:
+        with db.write() as session:
+            tokens.record_use(session, token_id, user_agent, clock.now_utc())
+    except DBAPIError as exc:  # bookkeeping only: the feed itself was fine
+        log.warning("could not record feed token use: %s", str(exc).splitlines()[0])
+
+
+def _respond(request: Request, feed: RenderedFeed, *, private: bool) -> Response:
+    gzip_ok = "gzip" in request.headers.get("accept-encoding", "").lower()
+    etag = feed.etag[:-1] + '-gz"' if gzip_ok else feed.etag
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(feed.last_modified, usegmt=True),
+        "Cache-Control": "private, no-cache" if private else "public, max-age=300",
+        "Vary": "Accept-Encoding",
+    }
+    if _not_modified(request, feed):
+        return Response(status_code=304, headers=headers)
+    body = feed.gzipped if gzip_ok else feed.body
+    if gzip_ok:
+        headers["Content-Encoding"] = "gzip"
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(status_code=200, headers=headers, media_type=CALENDAR)
+    return Response(body, headers=headers, media_type=CALENDAR)
+
+
+def _not_modified(request: Request, feed: RenderedFeed) -> bool:
+    """If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2)."""
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        sent = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in sent or bool(sent & {feed.etag, feed.etag[:-1] + '-gz"'})
+    if_modified_since = request.headers.get("if-modified-since")
+    if if_modified_since:
+        try:
+            return feed.last_modified <= parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False  # an unreadable date: answer in full
+    return False
