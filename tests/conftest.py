@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -129,7 +130,7 @@ def _start_cluster() -> PostgresServer:
 
 def _stop_cluster(server: PostgresServer) -> None:
     if server.process is not None and server.process.poll() is None:
-        server.process.terminate()
+        server.process.send_signal(signal.SIGINT)  # "fast" shutdown: do not wait for clients
         with contextlib.suppress(subprocess.TimeoutExpired):
             server.process.wait(timeout=20)
         if server.process.poll() is None:

@@ -209,7 +209,11 @@ def test_an_all_day_rule_keeps_until_as_a_date_and_includes_that_day() -> None:
     rule = normalize_rrule("FREQ=WEEKLY;UNTIL=20261215T120000Z", AMS, all_day=True)
     assert rule == "FREQ=WEEKLY;UNTIL=20261215"
     weekly = item(local(2026, 12, 1), local(2026, 12, 2), rule, all_day=True)
-    assert walls(expand(weekly, local(2026, 11, 1), local(2027, 1, 31))) == ["2026-12-01 00:00", "2026-12-08 00:00", "2026-12-15 00:00"]
+    assert walls(expand(weekly, local(2026, 11, 1), local(2027, 1, 31))) == [
+        "2026-12-01 00:00",
+        "2026-12-08 00:00",
+        "2026-12-15 00:00",
+    ]
 
 
 def test_the_last_end_of_a_series_is_known_when_it_has_count_or_until() -> None:

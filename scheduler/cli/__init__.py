@@ -8,7 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from scheduler.cli import admin, catalog, items
+from scheduler.cli import admin, catalog, feeds, items
 from scheduler.cli.common import app
 from scheduler.errors import LobbyError
 
@@ -19,6 +19,7 @@ app.add_typer(catalog.themes_app, name="themes")
 app.add_typer(catalog.stakeholders_app, name="stakeholders")
 app.add_typer(catalog.partnerships_app, name="partnerships")
 app.add_typer(catalog.people_app, name="people")
+app.add_typer(feeds.token_app, name="token")
 app.add_typer(admin.db_app, name="db")
 admin.register(app)
 
