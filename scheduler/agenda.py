@@ -34,6 +34,7 @@ from scheduler.models import (
 from scheduler.occurrences import (
     Occurrence,
     is_original_start,
+    last_end,
     normalize_rrule,
     occurrences_between,
 )
@@ -279,6 +280,7 @@ def _build(session: Session, item: AgendaItem, spec: ItemIn, defaults: Defaults)
     _check_exdates(item, spec)
     _set_overrides(item, spec.occurrences, times)
     _set_follow_ups(session, item, spec.follow_ups)
+    item.last_ends_at = last_end(item)
 
 
 def _check_exdates(item: AgendaItem, spec: ItemIn) -> None:

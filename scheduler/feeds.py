@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vRecur
@@ -40,8 +40,8 @@ from scheduler.models import (
     Person,
     Stakeholder,
     Theme,
+    item_participants,
 )
-from scheduler.occurrences import is_recurring, last_end
 from scheduler.offsets import parse_offset
 from scheduler.texts import Lang, label, text
 
@@ -100,12 +100,33 @@ def options_from(settings: Settings) -> FeedOptions:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class RenderedFeed:
     body: bytes
-    gzipped: bytes
     etag: str
     last_modified: datetime
+    _gzipped: bytes | None = None
+
+    @property
+    def gzipped(self) -> bytes:
+        """Compressed on first use: most clients ask for gzip, but not every feed is fetched."""
+        if self._gzipped is None:
+            self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gzipped
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """What the selection needs to know of an item, read without loading the item itself."""
+
+    id: int
+    revision: int
+    confidentiality: Confidentiality
+    owner_id: int | None
+    timezone: str
+    all_day: bool
+    first_year: int
+    last_year: int | None
 
 
 K = TypeVar("K", bound=Hashable)
@@ -113,40 +134,57 @@ V = TypeVar("V")
 
 
 class _Lru(Generic[K, V]):
-    """A small thread-safe least-recently-used map."""
+    """A thread-safe least-recently-used map, bounded by entries and by total bytes."""
 
-    def __init__(self, size: int) -> None:
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._size = size
+    def __init__(self, size: int, max_bytes: int = 1 << 40) -> None:
+        self._data: OrderedDict[K, tuple[V, int]] = OrderedDict()
+        self._size, self._max_bytes, self._bytes = size, max_bytes, 0
         self._lock = threading.Lock()
 
     def get(self, key: K) -> V | None:
         with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._data[key] = value
+            entry = self._data.get(key)
+            if entry is None:
+                return None
             self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
+            return entry[0]
+
+    def put(self, key: K, value: V, weight: int = 0) -> None:
+        with self._lock:
+            old = self._data.pop(key, None)
+            self._bytes -= old[1] if old else 0
+            self._data[key] = (value, weight)
+            self._bytes += weight
+            while len(self._data) > self._size or (
+                self._bytes > self._max_bytes and len(self._data) > 1
+            ):
+                _, (_, dropped) = self._data.popitem(last=False)
+                self._bytes -= dropped
+
+
+EventKey = tuple[int, int, "View", str, bool, frozenset[datetime], int]
 
 
 class FeedBuilder:
     """Builds feeds for one process; its caches are safe to share between request threads."""
 
-    def __init__(self, options: FeedOptions, *, events: int = 50_000, feeds: int = 256) -> None:
+    def __init__(
+        self, options: FeedOptions, *, events: int = 100_000, feed_bytes: int = 256 << 20
+    ) -> None:
         self.options = options
-        self._events: _Lru[Hashable, bytes] = _Lru(events)
-        self._feeds: _Lru[Hashable, RenderedFeed] = _Lru(feeds)
+        self._events: _Lru[EventKey, bytes] = _Lru(events)
+        self._feeds: _Lru[Hashable, RenderedFeed] = _Lru(1024, feed_bytes)
         self._zones: _Lru[Hashable, bytes] = _Lru(64)
         self.stats = {"feed_hits": 0, "feed_builds": 0, "event_renders": 0}
 
     def feed(self, session: Session, spec: FeedSpec, viewer: Viewer, today: date) -> RenderedFeed:
-        """The feed's bytes: from the cache when the data has not changed since."""
+        """The feed's bytes: from the cache when the data has not changed since.
+
+        1. read the data versions (one row); a feed built for them today is served as is;
+        2. select the feed's items with a light query (no item is loaded);
+        3. render only items whose event text is not cached (loading just those);
+        4. join header, time zones and events.
+        """
         version = data_version(session)
         key = (spec, viewer, version.agenda, version.catalog, today)
         cached = self._feeds.get(key)
@@ -154,16 +192,14 @@ class FeedBuilder:
             self.stats["feed_hits"] += 1
             return cached
         self.stats["feed_builds"] += 1
-        items = self._items(session, spec, viewer, today)
-        body = self._assemble(spec, viewer, items, today, version.catalog, session)
+        body = self._build(session, spec, viewer, today, version.catalog)
         midnight = clock.local_midnight(today, clock.zone(self.options.home_zone))
         rendered = RenderedFeed(
             body=body,
-            gzipped=gzip.compress(body, compresslevel=6, mtime=0),
             etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
             last_modified=max(version.changed_at, midnight).replace(microsecond=0),
         )
-        self._feeds.put(key, rendered)
+        self._feeds.put(key, rendered, weight=len(body) * 2)
         return rendered
 
     # ------------------------------------------------------------ which items
@@ -175,51 +211,82 @@ class FeedBuilder:
         retention = clock.local_midnight(today - timedelta(days=self.options.retention_days), tz)
         return past, retention
 
-    def _items(
+    def _candidates(
         self, session: Session, spec: FeedSpec, viewer: Viewer, today: date
-    ) -> list[tuple[AgendaItem, View]]:
+    ) -> list[tuple[_Candidate, View]]:
         past, retention = self._cutoffs(today)
-        query = _select(session, spec, viewer).where(
-            or_(AgendaItem.rrule.is_not(None), AgendaItem.rdates != [], AgendaItem.ends_at >= past)
+        query = (
+            _select(session, spec, viewer)
+            .where(
+                or_(AgendaItem.last_ends_at.is_(None), AgendaItem.last_ends_at >= past),
+                # cancelled long enough ago for every client to have seen it: gone
+                or_(AgendaItem.status != ItemStatus.CANCELLED, AgendaItem.updated_at >= retention),
+            )
+            .order_by(AgendaItem.uid)
         )
+        taking_part = _taking_part(session, viewer)
         chosen = []
-        for item in session.scalars(query.order_by(AgendaItem.uid)):
-            if item.status == ItemStatus.CANCELLED and item.updated_at < retention:
-                continue  # cancelled long enough ago for every client to have seen it
-            if is_recurring(item) and not _still_running(item, past):
-                continue
-            view = self._view(item, spec, viewer)
+        for row in session.execute(query):
+            candidate = _Candidate(
+                row.id, row.revision, row.confidentiality, row.owner_id, row.timezone, row.all_day,
+                row.starts_at.year, row.last_ends_at.year if row.last_ends_at else None,
+            )  # fmt: skip
+            view = self._view(candidate, spec, viewer, taking_part)
             if view is not None:
-                chosen.append((item, view))
+                chosen.append((candidate, view))
         return chosen
 
-    def _view(self, item: AgendaItem, spec: FeedSpec, viewer: Viewer) -> View | None:
+    def _view(
+        self, item: _Candidate, spec: FeedSpec, viewer: Viewer, taking_part: set[int]
+    ) -> View | None:
         if spec.kind == "public":
             return View.PUBLIC
-        if item.confidentiality != Confidentiality.CONFIDENTIAL or _takes_part(item, viewer):
+        if item.confidentiality != Confidentiality.CONFIDENTIAL:
+            return View.FULL
+        if viewer.person_id is not None and (
+            item.owner_id == viewer.person_id or item.id in taking_part
+        ):
             return View.FULL
         return View.BUSY if self.options.confidential == "busy" else None
 
     # ------------------------------------------------------------ bytes
 
-    def _assemble(
-        self,
-        spec: FeedSpec,
-        viewer: Viewer,
-        items: list[tuple[AgendaItem, View]],
-        today: date,
-        catalog_version: int,
-        session: Session,
+    def _build(
+        self, session: Session, spec: FeedSpec, viewer: Viewer, today: date, catalog_version: int
     ) -> bytes:
+        chosen = self._candidates(session, spec, viewer, today)
         _, retention = self._cutoffs(today)
-        events = []
-        for item, view in items:
-            rendered = self._event(item, view, viewer, retention, catalog_version)
-            if rendered:
-                events.append(rendered)
-        zones = self._vtimezones(items, today)
+        expired = _expired_cancellations(session, retention)
+        keys: list[EventKey] = [
+            (c.id, c.revision, view, viewer.language, viewer.alarms,
+             expired.get(c.id, frozenset()), catalog_version)
+            for c, view in chosen
+        ]  # fmt: skip
+        texts = {key: self._events.get(key) for key in keys}
+        missing: dict[int, list[EventKey]] = {}
+        for key, found in texts.items():
+            if found is None:
+                missing.setdefault(key[0], []).append(key)
+        for item in _load(session, list(missing)):
+            for key in missing[item.id]:
+                texts[key] = self._render(item, key)
+        zones = self._vtimezones([c for c, _ in chosen], today)
         header = self._header(_feed_name(session, spec, viewer.language))
-        return header + zones + b"".join(events) + b"END:VCALENDAR\r\n"
+        events = b"".join(texts[key] or b"" for key in keys)
+        return header + zones + events + b"END:VCALENDAR\r\n"
+
+    def _render(self, item: AgendaItem, key: EventKey) -> bytes:
+        _, _, view, language, alarms, expired, _ = key
+        self.stats["event_renders"] += 1
+        viewer = Viewer(None, language, alarms)  # type: ignore[arg-type]
+        try:
+            rendered = _EventWriter(item, view, viewer, self.options, expired).write()
+        except (ValueError, TypeError, KeyError) as exc:
+            # Bad data (e.g. an RRULE an older version accepted) must not take the feed down.
+            log.warning("item %s left out of feeds: %s", item.uid, exc, extra={"item": item.uid})
+            rendered = b""
+        self._events.put(key, rendered)
+        return rendered
 
     def _header(self, name: str) -> bytes:
         calendar = Calendar()
@@ -236,11 +303,12 @@ class FeedBuilder:
         head: bytes = calendar.to_ical()
         return head.removesuffix(b"END:VCALENDAR\r\n")
 
-    def _vtimezones(self, items: list[tuple[AgendaItem, View]], today: date) -> bytes:
+    def _vtimezones(self, items: list[_Candidate], today: date) -> bytes:
         """A VTIMEZONE for each zone used, covering the years the feed's events need."""
-        zones = {self.options.home_zone} | {i.timezone for i, _ in items if not i.all_day}
-        first = min((i.starts_at.year for i, _ in items), default=today.year)
-        last = max([today.year + _ZONE_YEARS_AHEAD] + [_last_year(i) for i, _ in items])
+        zones = {self.options.home_zone} | {i.timezone for i in items if not i.all_day}
+        first = min((i.first_year for i in items), default=today.year)
+        ahead = today.year + _ZONE_YEARS_AHEAD
+        last = max([ahead] + [i.last_year for i in items if i.last_year is not None])
         parts = []
         for name in sorted(zones):
             key = (name, first, last)
@@ -257,42 +325,15 @@ class FeedBuilder:
             parts.append(cached)
         return b"".join(parts)
 
-    def _event(
-        self,
-        item: AgendaItem,
-        view: View,
-        viewer: Viewer,
-        retention: datetime,
-        catalog_version: int,
-    ) -> bytes:
-        expired = frozenset(
-            o.recurrence_id for o in item.overrides if o.cancelled and o.changed_at < retention
-        )
-        key = (
-            item.id,
-            item.revision,
-            view,
-            viewer.language,
-            viewer.alarms,
-            expired,
-            catalog_version,
-        )
-        cached = self._events.get(key)
-        if cached is not None:
-            return cached
-        self.stats["event_renders"] += 1
-        try:
-            rendered = _EventWriter(item, view, viewer, self.options, expired).write()
-        except (ValueError, TypeError, KeyError) as exc:
-            # Bad data (e.g. an RRULE an older version accepted) must not take the feed down.
-            log.warning("item %s left out of feeds: %s", item.uid, exc, extra={"item": item.uid})
-            return b""
-        self._events.put(key, rendered)
-        return rendered
+
+_LIGHT = (
+    AgendaItem.id, AgendaItem.revision, AgendaItem.confidentiality, AgendaItem.owner_id,
+    AgendaItem.timezone, AgendaItem.all_day, AgendaItem.starts_at, AgendaItem.last_ends_at,
+)  # fmt: skip
 
 
-def _select(session: Session, spec: FeedSpec, viewer: Viewer) -> Select[AgendaItem]:
-    query = item_query()
+def _select(session: Session, spec: FeedSpec, viewer: Viewer) -> Select[*tuple[Any, ...]]:
+    query = select(*_LIGHT)
     if spec.kind == "public":
         query = query.where(
             AgendaItem.confidentiality == Confidentiality.PUBLIC,
@@ -321,27 +362,33 @@ def _select(session: Session, spec: FeedSpec, viewer: Viewer) -> Select[AgendaIt
     return query
 
 
-def _still_running(item: AgendaItem, past: datetime) -> bool:
-    try:
-        end = last_end(item)
-    except (ValueError, TypeError):
-        return True  # let rendering log what is wrong with it
-    return end is None or end >= past
-
-
-def _takes_part(item: AgendaItem, viewer: Viewer) -> bool:
+def _taking_part(session: Session, viewer: Viewer) -> set[int]:
+    """Ids of the items the viewer takes part in (to show them confidential items in full)."""
     if viewer.person_id is None:
-        return False
-    return item.owner_id == viewer.person_id or any(
-        p.id == viewer.person_id for p in item.participants
+        return set()
+    rows = session.execute(
+        select(item_participants.c.item_id).where(item_participants.c.person_id == viewer.person_id)
     )
+    return {row[0] for row in rows}
 
 
-def _last_year(item: AgendaItem) -> int:
-    years = [item.ends_at.year, *(m.year for m in item.rdates)]
-    if item.rrule and "UNTIL=" in item.rrule:
-        years.append(int(item.rrule.split("UNTIL=")[1][:4]))
-    return max(years)
+def _expired_cancellations(session: Session, retention: datetime) -> dict[int, frozenset[datetime]]:
+    """Per item, the cancelled occurrences old enough to become a plain EXDATE."""
+    rows = session.execute(
+        select(OccurrenceOverride.item_id, OccurrenceOverride.recurrence_id).where(
+            OccurrenceOverride.cancelled, OccurrenceOverride.changed_at < retention
+        )
+    )
+    found: dict[int, set[datetime]] = {}
+    for item_id, recurrence_id in rows:
+        found.setdefault(item_id, set()).add(recurrence_id)
+    return {item_id: frozenset(moments) for item_id, moments in found.items()}
+
+
+def _load(session: Session, ids: list[int]) -> Iterable[AgendaItem]:
+    """The full items (with everything an event shows) for these ids, in batches."""
+    for start in range(0, len(ids), 500):
+        yield from session.scalars(item_query().where(AgendaItem.id.in_(ids[start : start + 500])))
 
 
 def _feed_name(session: Session, spec: FeedSpec, lang: Lang) -> str:

@@ -268,6 +268,9 @@ class AgendaItem(Base):
     reminders: Mapped[list[str]] = mapped_column(JSON, default=list)
     outcome: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # When the last occurrence ends (None: a series without end); kept by the agenda service
+    # so that "what still matters" is a plain query for feeds, reminders and digests.
+    last_ends_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(default=now_utc)
 

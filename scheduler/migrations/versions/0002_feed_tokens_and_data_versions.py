@@ -56,6 +56,12 @@ def upgrade() -> None:
                 server_default=sa.text("CURRENT_TIMESTAMP"),  # for rows that exist already
             )
         )
+    with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_ends_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(batch_op.f("ix_items_last_ends_at"), ["last_ends_at"], unique=False)
+    # One-off items end when they end; series stay NULL ("no known end") until their next save,
+    # which only makes feeds include them, never leave them out.
+    op.execute("UPDATE items SET last_ends_at = ends_at WHERE rrule IS NULL AND rdates = '[]'")
     op.execute(
         "INSERT INTO data_version (id, agenda, catalog, changed_at) "
         "VALUES (1, 0, 0, CURRENT_TIMESTAMP)"
@@ -63,6 +69,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_items_last_ends_at"))
+        batch_op.drop_column("last_ends_at")
     with op.batch_alter_table("occurrence_overrides", schema=None) as batch_op:
         batch_op.drop_column("changed_at")
 
