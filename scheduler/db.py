@@ -86,28 +86,68 @@ _AGENDA = (AgendaItem, OccurrenceOverride, FollowUp)
 _CATALOG = (Theme, Stakeholder, Person, Partnership)
 
 
-@event.listens_for(Session, "after_flush")
-def _raise_data_versions(session: Session, _context: Any) -> None:
-    """Count every flushed change to what feeds show, in the same transaction.
+_PENDING = "lobby_feed_changes"
 
-    Caches of feeds compare these counters instead of the data itself, so they stay right
-    across processes and replicas sharing the database.
-    """
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, _context: Any) -> None:
+    """Remember what this transaction changed that feeds show (applied in `_raise_versions`)."""
     touched = [*session.new, *session.deleted]
     touched += [obj for obj in session.dirty if session.is_modified(obj)]
-    agenda = any(isinstance(obj, _AGENDA) for obj in touched)
-    catalog = any(isinstance(obj, _CATALOG) for obj in touched)
-    if not (agenda or catalog):
+    if not any(isinstance(obj, _AGENDA + _CATALOG) for obj in touched):
         return  # heartbeats, token use and the like do not change any feed
-    session.connection().execute(
+    pending = session.info.setdefault(_PENDING, {"agenda": False, "catalog": False, "items": set()})
+    pending["items"] |= {
+        obj.id for obj in touched if isinstance(obj, AgendaItem) and obj not in session.deleted
+    }
+    pending["items"] |= {
+        obj.item_id for obj in touched if isinstance(obj, OccurrenceOverride | FollowUp)
+    }
+    pending["agenda"] |= any(isinstance(obj, _AGENDA) for obj in touched)
+    # A deleted item leaves no row to stamp: count it as a catalog change (feeds start afresh).
+    pending["catalog"] |= any(isinstance(obj, _CATALOG) for obj in touched) or any(
+        isinstance(obj, AgendaItem) for obj in session.deleted
+    )
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_versions(session: Session) -> None:
+    """Raise the data versions once per committed transaction, as its last statements.
+
+    Feed caches compare these counters instead of the data, so they stay right across
+    processes and replicas. Each changed item is stamped with the new agenda version; the row
+    lock on data_version, taken just before commit, orders the stamps by commit, so "items
+    stamped after version N" misses nothing that a reader of version N had not seen.
+    """
+    if session.in_nested_transaction():
+        return  # a savepoint: the outer transaction raises the versions when it commits
+    session.flush()
+    pending = session.info.pop(_PENDING, None)
+    if pending is None:
+        return  # nothing a feed shows was changed
+    connection = session.connection()
+    version = connection.execute(
         update(DataVersion)
         .where(DataVersion.id == 1)
         .values(
-            agenda=DataVersion.agenda + int(agenda),
-            catalog=DataVersion.catalog + int(catalog),
+            agenda=DataVersion.agenda + int(pending["agenda"]),
+            catalog=DataVersion.catalog + int(pending["catalog"]),
             changed_at=now_utc(),
         )
-    )
+        .returning(DataVersion.agenda)
+    ).scalar_one()
+    if pending["items"]:
+        connection.execute(
+            update(AgendaItem)
+            .where(AgendaItem.id.in_(pending["items"]))
+            .values(changed_version=version)
+        )
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    if not session.in_transaction():
+        session.info.pop(_PENDING, None)
 
 
 def data_version(session: Session) -> DataVersion:

@@ -271,6 +271,9 @@ class AgendaItem(Base):
     # When the last occurrence ends (None: a series without end); kept by the agenda service
     # so that "what still matters" is a plain query for feeds, reminders and digests.
     last_ends_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The agenda data version of the item's last change (set in db.py with the version itself):
+    # feeds ask "what changed since version N" instead of reading every item again.
+    changed_version: Mapped[int] = mapped_column(Integer, default=0, index=True)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(default=now_utc)
 

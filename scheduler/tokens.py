@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 from urllib.parse import quote
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from scheduler import catalog
 from scheduler.errors import Forbidden, Gone, NotFound, ValidationError
-from scheduler.models import FeedToken, Person
+from scheduler.models import FeedToken
 
 SCOPES = ("all", "me", "theme:SLUG", "stakeholder:SLUG")
 # Writing "last used" on every request would turn each calendar refresh into a write.
@@ -91,7 +91,7 @@ def resolve(session: Session, secret: str, today: date) -> FeedToken:
     """
     token = session.scalar(
         select(FeedToken)
-        .options(selectinload(FeedToken.person).selectinload(Person.themes))
+        .options(joinedload(FeedToken.person))
         .where(FeedToken.token_hash == hash_token(secret))
     )
     if token is None:
@@ -116,16 +116,21 @@ def allows(token: FeedToken, kind: str, slug: str | None) -> None:
     raise Forbidden("this feed link does not open that feed")
 
 
+def use_worth_noting(token: FeedToken, user_agent: str, now: datetime) -> bool:
+    """Whether to note this use: not when the same client was noted a few minutes ago.
+
+    Writing on every request would turn each calendar refresh into a write transaction.
+    """
+    recent = token.last_used_at is not None and now - token.last_used_at < _USE_RECORD_INTERVAL
+    return not (recent and token.last_user_agent == user_agent[:300])
+
+
 def record_use(session: Session, token_id: int, user_agent: str, now: datetime) -> None:
-    """Note when (and by which client) the token was last used, at most every few minutes."""
+    """Note when (and by which client) the token was last used."""
     token = session.get(FeedToken, token_id)
     if token is None:
-        return  # revoked and deleted meanwhile: nothing to note
-    agent = user_agent[:300]
-    recent = token.last_used_at is not None and now - token.last_used_at < _USE_RECORD_INTERVAL
-    if recent and token.last_user_agent == agent:
-        return  # noted a moment ago
-    token.last_used_at, token.last_user_agent = now, agent
+        return  # deleted meanwhile: nothing to note
+    token.last_used_at, token.last_user_agent = now, user_agent[:300]
 
 
 @dataclass(frozen=True)

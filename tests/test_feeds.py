@@ -709,3 +709,47 @@ def test_a_feed_answers_503_with_retry_after_when_postgresql_is_down(tmp_path: P
         assert public.status_code == 503 and b"BEGIN:VCALENDAR" not in down.content
     finally:
         _stop_cluster(server)
+
+
+def test_a_cached_feed_follows_items_that_join_leave_or_change(
+    client: TestClient, loaded: Database
+) -> None:
+    url = f"/feeds/{token_for(loaded, OWNER)}/themes/wonen.ics"
+    before = events(client.get(url).content)
+    assert ("congress@lobby.example", None) in before and ("new@lobby.example", None) not in before
+    with loaded.write() as session:
+        moved_out = agenda.describe_item(agenda.find_item(session, "congress")) | {
+            "themes": ["mobiliteit"]
+        }
+        agenda.save_item(session, ItemIn.model_validate(moved_out), ACTOR)
+        agenda.save_item(
+            session,
+            ItemIn.model_validate(
+                {
+                    "uid": "new",
+                    "title": "Nieuw",
+                    "kind": "meeting",
+                    "start": "2026-12-20T10:00",
+                    "themes": ["wonen"],
+                }
+            ),
+            ACTOR,
+        )
+    after = events(client.get(url).content)
+    assert ("congress@lobby.example", None) not in after and ("new@lobby.example", None) in after
+    stats = client.app.state.feeds.stats  # type: ignore[attr-defined]
+    assert stats["full_selections"] == 1  # the second build only looked at the two changed items
+
+
+def test_each_committed_change_stamps_the_item_with_the_new_agenda_version(
+    loaded: Database,
+) -> None:
+    with loaded.write() as session:
+        agenda.cancel(session, "deadline", ACTOR)
+    with loaded.read() as session:
+        version = data_version(session).agenda
+        stamped = session.scalar(text("SELECT changed_version FROM items WHERE uid = 'deadline'"))
+        others = session.scalar(
+            text("SELECT max(changed_version) FROM items WHERE uid != 'deadline'")
+        )
+    assert stamped == version and others < version

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -128,20 +129,23 @@ def _serve(request: Request, secret: str | None, spec: FeedSpec) -> Response:
     settings: Settings = request.app.state.settings
     db: Database = request.app.state.db
     builder: FeedBuilder = request.app.state.feeds
-    today = clock.today_in(clock.zone(settings.timezone))
-    token_id = None
+    now = clock.now_utc()
+    today = now.astimezone(clock.zone(settings.timezone)).date()
+    user_agent = request.headers.get("user-agent", "")
+    note_use = None
     try:
         with db.read() as session:
             viewer = Viewer(None, settings.language)
             if secret is not None:
                 token = tokens.resolve(session, secret, today)
                 tokens.allows(token, spec.kind, spec.slug)
-                token_id = token.id
                 viewer = Viewer(token.person_id, token.person.language.value, token.alarms)
+                if tokens.use_worth_noting(token, user_agent, now):
+                    note_use = token.id
             _check_slug(session, spec)
             feed = builder.feed(session, spec, viewer, today)
-        if token_id is not None:
-            _note_use(db, token_id, request.headers.get("user-agent", ""))
+        if note_use is not None:
+            _note_use(db, note_use, user_agent, now)
     except (DBAPIError, DatabaseUnavailable) as exc:
         log.warning("feed unavailable: database error: %s", str(exc).splitlines()[0])
         return Response(
@@ -160,10 +164,10 @@ def _check_slug(session: Session, spec: FeedSpec) -> None:
         catalog.stakeholders(session, [spec.slug], field="slug")
 
 
-def _note_use(db: Database, token_id: int, user_agent: str) -> None:
+def _note_use(db: Database, token_id: int, user_agent: str, now: datetime) -> None:
     try:
         with db.write() as session:
-            tokens.record_use(session, token_id, user_agent, clock.now_utc())
+            tokens.record_use(session, token_id, user_agent, now)
     except DBAPIError as exc:  # bookkeeping only: the feed itself was fine
         log.warning("could not record feed token use: %s", str(exc).splitlines()[0])
 

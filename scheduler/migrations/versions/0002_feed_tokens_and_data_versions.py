@@ -59,6 +59,12 @@ def upgrade() -> None:
     with op.batch_alter_table("items", schema=None) as batch_op:
         batch_op.add_column(sa.Column("last_ends_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_items_last_ends_at"), ["last_ends_at"], unique=False)
+        batch_op.add_column(
+            sa.Column("changed_version", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch_op.create_index(
+            batch_op.f("ix_items_changed_version"), ["changed_version"], unique=False
+        )
     # One-off items end when they end; series stay NULL ("no known end") until their next save,
     # which only makes feeds include them, never leave them out.
     op.execute("UPDATE items SET last_ends_at = ends_at WHERE rrule IS NULL AND rdates = '[]'")
@@ -70,6 +76,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("items", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_items_changed_version"))
+        batch_op.drop_column("changed_version")
         batch_op.drop_index(batch_op.f("ix_items_last_ends_at"))
         batch_op.drop_column("last_ends_at")
     with op.batch_alter_table("occurrence_overrides", schema=None) as batch_op:
