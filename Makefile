@@ -24,8 +24,10 @@ typecheck: $(VENV)/.test-installed
 pytest: $(VENV)/.test-installed system-packages
 	$(BIN)/pytest
 
-bench: $(VENV)/.test-installed
+bench: $(VENV)/.test-installed system-packages
 	$(BIN)/python bench/bench_occurrences.py
+	$(BIN)/python bench/bench_feeds.py
+	$(BIN)/python bench/bench_feed_memory.py
 
 # Python's venv module (Debian ships it separately) and the PostgreSQL server the tests start.
 system-packages:
