@@ -12,7 +12,7 @@ run: $(VENV)/.run-installed
 	$(BIN)/lobby-agenda demo --if-empty
 	$(BIN)/lobby-agenda serve
 
-test: $(VENV)/.test-installed system-packages lint typecheck pytest
+test: system-packages $(VENV)/.test-installed lint typecheck pytest
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
@@ -29,11 +29,17 @@ bench: $(VENV)/.test-installed system-packages
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/bench_feed_memory.py
 
-# Python's venv module (Debian ships it separately) and the PostgreSQL server the tests start.
+# What the tests need from Debian: Python's venv module, the PostgreSQL server the suite starts,
+# and Chromium for the browser tests (Playwright drives Debian's build; it cannot download its own).
 system-packages:
-	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }
-	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
-		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql; }
+	@missing=""; \
+	$(PYTHON) -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q python3-venv; }

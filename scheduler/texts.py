@@ -31,6 +31,51 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "more": {"nl": "Meer", "en": "More"},
     "reminder": {"nl": "Herinnering", "en": "Reminder"},
     "and": {"nl": "en", "en": "and"},
+    # the subscriptions page
+    "subscriptions": {"nl": "Agenda-abonnementen", "en": "Calendar subscriptions"},
+    "subscriptions_intro": {
+        "nl": "Abonneer je op de lobbyagenda in je eigen agenda. Wijzigingen komen vanzelf mee.",
+        "en": "Subscribe to the lobby agenda in your own calendar. Changes follow by themselves.",
+    },
+    "private_link_warning": {
+        "nl": "Deze links zijn persoonlijk: deel ze niet. Een link die uitlekt kan worden ingetrokken.",
+        "en": "These links are personal: do not share them. A leaked link can be revoked.",
+    },
+    "feed_all": {"nl": "Hele lobbyagenda", "en": "Whole lobby agenda"},
+    "feed_me": {"nl": "Mijn agenda: wat ik doe en volg", "en": "My agenda: what I do and follow"},
+    "feed_public": {"nl": "Openbare lobbyagenda", "en": "Public lobby agenda"},
+    "feeds_per_theme": {"nl": "Per thema", "en": "Per theme"},
+    "feeds_per_stakeholder": {"nl": "Per partner", "en": "Per stakeholder"},
+    "feed_link": {"nl": "Link voor {name}", "en": "Link for {name}"},
+    "copy": {"nl": "Kopieer link", "en": "Copy link"},
+    "copied": {"nl": "Link gekopieerd", "en": "Link copied"},
+    "open_webcal": {"nl": "Open in agenda-app", "en": "Open in calendar app"},
+    "add_google": {"nl": "Toevoegen aan Google Agenda", "en": "Add to Google Calendar"},
+    "how_to": {"nl": "Zo voeg je een abonnement toe", "en": "How to subscribe"},
+    "how_outlook_web": {
+        "nl": "Agenda → Agenda toevoegen → Abonneren via web; plak de https-link. Vernieuwt ongeveer elke 3 uur.",
+        "en": "Calendar → Add calendar → Subscribe from web; paste the https link. Refreshes about every 3 hours.",
+    },
+    "how_outlook_desktop": {
+        "nl": "Bestand → Accountinstellingen → Internetagenda's → Nieuw; plak de link. Volgt de vernieuwingstip van de feed.",
+        "en": "File → Account settings → Internet calendars → New; paste the link. Follows the feed's refresh hint.",
+    },
+    "how_apple": {
+        "nl": "Archief → Nieuw agenda-abonnement; plak de webcal-link en kies hoe vaak hij vernieuwt.",
+        "en": "File → New calendar subscription; paste the webcal link and choose how often to refresh.",
+    },
+    "how_google": {
+        "nl": "Gebruik de Google-knop of Andere agenda's → Via URL. Google vernieuwt soms pas na een dag.",
+        "en": "Use the Google button or Other calendars → From URL. Google may take up to a day to refresh.",
+    },
+    "how_thunderbird": {
+        "nl": "Nieuwe agenda → Op het netwerk; plak de https-link. Vernieuwt elk half uur.",
+        "en": "New calendar → On the network; paste the https link. Refreshes every 30 minutes.",
+    },
+    "public_page_intro": {
+        "nl": "De openbare lobbyagenda van de gemeente. Vraag een beheerder om een persoonlijke link voor de volledige agenda.",
+        "en": "The municipality's public lobby agenda. Ask an administrator for a personal link to the full agenda.",
+    },
 }
 
 _VALUES: dict[str, dict[Lang, str]] = {

@@ -148,8 +148,11 @@ def feed_path(scope: str) -> str:
     )
 
 
-def links(base_url: str, secret: str, scope: str) -> FeedLinks:
-    https = f"{base_url}/feeds/{secret}/{feed_path(scope)}"
+def links(base_url: str, secret: str | None, scope_or_path: str) -> FeedLinks:
+    """https, webcal and Google links for a token's feed (a scope, or a path such as 'me.ics');
+    without a secret, for the public feed."""
+    path = scope_or_path if scope_or_path.endswith(".ics") else feed_path(scope_or_path)
+    https = f"{base_url}/feeds/{secret}/{path}" if secret else f"{base_url}/feeds/{path}"
     webcal = "webcal://" + https.split("://", 1)[1]
     google = "https://calendar.google.com/calendar/r?cid=" + quote(webcal, safe="")
     return FeedLinks(https, webcal, google)

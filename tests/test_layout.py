@@ -19,7 +19,7 @@ LAYERS = {
     "config": 1, "offsets": 1, "logs": 1, "texts": 1,
     "models": 2, "db": 2,
     "occurrences": 3, "schemas": 3,
-    "catalog": 4, "agenda": 4,
+    "catalog": 4, "agenda": 4, "rendering": 4,
     "interchange": 5, "demo": 5, "feeds": 5, "tokens": 5,
     "jobs": 6, "web": 6,
     "cli": 7, "__main__": 8, "__init__": 0, "migrations": 2,

@@ -9,13 +9,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from scheduler import __version__, jobs
 from scheduler.config import Settings, get_settings
 from scheduler.db import Database
 from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
-from scheduler.web import feeds, health
+from scheduler.rendering import STATIC
+from scheduler.web import feeds, health, pages
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.state.feeds = FeedBuilder(options_from(settings))
     _install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(pages.router)
     app.include_router(feeds.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 

@@ -1,0 +1,37 @@
+"""Jinja2 for pages (and, later, emails): one environment over the `templates/` folder."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from scheduler.config import project_home
+from scheduler.texts import Lang, label, text
+
+TEMPLATES = project_home() / "templates"
+STATIC = TEMPLATES / "static"
+
+
+@cache
+def environment(folder: Path = TEMPLATES) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(folder),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,  # a missing value is a bug, not an empty string
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["label"] = label
+    return env
+
+
+def render(name: str, lang: Lang, **context: Any) -> str:
+    """Render `templates/<name>` with `t(key)` giving the words in `lang`."""
+
+    def t(key: str, **values: str) -> str:
+        return text(key, lang, **values)
+
+    return environment().get_template(name).render(lang=lang, t=t, **context)

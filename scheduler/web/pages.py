@@ -1,0 +1,132 @@
+"""Server-rendered pages (Jinja2): the calendar subscriptions page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from scheduler import catalog, clock, tokens
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.models import FeedToken
+from scheduler.rendering import render
+from scheduler.texts import Lang, text
+
+router = APIRouter(tags=["pages"])
+
+# Pages carry feed secrets in their URL: never send it on as a Referer, never cache or frame it.
+PAGE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "private, no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class _Feed:
+    name: str
+    https: str
+    webcal: str
+    google: str
+
+
+@dataclass(frozen=True)
+class _Group:
+    title: str
+    feeds: list[_Feed]
+
+
+def _feed(settings: Settings, secret: str | None, name: str, path: str) -> _Feed:
+    links = tokens.links(settings.base_url, secret, path)
+    return _Feed(name, links.https, links.webcal, links.google)
+
+
+def _language(chosen: str | None, fallback: str) -> Lang:
+    return "en" if (chosen or fallback) == "en" else "nl"
+
+
+@router.get("/feeds", response_class=HTMLResponse)
+def public_subscriptions(request: Request, lang: str | None = Query(None)) -> HTMLResponse:
+    """The public feed, with how to subscribe to it."""
+    settings: Settings = request.app.state.settings
+    language = _language(lang, settings.language)
+    groups = [
+        _Group(
+            text("feed_public", language),
+            [_feed(settings, None, text("feed_public", language), "public.ics")],
+        )
+    ]
+    html = render("pages/feeds.html", language, person=None, groups=groups)
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+@router.get("/feeds/{token}", response_class=HTMLResponse, responses={404: {}, 410: {}})
+def subscriptions(request: Request, token: str, lang: str | None = Query(None)) -> HTMLResponse:
+    """The feeds a personal link opens, each with https, webcal and Google links."""
+    settings: Settings = request.app.state.settings
+    db: Database = request.app.state.db
+    today = clock.today_in(clock.zone(settings.timezone))
+    with db.read() as session:
+        found = tokens.resolve(session, token, today)
+        language = _language(lang, found.person.language.value)
+        groups = _groups(session, settings, found, token, language)
+        html = render("pages/feeds.html", language, person=found.person, groups=groups)
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+def _groups(
+    session: Session, settings: Settings, token: FeedToken, secret: str, lang: Lang
+) -> list[_Group]:
+    kind, _, slug = token.scope.partition(":")
+    if kind == "me":
+        return [
+            _Group(
+                text("my_calendar", lang),
+                [_feed(settings, secret, text("feed_me", lang), "me.ics")],
+            )
+        ]
+    if kind == "theme":
+        (theme,) = catalog.themes(session, [slug])
+        return [
+            _Group(
+                text("feeds_per_theme", lang), [_feed(settings, secret, theme.name, token.scope)]
+            )
+        ]
+    if kind == "stakeholder":
+        (stakeholder,) = catalog.stakeholders(session, [slug])
+        return [
+            _Group(
+                text("feeds_per_stakeholder", lang),
+                [_feed(settings, secret, stakeholder.name, token.scope)],
+            )
+        ]
+    return [
+        _Group(
+            text("calendar", lang),
+            [
+                _feed(settings, secret, text("feed_me", lang), "me.ics"),
+                _feed(settings, secret, text("feed_all", lang), "all.ics"),
+            ],
+        ),
+        _Group(
+            text("feeds_per_theme", lang),
+            [
+                _feed(settings, secret, t.name, f"theme:{t.slug}")
+                for t in catalog.all_themes(session)
+            ],
+        ),
+        _Group(
+            text("feeds_per_stakeholder", lang),
+            [
+                _feed(settings, secret, s.name, f"stakeholder:{s.slug}")
+                for s in catalog.all_stakeholders(session)
+            ],
+        ),
+    ]

@@ -1,0 +1,200 @@
+"""Pages in a real browser: Debian's Chromium driven by Playwright, against a real HTTP server."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from scheduler import agenda, tokens
+from scheduler.clock import now_utc
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.interchange import import_data
+from scheduler.web import create_app
+from tests.conftest import free_port
+
+CHROMIUM = os.environ.get("LOBBY_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--disable-background-networking",  # no internet here: stop Chromium trying
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CATALOG: dict[str, list[dict[str, Any]]] = {
+    "themes": [{"slug": "mobiliteit", "name": "Mobiliteit"}, {"slug": "wonen", "name": "Wonen"}],
+    "stakeholders": [{"slug": "mra", "name": "Metropoolregio Amsterdam", "kind": "regio"}],
+    "people": [
+        {"email": "j.jansen@example.nl", "name": "Joost Jansen", "roles": ["lobbyist"]},
+        {
+            "email": "e.clarke@example.nl",
+            "name": "Emily Clarke",
+            "roles": ["lobbyist"],
+            "language": "en",
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium package (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def server(sqlite_db: Database) -> Iterator[tuple[str, Database]]:
+    """The app on a real port, in a thread of this process."""
+    import_data(sqlite_db, CATALOG, "pages test", agenda.Actor("test", "test"))
+    port = free_port()
+    settings = Settings(
+        database_url=sqlite_db.url, port=port, public_url=f"http://127.0.0.1:{port}"
+    )
+    config = uvicorn.Config(
+        create_app(settings, run_jobs=False), host="127.0.0.1", port=port, log_config=None
+    )
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started:
+        if time.monotonic() > deadline:
+            raise AssertionError("the test server did not start")
+        time.sleep(0.05)  # a real server starting, not the test clock
+    yield f"http://127.0.0.1:{port}", sqlite_db
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+def link(db: Database, email: str, **options: Any) -> str:
+    with db.write() as session:
+        _, secret = tokens.create(session, email, today=now_utc().date(), **options)
+    return secret
+
+
+def test_the_subscriptions_page_offers_every_feed_a_link_opens(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    secret = link(db, "j.jansen@example.nl")
+    page = browser.new_page()
+    page.goto(f"{base}/feeds/{secret}")
+    assert page.locator("h1").inner_text() == "Agenda-abonnementen"
+    assert page.locator("html").get_attribute("lang") == "nl"
+    # me, all, two themes, one stakeholder
+    assert page.locator("li.feed").count() == 5
+    values = [page.locator("li.feed input").nth(i).input_value() for i in range(5)]
+    assert values[:2] == [f"{base}/feeds/{secret}/me.ics", f"{base}/feeds/{secret}/all.ics"]
+    assert f"{base}/feeds/{secret}/themes/wonen.ics" in values
+    webcal = page.locator("a", has_text="Open in agenda-app").first.get_attribute("href")
+    assert webcal == f"webcal://127.0.0.1:{base.rsplit(':', 1)[1]}/feeds/{secret}/me.ics"
+    google = page.locator("a", has_text="Toevoegen aan Google Agenda").first.get_attribute("href")
+    assert google.startswith("https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2F")
+    # every field has a label a screen reader announces
+    assert page.evaluate("[...document.querySelectorAll('input')].every(i => i.labels.length > 0)")
+    page.close()
+
+
+def test_the_copy_button_copies_the_link_and_says_so(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    secret = link(db, "j.jansen@example.nl")
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page = context.new_page()
+    page.goto(f"{base}/feeds/{secret}")
+    page.locator("li.feed button").nth(1).click()
+    assert page.evaluate("navigator.clipboard.readText()") == f"{base}/feeds/{secret}/all.ics"
+    assert page.locator("[role=status]").inner_text() == "Link gekopieerd"
+    context.close()
+
+
+def test_the_page_works_with_the_keyboard_alone(server: tuple[str, Database], browser: Any) -> None:
+    base, db = server
+    secret = link(db, "j.jansen@example.nl")
+    context = browser.new_context()
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page = context.new_page()
+    page.goto(f"{base}/feeds/{secret}")
+    page.locator("#link-1").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.copy") == "link-1"
+    page.keyboard.press("Enter")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{base}/feeds/{secret}/me.ics"
+    context.close()
+
+
+def test_a_person_who_chose_english_gets_the_page_in_english_and_anyone_can_switch(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    secret = link(db, "e.clarke@example.nl")
+    page = browser.new_page()
+    page.goto(f"{base}/feeds/{secret}")
+    assert page.locator("h1").inner_text() == "Calendar subscriptions"
+    page.get_by_role("link", name="Nederlands").click()
+    assert page.locator("h1").inner_text() == "Agenda-abonnementen"
+    page.close()
+
+
+def test_a_link_for_one_theme_offers_only_that_feed(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    secret = link(db, "j.jansen@example.nl", scope="theme:wonen")
+    page = browser.new_page()
+    page.goto(f"{base}/feeds/{secret}")
+    assert page.locator("li.feed").count() == 1
+    assert page.locator("li.feed h3").inner_text() == "Wonen"
+    page.close()
+
+
+def test_the_page_fits_a_phone_screen(server: tuple[str, Database], browser: Any) -> None:
+    base, db = server
+    secret = link(db, "j.jansen@example.nl")
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(f"{base}/feeds/{secret}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.close()
+
+
+def test_the_public_page_offers_the_public_feed(server: tuple[str, Database], browser: Any) -> None:
+    base, _ = server
+    page = browser.new_page()
+    page.goto(f"{base}/feeds?lang=en")
+    assert page.locator("li.feed input").input_value() == f"{base}/feeds/public.ics"
+    page.close()
+
+
+def test_a_page_for_a_revoked_or_unknown_link_is_refused_and_never_leaks_a_referer(
+    server: tuple[str, Database],
+) -> None:
+    base, db = server
+    secret = link(db, "j.jansen@example.nl")
+    answer = httpx.get(f"{base}/feeds/{secret}")
+    assert (
+        answer.headers["referrer-policy"] == "no-referrer"
+        and "no-store" in answer.headers["cache-control"]
+    )
+    with db.write() as session:
+        tokens.revoke(session, tokens.listing(session)[0].id, now_utc())
+    assert httpx.get(f"{base}/feeds/{secret}").status_code == 410
+    assert httpx.get(f"{base}/feeds/unknown-link").status_code == 404
