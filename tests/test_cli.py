@@ -341,3 +341,52 @@ def test_logs_are_json_lines_on_stderr_when_asked(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.stderr.splitlines()]
     assert lines[0]["message"].startswith("database schema upgraded from empty to 0")
     assert (lines[0]["level"], lines[0]["logger"]) == ("INFO", "scheduler.db")
+
+
+def test_a_feed_link_is_printed_once_listed_and_revoked(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("people", "add", "j.jansen@example.nl", "--name", "Joost Jansen")
+    created = cli("token", "create", "j.jansen@example.nl", "--label", "Outlook werk", "--alarms")
+    assert created.code == 0
+    lines = created.out.splitlines()
+    assert lines[0] == "token 1 for j.jansen@example.nl (scope all); shown only now:"
+    https = lines[1].split()[-1]
+    assert re.fullmatch(r"http://127\.0\.0\.1:8000/feeds/[A-Za-z0-9_-]{32}/all\.ics", https)
+    assert lines[2].split()[-1] == "webcal://" + https.removeprefix("http://")
+    assert (
+        lines[3]
+        .split()[-1]
+        .startswith("https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2F")
+    )
+    listed = json.loads(cli("token", "list", "j.jansen@example.nl", "--json").out)
+    assert [(t["id"], t["label"], t["scope"], t["alarms"], t["revoked"]) for t in listed] == [
+        (1, "Outlook werk", "all", True, None)
+    ]
+    assert https.split("/")[-2] not in cli("token", "list").out  # the secret is never shown again
+    assert cli("token", "revoke", "1").out.strip() == "revoked token 1 of j.jansen@example.nl"
+    assert json.loads(cli("token", "list", "--json").out)[0]["revoked"] is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["token", "create", "nobody@example.nl"], "error: unknown person 'nobody@example.nl'"),
+        (
+            ["token", "create", "j.jansen@example.nl", "--scope", "theme:ruimtevaart"],
+            "error: unknown theme 'ruimtevaart'",
+        ),
+        (
+            ["token", "create", "j.jansen@example.nl", "--scope", "everything"],
+            "error: scope 'everything': use one of all, me, theme:SLUG, stakeholder:SLUG",
+        ),
+        (
+            ["token", "create", "j.jansen@example.nl", "--expires", "2020-01-01"],
+            "error: expiry 2020-01-01 is not in the future",
+        ),
+        (["token", "revoke", "99"], "error: no feed token with id 99"),
+    ],
+)
+def test_a_bad_feed_link_request_is_one_line(cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    cli("people", "add", "j.jansen@example.nl", "--name", "Joost Jansen")
+    result = cli(*args)
+    assert result.code == 2 and result.err.startswith(message), result.err
+    assert len(result.err.strip().splitlines()) == 1

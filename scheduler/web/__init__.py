@@ -48,8 +48,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.state.feeds = FeedBuilder(options_from(settings))
     _install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(feeds.router)  # before pages: /feeds/public.ics is a feed, not a token
     app.include_router(pages.router)
-    app.include_router(feeds.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
