@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,7 @@ from scheduler.models import (
 )
 from scheduler.occurrences import (
     Occurrence,
+    first_rule_start,
     is_original_start,
     last_end,
     normalize_rrule,
@@ -89,16 +90,21 @@ def _describe_override(
     return entry
 
 
+def _last_day(item: AgendaItem, tz: ZoneInfo) -> date:
+    """The last day an all-day item covers (its stored end is the next local midnight)."""
+    first = clock.local_date(item.starts_at, tz)
+    return max(clock.local_date(item.ends_at, tz) - timedelta(days=1), first)
+
+
 def describe_item(item: AgendaItem) -> dict[str, Any]:
     """Every field of the item in its external (import/export) form."""
     tz = clock.zone(item.timezone)
-    last_day = item.ends_at - timedelta(days=1) if item.all_day else item.ends_at
     return {
         "uid": item.uid,
         "title": item.title,
         "kind": item.kind.value,
         "start": _format_moment(item.starts_at, tz, item.all_day),
-        "end": _format_moment(max(last_day, item.starts_at), tz, item.all_day),
+        "end": _last_day(item, tz).isoformat() if item.all_day else format_wall(item.ends_at, tz),
         "timezone": item.timezone,
         "rrule": item.rrule,
         "rdates": [_format_moment(m, tz, item.all_day) for m in item.rdates],
@@ -166,12 +172,20 @@ def _show(wall: WallTime | None) -> str:
 
 
 def _end_instant(spec: ItemIn, times: _Times, start: datetime, default: timedelta) -> datetime:
-    if spec.end is None:
-        return start + (timedelta(days=1) if times.all_day else default)
-    end = times.instant(spec.end, "end")
+    """The exclusive end. All-day ends are counted in calendar days, not in 24-hour steps
+    (the days of the DST changes last 23 and 25 hours)."""
     if times.all_day:
-        end += timedelta(days=1)  # people write the last day; store the exclusive end
-        end = clock.local_midnight(clock.local_date(end, times.tz), times.tz)
+        assert isinstance(spec.start, date)
+        last_day = spec.start if spec.end is None else spec.end
+        times.instant(last_day, "end")  # refuses a time where a date belongs
+        if last_day < spec.start:
+            raise ValidationError(
+                f"end {_show(last_day)} is before start {_show(spec.start)}", field="end"
+            )
+        return clock.local_midnight(last_day + timedelta(days=1), times.tz)
+    if spec.end is None:
+        return start + default
+    end = times.instant(spec.end, "end")
     if end < start:
         raise ValidationError(
             f"end {_show(spec.end)} is before start {_show(spec.start)}", field="end"
@@ -215,11 +229,12 @@ def _shifted_end(item: AgendaItem, new_start: WallTime) -> WallTime | None:
     if isinstance(new_start, datetime) == item.all_day:
         return None  # switching between all-day and timed: the default length applies
     tz = clock.zone(item.timezone)
+    if item.all_day:
+        days = (_last_day(item, tz) - clock.local_date(item.starts_at, tz)).days
+        return new_start + timedelta(days=days)
     length = item.ends_at.astimezone(tz).replace(tzinfo=None) - item.starts_at.astimezone(
         tz
     ).replace(tzinfo=None)
-    if item.all_day:
-        return new_start + max(length - timedelta(days=1), timedelta(0))  # inclusive last day
     return new_start + length
 
 
@@ -277,10 +292,22 @@ def _build(session: Session, item: AgendaItem, spec: ItemIn, defaults: Defaults)
     item.stakeholders = catalog.stakeholders(session, spec.stakeholders)
     item.owner = catalog.person(session, spec.owner) if spec.owner else None
     item.participants = catalog.people(session, spec.participants)
+    _check_rule_start(item, spec)
     _check_exdates(item, spec)
     _set_overrides(item, spec.occurrences, times)
     _set_follow_ups(session, item, spec.follow_ups)
     item.last_ends_at = last_end(item)
+
+
+def _check_rule_start(item: AgendaItem, spec: ItemIn) -> None:
+    first = first_rule_start(item)
+    if first is not None:
+        tz = clock.zone(item.timezone)
+        raise ValidationError(
+            f"start {_show(spec.start)} is not an occurrence of {item.rrule}; start the series "
+            f"on its first occurrence, {_format_moment(first, tz, item.all_day)}",
+            field="start",
+        )
 
 
 def _check_exdates(item: AgendaItem, spec: ItemIn) -> None:
@@ -306,21 +333,33 @@ def _set_overrides(item: AgendaItem, entries: Sequence[OverrideIn], times: _Time
                 "(or is listed twice)",
                 field="occurrences.recurrence_id",
             )
-        override = current.get(rid) or OccurrenceOverride(recurrence_id=rid)
         moved = _Times(times.tz, all_day=False)
-        override.cancelled = entry.cancelled
-        override.starts_at = (
-            moved.instant(entry.start, "occurrences.start") if entry.start else None
-        )
-        override.ends_at = moved.instant(entry.end, "occurrences.end") if entry.end else None
-        if override.starts_at and override.ends_at and override.ends_at < override.starts_at:
+        starts_at = moved.instant(entry.start, "occurrences.start") if entry.start else None
+        ends_at = moved.instant(entry.end, "occurrences.end") if entry.end else None
+        if starts_at and ends_at and ends_at < starts_at:
             raise ValidationError(
                 f"end {_show(entry.end)} is before start {_show(entry.start)}",
                 field="occurrences.end",
             )
-        override.title, override.location = entry.title, entry.location
+        fields = (entry.cancelled, starts_at, ends_at, entry.title, entry.location)
+        override = current.get(rid) or OccurrenceOverride(recurrence_id=rid)
+        if override.id is None or fields != _override_fields(override):
+            # A change restarts the time a cancellation stays visible in feeds.
+            override.cancelled, override.starts_at, override.ends_at = fields[:3]
+            override.title, override.location = fields[3:]
+            override.changed_at = clock.now_utc()
         wanted[rid] = override
     item.overrides = [wanted[rid] for rid in sorted(wanted)]
+
+
+def _override_fields(override: OccurrenceOverride) -> tuple[object, ...]:
+    return (
+        override.cancelled,
+        override.starts_at,
+        override.ends_at,
+        override.title,
+        override.location,
+    )
 
 
 def _set_follow_ups(session: Session, item: AgendaItem, entries: Sequence[FollowUpIn]) -> None:

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from scheduler.clock import now_utc
 from scheduler.errors import ConfigError, DatabaseUnavailable
@@ -144,9 +144,9 @@ def _raise_versions(session: Session) -> None:
         )
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_changes(session: Session) -> None:
-    if not session.in_transaction():
+@event.listens_for(Session, "after_transaction_end")
+def _forget_changes(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended (committed or not)
         session.info.pop(_PENDING, None)
 
 
@@ -173,7 +173,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
+        """A session whose queries all see one committed state (a feed selects rows, then
+        loads some of them: both must agree). SQLite's read transactions already do."""
         with self._reads() as session:
+            if not self.is_sqlite:
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             yield session
 
     @contextmanager
@@ -199,25 +203,25 @@ class Database:
         return config
 
     def upgrade(self) -> tuple[str | None, str]:
-        """Apply every pending migration; returns (revision before, revision after)."""
+        """Apply every pending migration; returns (revision before, revision after).
+
+        One transaction, holding a lock that makes processes starting together take turns:
+        an advisory lock on PostgreSQL, the write lock (BEGIN IMMEDIATE) on SQLite. A failed
+        migration rolls back and releases it.
+        """
         self.check_reachable()
         config = self.alembic_config()
         with self.engine.connect() as connection:
+            connection.execution_options(sqlite_immediate=True)
             if not self.is_sqlite:
-                connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
-                connection.commit()
-            try:
-                before = MigrationContext.configure(connection).get_current_revision()
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
-                connection.commit()
-                after = MigrationContext.configure(connection).get_current_revision()
-            finally:
-                if not self.is_sqlite:
-                    connection.execute(
-                        text("SELECT pg_advisory_unlock(:id)"), {"id": _MIGRATION_LOCK_ID}
-                    )
-                    connection.commit()
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                )
+            before = MigrationContext.configure(connection).get_current_revision()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+            after = MigrationContext.configure(connection).get_current_revision()
+            connection.commit()
         if before != after:
             log.info("database schema upgraded from %s to %s", before or "empty", after)
         return before, after or ""

@@ -243,7 +243,7 @@ class FeedBuilder:
         rendered = RenderedFeed(
             body=body,
             etag='"' + hashlib.sha256(body).hexdigest()[:32] + '"',
-            last_modified=max(version.changed_at, midnight).replace(microsecond=0),
+            last_modified=_whole_second_up(max(version.changed_at, midnight)),
         )
         self._feeds.put(key, rendered, weight=len(body) * 2)
         return rendered
@@ -338,7 +338,11 @@ class FeedBuilder:
             item.owner_id == viewer.person_id or item.id in taking_part
         ):
             return View.FULL
-        return View.BUSY if self.options.confidential == "busy" else None
+        # Being in a theme's or stakeholder's feed (or in "me" through one followed) would tell
+        # what the item is about: outsiders see the busy slot in the whole agenda only.
+        if spec.kind == "all" and self.options.confidential == "busy":
+            return View.BUSY
+        return None
 
     # ------------------------------------------------------------ bytes
 
@@ -437,6 +441,12 @@ def _select(session: Session, spec: FeedSpec, viewer: Viewer) -> Select[*tuple[A
     return query
 
 
+def _whole_second_up(moment: datetime) -> datetime:
+    """HTTP dates have whole seconds: round up, so that a later change never looks older."""
+    rounded = moment.replace(microsecond=0)
+    return rounded + timedelta(seconds=1) if moment.microsecond else rounded
+
+
 def _taking_part(session: Session, viewer: Viewer) -> set[int]:
     """Ids of the items the viewer takes part in (to show them confidential items in full)."""
     if viewer.person_id is None:
@@ -513,13 +523,20 @@ class _EventWriter:
 
     # ------------------------------------------------------------ properties
 
+    def _uid(self) -> str:
+        """Stable per item; for a busy slot a hash, since a uid may be a telling name."""
+        uid = self.item.uid
+        if self.view is View.BUSY:
+            uid = "busy-" + hashlib.sha256(uid.encode()).hexdigest()[:24]
+        return f"{uid}@{self.options.domain}"
+
     def _moment(self, moment: datetime) -> date | datetime:
         local = moment.astimezone(self.tz)
         return local.date() if self.item.all_day else local
 
     def _common(self, event: Event, title: str, cancelled: bool) -> None:
         item = self.item
-        event.add("uid", f"{item.uid}@{self.options.domain}")
+        event.add("uid", self._uid())
         event.add("dtstamp", item.updated_at.astimezone(UTC))
         event.add("last-modified", item.updated_at.astimezone(UTC))
         event.add("created", item.created_at.astimezone(UTC))
@@ -529,7 +546,10 @@ class _EventWriter:
         event.add("summary", prefix + summary)
         event.add("status", "CANCELLED" if cancelled else _ICAL_STATUS[item.status])
         event.add("class", _ICAL_CLASS[item.confidentiality])
-        transparent = item.kind in (ItemKind.DECISION, ItemKind.DEADLINE)
+        # A busy slot does not tell its kind (a deadline or decision would be transparent).
+        transparent = (
+            item.kind in (ItemKind.DECISION, ItemKind.DEADLINE) and self.view is not View.BUSY
+        )
         event.add("transp", "TRANSPARENT" if transparent else "OPAQUE")
         if self.view is View.BUSY:
             return

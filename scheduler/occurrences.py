@@ -27,6 +27,11 @@ RRULE_PARTS = frozenset(
         "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
     }
 )  # fmt: skip
+# An item occurs at most once a day (its time is its start); series are bounded so that
+# expanding one stays cheap.
+TIME_OF_DAY_PARTS = frozenset({"BYHOUR", "BYMINUTE", "BYSECOND"})
+MAX_COUNT = 1000
+LAST_UNTIL_YEAR = 2100
 # An agenda repeats at most daily; finer rules would flood every feed and reminder.
 ALLOWED_FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY")
 _UNTIL = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$")
@@ -73,6 +78,11 @@ def normalize_rrule(text: str, tz: ZoneInfo, *, all_day: bool = False, field: st
             raise ValidationError(f"RRULE part {part!r} is not NAME=VALUE", field=field)
         if name not in RRULE_PARTS:
             raise ValidationError(f"RRULE part {part!r}: unknown name {name!r}", field=field)
+        if name in TIME_OF_DAY_PARTS:
+            raise ValidationError(
+                f"RRULE part {part!r}: an item repeats at most daily, at the time of its start",
+                field=field,
+            )
         if name in parts:
             raise ValidationError(f"RRULE part {part!r} is given twice", field=field)
         parts[name] = value.strip().upper()
@@ -80,6 +90,18 @@ def normalize_rrule(text: str, tz: ZoneInfo, *, all_day: bool = False, field: st
     _check_frequency(parts, field)
     if "UNTIL" in parts:
         parts["UNTIL"] = _until_in_utc(parts["UNTIL"], tz, field)
+        if int(parts["UNTIL"][:4]) > LAST_UNTIL_YEAR:
+            raise ValidationError(
+                f"RRULE part {written['UNTIL']!r}: end the series by {LAST_UNTIL_YEAR} "
+                "or leave UNTIL out",
+                field=field,
+            )
+    if parts.get("COUNT", "").isdigit() and int(parts["COUNT"]) > MAX_COUNT:
+        raise ValidationError(
+            f"RRULE part {written['COUNT']!r}: at most {MAX_COUNT} occurrences; "
+            "leave COUNT out for a series without end",
+            field=field,
+        )
     if "UNTIL" in parts and "COUNT" in parts:
         raise ValidationError("RRULE has both COUNT and UNTIL; keep one", field=field)
     for name, value in parts.items():
@@ -141,6 +163,22 @@ def _rule(rule_text: str, dtstart: datetime) -> rrule:
     parsed = rrulestr(rule_text, dtstart=dtstart)
     assert isinstance(parsed, rrule)  # one RRULE line, never a set
     return parsed
+
+
+def first_rule_start(item: AgendaItem) -> datetime | None:
+    """The rule's first occurrence (UTC) when the item's start is not one of them, else None.
+
+    RFC 5545 leaves a series whose DTSTART is off its rule undefined, and calendar clients
+    disagree about it (whether it counts towards COUNT): the agenda refuses such series.
+    """
+    if not item.rrule:
+        return None
+    tz = clock.zone(item.timezone)
+    local_start = item.starts_at.astimezone(tz)
+    first = _rule(item.rrule, local_start).after(local_start, inc=True)
+    if first is None or _localize(first.replace(tzinfo=None), tz) == item.starts_at:
+        return None
+    return _localize(first.replace(tzinfo=None), tz)
 
 
 def _localize(wall: datetime, tz: ZoneInfo) -> datetime:
@@ -252,16 +290,21 @@ def iter_walls(
 
 def last_end(item: AgendaItem) -> datetime | None:
     """When the item's last occurrence ends; None for a series without an end."""
+    tz = clock.zone(item.timezone)
+    wall_length = _wall_duration(item)
+
+    def end_of(start: datetime) -> datetime:
+        return _localize(start.astimezone(tz).replace(tzinfo=None) + wall_length, tz)
+
     ends = [item.ends_at]
-    length = item.ends_at - item.starts_at
     if item.rrule:
         if "COUNT=" not in item.rrule and "UNTIL=" not in item.rrule:
             return None
-        tz = clock.zone(item.timezone)
-        starts = list(_rule(item.rrule, item.starts_at.astimezone(tz)))
-        if starts:
-            wall_end = starts[-1].replace(tzinfo=None) + _wall_duration(item)
-            ends.append(_localize(wall_end, tz))
-    ends += [moment + length for moment in item.rdates]
-    ends += [o.ends_at or o.starts_at + length for o in item.overrides if o.starts_at is not None]
+        last_start = None
+        for last_start in _rule(item.rrule, item.starts_at.astimezone(tz)):  # noqa: B007
+            pass  # bounded: COUNT and UNTIL are capped by normalize_rrule
+        if last_start is not None:
+            ends.append(end_of(last_start))
+    ends += [end_of(moment) for moment in item.rdates]
+    ends += [o.ends_at or end_of(o.starts_at) for o in item.overrides if o.starts_at is not None]
     return max(ends)

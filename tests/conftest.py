@@ -261,3 +261,19 @@ def seeded(db: Database) -> Database:
 
     import_data(db, SMALL_CATALOG, "seed", agenda.Actor("test", "test"))
     return db
+
+
+def first_on_rule(start: str, rule: str) -> str:
+    """`start` (a wall time or a date, as text) moved to the first occurrence of `rule`."""
+    from datetime import date, datetime
+
+    from dateutil.rrule import rrulestr
+
+    all_day = len(start) == 10
+    begin = datetime.fromisoformat(start)
+    first = rrulestr(rule.replace("UNTIL=20271001", "UNTIL=20271001T235959"), dtstart=begin).after(
+        begin, inc=True
+    )
+    if first is None:
+        return start
+    return date.isoformat(first.date()) if all_day else first.isoformat(timespec="minutes")

@@ -228,3 +228,53 @@ def test_the_items_in_a_window_can_be_filtered_by_theme_and_kind(seeded: Databas
         )
     assert [o.item.uid for o in by_theme] == ["w"]
     assert [o.item.uid for o in by_kind] == ["m1"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "local_end"),
+    [
+        ("2026-10-25", "2026-10-25", datetime(2026, 10, 25, 23, 0, tzinfo=UTC)),  # the 25-hour day
+        (
+            "2026-03-28",
+            "2026-03-29",
+            datetime(2026, 3, 29, 22, 0, tzinfo=UTC),
+        ),  # over the 23-hour day
+    ],
+)
+def test_all_day_items_over_a_dst_change_keep_their_days(
+    seeded: Database, start: str, end: str, local_end: datetime
+) -> None:
+    save(seeded, uid="c", title="Congres", kind="networking", start=start, end=end)
+    with seeded.read() as session:
+        assert agenda.find_item(session, "c").ends_at == local_end
+    stored = describe(seeded, "c")
+    assert (stored["start"], stored["end"]) == (start, end)
+    save(
+        seeded, uid="c", title="Congres (verzet)", kind="networking", start=start
+    )  # keeps its days
+    assert describe(seeded, "c")["end"] == end
+
+
+def test_moving_an_all_day_item_keeps_its_number_of_days(seeded: Database) -> None:
+    save(seeded, uid="c", title="Congres", kind="networking", start="2026-10-24", end="2026-10-26")
+    save(seeded, uid="c", title="Congres", kind="networking", start="2026-11-02")
+    assert describe(seeded, "c")["end"] == "2026-11-04"
+
+
+def test_a_series_that_starts_off_its_own_rule_is_refused_naming_its_first_occurrence(
+    seeded: Database,
+) -> None:
+    # RFC 5545 leaves such a series undefined and calendar clients disagree about it.
+    with pytest.raises(
+        ValidationError,
+        match=r"start 2026-12-07T10:00 is not an occurrence of FREQ=WEEKLY;BYDAY=TU;COUNT=3; start the series on its first occurrence, 2026-12-08T10:00",
+    ) as caught:
+        save(
+            seeded,
+            uid="s",
+            title="x",
+            kind="meeting",
+            start="2026-12-07T10:00",
+            rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3",
+        )
+    assert caught.value.field == "start"

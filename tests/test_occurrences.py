@@ -224,3 +224,16 @@ def test_the_last_end_of_a_series_is_known_when_it_has_count_or_until() -> None:
     assert last_end(counted) == local(2026, 12, 15, 10)
     one_off = item(local(2026, 12, 1, 9), local(2026, 12, 1, 10))
     assert last_end(one_off) == local(2026, 12, 1, 10)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("FREQ=DAILY;BYHOUR=9,14", "repeats at most daily"),
+        ("FREQ=DAILY;COUNT=5000", "at most 1000 occurrences"),
+        ("FREQ=YEARLY;UNTIL=99991231", "end the series by 2100"),
+    ],
+)
+def test_a_rule_that_would_flood_the_agenda_is_refused(rule: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        normalize_rrule(rule, AMS)

@@ -115,6 +115,7 @@ def serve_command(
         conf = conf.model_copy(update=overrides)
     database()  # reachable and migrated before we listen
     typer.echo(f"lobby-agenda serving at {conf.base_url}  (stop with Ctrl-C)")
+    typer.echo(f"  subscribe: {conf.base_url}/feeds   health: {conf.base_url}/healthz")
     uvicorn.run(
         create_app(conf),
         host=conf.host,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from scheduler import catalog, clock, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
-from scheduler.errors import BadParameter, DatabaseUnavailable
+from scheduler.errors import BadParameter, DatabaseUnavailable, NotFound
 from scheduler.feeds import FeedBuilder, FeedKind, FeedSpec, RenderedFeed, Viewer
 from scheduler.models import ItemKind, ItemStatus
 
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["feeds"])
 
 CALENDAR = "text/calendar; charset=utf-8"
+DATABASE_DOWN = (DBAPIError, DatabaseUnavailable, PoolTimeout)
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 RETRY_AFTER_SECONDS = 120
 KIND_HELP = "Only these kinds, comma-separated: " + ", ".join(k.value for k in ItemKind)
 STATUS_HELP = "Only these statuses, comma-separated: " + ", ".join(s.value for s in ItemStatus)
@@ -146,18 +150,25 @@ def _serve(request: Request, secret: str | None, spec: FeedSpec) -> Response:
             feed = builder.feed(session, spec, viewer, today)
         if note_use is not None:
             _note_use(db, note_use, user_agent, now)
-    except (DBAPIError, DatabaseUnavailable) as exc:
-        log.warning("feed unavailable: database error: %s", str(exc).splitlines()[0])
-        return Response(
-            "database unavailable, try again later\n",
-            status_code=503,
-            media_type="text/plain",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+    except DATABASE_DOWN as exc:
+        return unavailable(exc)
     return _respond(request, feed, private=secret is not None)
 
 
+def unavailable(exc: Exception) -> Response:
+    """503 with Retry-After: never an empty calendar, which Thunderbird would take as the truth."""
+    log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc))
+    return Response(
+        "database unavailable, try again later\n",
+        status_code=503,
+        media_type="text/plain",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 def _check_slug(session: Session, spec: FeedSpec) -> None:
+    if spec.slug is not None and not SLUG.fullmatch(spec.slug):
+        raise NotFound(f"no feed for {spec.slug!r}", field="slug")  # never ask the database
     if spec.kind == "theme" and spec.slug:
         catalog.themes(session, [spec.slug], field="slug")
     elif spec.kind == "stakeholder" and spec.slug:
@@ -173,7 +184,7 @@ def _note_use(db: Database, token_id: int, user_agent: str, now: datetime) -> No
 
 
 def _respond(request: Request, feed: RenderedFeed, *, private: bool) -> Response:
-    gzip_ok = "gzip" in request.headers.get("accept-encoding", "").lower()
+    gzip_ok = accepts_gzip(request.headers.get("accept-encoding", ""))
     etag = feed.etag[:-1] + '-gz"' if gzip_ok else feed.etag
     headers = {
         "ETag": etag,
@@ -192,6 +203,19 @@ def _respond(request: Request, feed: RenderedFeed, *, private: bool) -> Response
     return Response(body, headers=headers, media_type=CALENDAR)
 
 
+def accepts_gzip(header: str) -> bool:
+    """Whether Accept-Encoding allows gzip (RFC 9110 §12.5.3: `gzip;q=0` refuses it)."""
+    for part in header.lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=")
+            try:
+                return not params or float(quality) > 0
+            except ValueError:
+                return False
+    return False
+
+
 def _not_modified(request: Request, feed: RenderedFeed) -> bool:
     """If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2)."""
     if_none_match = request.headers.get("if-none-match")
@@ -202,6 +226,6 @@ def _not_modified(request: Request, feed: RenderedFeed) -> bool:
     if if_modified_since:
         try:
             return feed.last_modified <= parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, IndexError):
             return False  # an unreadable date: answer in full
     return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from scheduler.db import Database
 from scheduler.models import FeedToken
 from scheduler.rendering import render
 from scheduler.texts import Lang, text
+from scheduler.web.feeds import DATABASE_DOWN, unavailable
 
 router = APIRouter(tags=["pages"])
 
@@ -67,17 +68,20 @@ def public_subscriptions(request: Request, lang: str | None = Query(None)) -> HT
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
-@router.get("/feeds/{token}", response_class=HTMLResponse, responses={404: {}, 410: {}})
-def subscriptions(request: Request, token: str, lang: str | None = Query(None)) -> HTMLResponse:
+@router.get("/feeds/{token}", response_class=HTMLResponse, responses={404: {}, 410: {}, 503: {}})
+def subscriptions(request: Request, token: str, lang: str | None = Query(None)) -> Response:
     """The feeds a personal link opens, each with https, webcal and Google links."""
     settings: Settings = request.app.state.settings
     db: Database = request.app.state.db
     today = clock.today_in(clock.zone(settings.timezone))
-    with db.read() as session:
-        found = tokens.resolve(session, token, today)
-        language = _language(lang, found.person.language.value)
-        groups = _groups(session, settings, found, token, language)
-        html = render("pages/feeds.html", language, person=found.person, groups=groups)
+    try:
+        with db.read() as session:
+            found = tokens.resolve(session, token, today)
+            language = _language(lang, found.person.language.value)
+            groups = _groups(session, settings, found, token, language)
+            html = render("pages/feeds.html", language, person=found.person, groups=groups)
+    except DATABASE_DOWN as exc:
+        return unavailable(exc)
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
