@@ -112,3 +112,12 @@ def _wait_for(url: str, process: subprocess.Popen[str]) -> httpx.Response:
         except httpx.TransportError:
             time.sleep(0.1)  # a real server starting, not the test clock
     raise AssertionError(f"{url} did not answer within 30 s")
+
+
+def test_the_openapi_schema_describes_the_feeds_and_their_filters() -> None:
+    with TestClient(create_app(Settings(), run_jobs=False)) as client:
+        schema = client.get("/openapi.json").json()
+    feed = schema["paths"]["/feeds/{token}/themes/{slug}.ics"]["get"]
+    assert {p["name"] for p in feed["parameters"]} == {"token", "slug", "kind", "status"}
+    assert {"304", "403", "404", "410", "503"} <= set(feed["responses"])
+    assert "/healthz" in schema["paths"] and "/feeds/public.ics" in schema["paths"]

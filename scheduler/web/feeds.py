@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
@@ -57,73 +59,61 @@ def _parse_filter(raw: str | None, enum: type[E], name: str) -> tuple[E, ...]:
     return tuple(sorted(set(chosen), key=list(allowed.values()).index))
 
 
-def _spec(kind: FeedKind, slug: str | None, kinds: str | None, statuses: str | None) -> FeedSpec:
-    return FeedSpec(
-        kind,
-        slug,
-        _parse_filter(kinds, ItemKind, "kind"),
-        _parse_filter(statuses, ItemStatus, "status"),
+@dataclass(frozen=True)
+class Filters:
+    kinds: tuple[ItemKind, ...]
+    statuses: tuple[ItemStatus, ...]
+
+
+def _filters(
+    kind: str | None = Query(None, description=KIND_HELP),
+    status: str | None = Query(None, description=STATUS_HELP),
+) -> Filters:
+    """The optional `kind=` and `status=` query filters every feed takes."""
+    return Filters(
+        _parse_filter(kind, ItemKind, "kind"), _parse_filter(status, ItemStatus, "status")
     )
 
 
-@router.api_route("/feeds/public.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES)
-def public_feed(
-    request: Request,
-    kind: str | None = Query(None, description=KIND_HELP),
-    status: str | None = Query(None, description=STATUS_HELP),
-) -> Response:
+FeedFilters = Annotated[Filters, Depends(_filters)]
+
+
+def _spec(kind: FeedKind, slug: str | None, filters: Filters) -> FeedSpec:
+    return FeedSpec(kind, slug, filters.kinds, filters.statuses)
+
+
+def _feed_route(path: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    return router.api_route(path, methods=["GET", "HEAD"], responses=FEED_RESPONSES)
+
+
+@_feed_route("/feeds/public.ics")
+def public_feed(request: Request, filters: FeedFilters) -> Response:
     """The open agenda: public items, ideas left out. No token needed."""
-    return _serve(request, None, _spec("public", None, kind, status))
+    return _serve(request, None, _spec("public", None, filters))
 
 
-@router.api_route("/feeds/{token}/all.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES)
-def all_feed(
-    request: Request,
-    token: str,
-    kind: str | None = Query(None, description=KIND_HELP),
-    status: str | None = Query(None, description=STATUS_HELP),
-) -> Response:
+@_feed_route("/feeds/{token}/all.ics")
+def all_feed(request: Request, token: str, filters: FeedFilters) -> Response:
     """The whole agenda, as the token's person may see it."""
-    return _serve(request, token, _spec("all", None, kind, status))
+    return _serve(request, token, _spec("all", None, filters))
 
 
-@router.api_route("/feeds/{token}/me.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES)
-def my_feed(
-    request: Request,
-    token: str,
-    kind: str | None = Query(None, description=KIND_HELP),
-    status: str | None = Query(None, description=STATUS_HELP),
-) -> Response:
+@_feed_route("/feeds/{token}/me.ics")
+def my_feed(request: Request, token: str, filters: FeedFilters) -> Response:
     """Items the person owns or takes part in, and those on themes and stakeholders they follow."""
-    return _serve(request, token, _spec("me", None, kind, status))
+    return _serve(request, token, _spec("me", None, filters))
 
 
-@router.api_route(
-    "/feeds/{token}/themes/{slug}.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES
-)
-def theme_feed(
-    request: Request,
-    token: str,
-    slug: str,
-    kind: str | None = Query(None, description=KIND_HELP),
-    status: str | None = Query(None, description=STATUS_HELP),
-) -> Response:
+@_feed_route("/feeds/{token}/themes/{slug}.ics")
+def theme_feed(request: Request, token: str, slug: str, filters: FeedFilters) -> Response:
     """Items on one theme."""
-    return _serve(request, token, _spec("theme", slug, kind, status))
+    return _serve(request, token, _spec("theme", slug, filters))
 
 
-@router.api_route(
-    "/feeds/{token}/stakeholders/{slug}.ics", methods=["GET", "HEAD"], responses=FEED_RESPONSES
-)
-def stakeholder_feed(
-    request: Request,
-    token: str,
-    slug: str,
-    kind: str | None = Query(None, description=KIND_HELP),
-    status: str | None = Query(None, description=STATUS_HELP),
-) -> Response:
+@_feed_route("/feeds/{token}/stakeholders/{slug}.ics")
+def stakeholder_feed(request: Request, token: str, slug: str, filters: FeedFilters) -> Response:
     """Items with one stakeholder."""
-    return _serve(request, token, _spec("stakeholder", slug, kind, status))
+    return _serve(request, token, _spec("stakeholder", slug, filters))
 
 
 def _serve(request: Request, secret: str | None, spec: FeedSpec) -> Response:
