@@ -115,7 +115,10 @@ def _wait_for(url: str, process: subprocess.Popen[str]) -> httpx.Response:
 
 
 def test_the_openapi_schema_describes_the_feeds_and_their_filters() -> None:
-    with TestClient(create_app(Settings(), run_jobs=False)) as client:
+    import warnings
+
+    with TestClient(create_app(Settings(), run_jobs=False)) as client, warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. duplicate operation ids
         schema = client.get("/openapi.json").json()
     feed = schema["paths"]["/feeds/{token}/themes/{slug}.ics"]["get"]
     assert {p["name"] for p in feed["parameters"]} == {"token", "slug", "kind", "status"}

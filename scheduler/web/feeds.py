@@ -83,7 +83,14 @@ def _spec(kind: FeedKind, slug: str | None, filters: Filters) -> FeedSpec:
 
 
 def _feed_route(path: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
-    return router.api_route(path, methods=["GET", "HEAD"], responses=FEED_RESPONSES)
+    """GET, documented; and HEAD, answered by the same code (one operation in the schema)."""
+
+    def register(endpoint: Callable[..., Response]) -> Callable[..., Response]:
+        router.add_api_route(path, endpoint, methods=["GET"], responses=FEED_RESPONSES)
+        router.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+        return endpoint
+
+    return register
 
 
 @_feed_route("/feeds/public.ics")
