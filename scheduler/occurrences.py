@@ -176,7 +176,11 @@ def first_rule_start(item: AgendaItem) -> datetime | None:
     tz = clock.zone(item.timezone)
     local_start = item.starts_at.astimezone(tz)
     first = _rule(item.rrule, local_start).after(local_start, inc=True)
-    if first is None or _localize(first.replace(tzinfo=None), tz) == item.starts_at:
+    if first is None:
+        raise ValidationError(
+            f"{item.rrule} has no occurrence on or after the start", field="rrule"
+        )
+    if _localize(first.replace(tzinfo=None), tz) == item.starts_at:
         return None
     return _localize(first.replace(tzinfo=None), tz)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,12 +24,17 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import make_url
 
 from scheduler import config
 from scheduler.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# CI repeats the same examples (a red build is then reproducible); locally each run explores anew.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 def free_port() -> int:
@@ -271,9 +277,9 @@ def first_on_rule(start: str, rule: str) -> str:
 
     all_day = len(start) == 10
     begin = datetime.fromisoformat(start)
-    first = rrulestr(rule.replace("UNTIL=20271001", "UNTIL=20271001T235959"), dtstart=begin).after(
-        begin, inc=True
-    )
+    first = rrulestr(
+        re.sub(r"UNTIL=(\d{8})(?=;|$)", r"UNTIL=\1T235959", rule), dtstart=begin
+    ).after(begin, inc=True)
     if first is None:
         return start
     return date.isoformat(first.date()) if all_day else first.isoformat(timespec="minutes")

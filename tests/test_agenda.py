@@ -278,3 +278,16 @@ def test_a_series_that_starts_off_its_own_rule_is_refused_naming_its_first_occur
             rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=3",
         )
     assert caught.value.field == "start"
+
+
+def test_a_series_whose_rule_ends_before_its_start_is_refused(seeded: Database) -> None:
+    with pytest.raises(ValidationError, match="has no occurrence on or after the start") as caught:
+        save(
+            seeded,
+            uid="s",
+            title="x",
+            kind="meeting",
+            start="2027-10-02T10:00",
+            rrule="FREQ=WEEKLY;UNTIL=20271001",
+        )
+    assert caught.value.field == "rrule"

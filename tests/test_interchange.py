@@ -15,6 +15,7 @@ from scheduler import agenda
 from scheduler.db import Database
 from scheduler.errors import ImportFileError, ImportRejected
 from scheduler.interchange import export_csv, export_data, export_yaml, import_file
+from tests.conftest import first_on_rule
 
 ACTOR = agenda.Actor("import", "import")
 
@@ -288,6 +289,7 @@ def agendas(draw: st.DrawFn) -> dict[str, list[dict[str, object]]]:
                     ["FREQ=WEEKLY;COUNT=4", "FREQ=MONTHLY;BYDAY=2TU", "FREQ=DAILY;INTERVAL=3"]
                 )
             )
+            item["start"] = first_on_rule(str(item["start"]), str(item["rrule"]))
         items.append(item)
     return {"themes": [{"slug": s, "name": s.title()} for s in theme_slugs], "items": items}
 
