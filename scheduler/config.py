@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from scheduler import clock
 from scheduler.errors import ConfigError
-from scheduler.offsets import parse_offset
+from scheduler.offsets import normalize_offsets, parse_offset
 
 ENV_PREFIX = "LOBBY_"
 # Variables with our prefix that are not settings: the config file's path and the test suite's.
@@ -59,6 +59,29 @@ class Settings(BaseSettings):
     feed_past_days: int = Field(default=90, ge=0, le=3650)
     feed_cancelled_retention_days: int = Field(default=14, ge=0, le=365)
     feed_confidential: Literal["busy", "omit"] = "busy"
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: int = Field(default=30, ge=1, le=600)
+    mail_from: str = "Lobbyagenda <lobby-agenda@localhost>"
+    mail_dir: str = "var/mail"
+    reminders_meeting: list[str] = ["P7D", "P1D"]
+    reminders_networking: list[str] = ["P2D"]
+    reminders_decision: list[str] = ["P14D", "P3D"]
+    reminders_deadline: list[str] = ["P5D", "P1D"]
+    reminder_horizon_days: int = Field(default=35, ge=1, le=400)
+    reminder_grace_hours: int = Field(default=12, ge=0, le=24 * 14)
+    reminder_max_attempts: int = Field(default=8, ge=1, le=100)
+    dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
+
+    @field_validator(
+        "reminders_meeting", "reminders_networking", "reminders_decision", "reminders_deadline"
+    )
+    @classmethod
+    def _offsets(cls, value: list[str]) -> list[str]:
+        return normalize_offsets(value)
 
     @field_validator("feed_refresh")
     @classmethod

@@ -13,9 +13,10 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler import clock
+from scheduler import clock, reminders
 from scheduler.db import Database
 from scheduler.models import Heartbeat
+from scheduler.reminders import ReminderSettings
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,31 @@ def beat(db: Database, instance: str, started_at: datetime) -> None:
             row.beat_at = now
 
 
-def start(db: Database, *, timezone: str, heartbeat_seconds: int) -> BackgroundScheduler:
+def send_reminders(db: Database, settings: ReminderSettings, instance: str) -> None:
+    """Plan and send due reminders; all state is in the outbox, so every replica may run it."""
+    reminders.dispatch(db, settings, instance)
+
+
+def start(
+    db: Database,
+    *,
+    timezone: str,
+    heartbeat_seconds: int,
+    reminder_settings: ReminderSettings | None = None,
+    dispatch_seconds: int = 30,
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=timezone, job_defaults=JOB_DEFAULTS)
     instance = instance_name()
+    if reminder_settings is not None:
+        scheduler.add_job(
+            send_reminders,
+            "interval",
+            id="reminders",
+            replace_existing=True,
+            seconds=dispatch_seconds,
+            args=(db, reminder_settings, instance),
+            next_run_time=clock.now_utc(),  # at start-up: catch up on what fell due while down
+        )
     scheduler.add_job(
         beat,
         "interval",

@@ -393,3 +393,46 @@ class DataVersion(Base):
     agenda: Mapped[int] = mapped_column(Integer, default=0)
     catalog: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # a transient error; retried at next_attempt_at
+    DEAD = "dead"  # a permanent error, or too many attempts
+    EXPIRED = "expired"  # fell due too long ago (downtime) to still be useful
+    CANCELLED = "cancelled"  # its occurrence was cancelled, or the person may no longer see it
+
+
+class Delivery(Base):
+    """One email in the outbox, unique by `key`; rows are never deleted."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    item_uid: Mapped[str] = mapped_column(String(200), default="")
+    occurrence_id: Mapped[datetime | None]  # the occurrence's original start (RECURRENCE-ID)
+    occurrence_start: Mapped[datetime | None]  # where it is now (moved occurrences move)
+    offset: Mapped[str] = mapped_column(String(20), default="")
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    recipient: Mapped[str] = mapped_column(String(320))
+    due_at: Mapped[datetime]
+    state: Mapped[DeliveryState] = mapped_column(
+        _enum(DeliveryState), default=DeliveryState.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str] = mapped_column(String(120), default="")
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str] = mapped_column(String(300), default="")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc)
+
+    __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)

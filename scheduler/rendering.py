@@ -28,10 +28,10 @@ def environment(folder: Path = TEMPLATES) -> Environment:
     return env
 
 
-def render(name: str, lang: Lang, **context: Any) -> str:
-    """Render `templates/<name>` with `t(key)` giving the words in `lang`."""
+def render(template: str, lang: Lang, /, **context: Any) -> str:
+    """Render `templates/<template>` with `t(key)` giving the words in `lang`."""
 
     def t(key: str, **values: str) -> str:
         return text(key, lang, **values)
 
-    return environment().get_template(name).render(lang=lang, t=t, **context)
+    return environment().get_template(template).render(lang=lang, t=t, **context)

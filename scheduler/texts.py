@@ -31,6 +31,26 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "more": {"nl": "Meer", "en": "More"},
     "reminder": {"nl": "Herinnering", "en": "Reminder"},
     "and": {"nl": "en", "en": "and"},
+    # emails
+    "hello": {"nl": "Beste {name},", "en": "Dear {name},"},
+    "reminder_intro": {
+        "nl": "Een herinnering ({offset}) voor dit agendapunt:",
+        "en": "A reminder ({offset}) for this agenda item:",
+    },
+    "late_prefix": {"nl": "[verlaat]", "en": "[late]"},
+    "late_note": {
+        "nl": "Deze herinnering komt later dan gepland: de dienst was een tijd niet bereikbaar.",
+        "en": "This reminder comes later than planned: the service was unavailable for a while.",
+    },
+    "when": {"nl": "Wanneer", "en": "When"},
+    "where": {"nl": "Waar", "en": "Where"},
+    "footer": {
+        "nl": "Dit bericht is automatisch verstuurd door de lobbyagenda.",
+        "en": "This message was sent automatically by the lobby agenda.",
+    },
+    "offset_before": {"nl": "{amount} vooraf", "en": "{amount} before"},
+    "offset_after": {"nl": "{amount} na afloop", "en": "{amount} after"},
+    "workdays": {"nl": "{n} werkdagen", "en": "{n} working days"},
     # the subscriptions page
     "subscriptions": {"nl": "Agenda-abonnementen", "en": "Calendar subscriptions"},
     "subscriptions_intro": {

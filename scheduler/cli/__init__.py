@@ -8,7 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from scheduler.cli import admin, catalog, feeds, items
+from scheduler.cli import admin, catalog, common, feeds, items, outbox
 from scheduler.cli.common import app
 from scheduler.errors import LobbyError
 
@@ -20,6 +20,10 @@ app.add_typer(catalog.stakeholders_app, name="stakeholders")
 app.add_typer(catalog.partnerships_app, name="partnerships")
 app.add_typer(catalog.people_app, name="people")
 app.add_typer(feeds.token_app, name="token")
+app.add_typer(outbox.outbox_app, name="outbox")
+app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
+    outbox.dispatch_command
+)
 app.add_typer(admin.db_app, name="db")
 admin.register(app)
 

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from scheduler import __version__, jobs
+from scheduler import __version__, jobs, reminders
 from scheduler.config import Settings, get_settings
 from scheduler.db import Database
 from scheduler.errors import LobbyError
@@ -30,7 +30,13 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         db = Database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
         app.state.db = db
         scheduler = (
-            jobs.start(db, timezone=settings.timezone, heartbeat_seconds=settings.heartbeat_seconds)
+            jobs.start(
+                db,
+                timezone=settings.timezone,
+                heartbeat_seconds=settings.heartbeat_seconds,
+                reminder_settings=reminders.settings_from(settings),
+                dispatch_seconds=settings.dispatch_interval_seconds,
+            )
             if run_jobs
             else None
         )

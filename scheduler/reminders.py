@@ -1,0 +1,486 @@
+"""Email reminders through the outbox: plan rows ahead, claim due ones, send, record.
+
+Exactly once from the user's view: a delivery's key (item, occurrence, offset, recipient) is
+unique, so planning twice creates nothing twice; a worker claims a row (compare-and-set on
+SQLite, FOR UPDATE SKIP LOCKED on PostgreSQL) and leases it before sending outside any
+transaction; a crashed worker's lease runs out and another takes the row over. A crash between
+sending and recording can repeat one message: its Message-ID, derived from the key, is the same,
+so mail systems and people can recognise the repeat.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr
+from functools import cache
+
+import holidays
+from babel.dates import format_datetime, format_timedelta
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from scheduler import clock
+from scheduler.agenda import item_query
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.errors import NotFound, ValidationError
+from scheduler.mailer import Mailer, SendError, SmtpSettings
+from scheduler.models import (
+    AgendaItem,
+    Delivery,
+    DeliveryState,
+    ItemKind,
+    ItemStatus,
+    Person,
+)
+from scheduler.occurrences import Occurrence, expand
+from scheduler.offsets import ReminderOffset, parse_offset
+from scheduler.rendering import render
+from scheduler.texts import Lang, label, text
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+# Rows this far past due when planned are not created: a new rule never mails about the past.
+PLANNING_SLACK = timedelta(minutes=5)
+LATE_AFTER = timedelta(minutes=2)
+WORKDAY_REMINDER_TIME = time(9, 0)
+_OPEN = (DeliveryState.PENDING, DeliveryState.FAILED)
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    defaults: dict[ItemKind, tuple[str, ...]]
+    horizon: timedelta = timedelta(days=35)
+    grace: timedelta = timedelta(hours=12)
+    max_attempts: int = 8
+    mail_from: str = "Lobbyagenda <lobby-agenda@localhost>"
+    base_url: str = "http://127.0.0.1:8000"
+    domain: str = "lobby-agenda.local"
+    smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(host=""))
+
+
+# ---------------------------------------------------------------- when
+
+
+@cache
+def _dutch_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("NL", years=year))
+
+
+def _working_days_before(day: date, count: int) -> date:
+    found = day
+    while count:
+        found -= timedelta(days=1)
+        if found.weekday() < 5 and found not in _dutch_holidays(found.year):
+            count -= 1
+    return found
+
+
+def due_at(offset: ReminderOffset, occurrence: Occurrence) -> datetime:
+    """When a reminder falls, in wall-clock terms in the item's zone: "P1D before Monday 10:00"
+    is Sunday 10:00 local, also across a DST change; hours and minutes count exactly."""
+    tz = occurrence.zone
+    if offset.workdays is not None:
+        day = _working_days_before(occurrence.start.astimezone(tz).date(), offset.workdays)
+        return datetime.combine(day, WORKDAY_REMINDER_TIME, tzinfo=tz).astimezone(UTC)
+    assert offset.duration is not None
+    anchor = (occurrence.end if offset.after else occurrence.start).astimezone(tz)
+    days = timedelta(days=offset.duration.days)
+    exact = offset.duration - days
+    sign = 1 if offset.after else -1
+    wall = anchor.replace(tzinfo=None) + sign * days
+    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC) + sign * exact
+
+
+def _key(item: AgendaItem, occurrence: Occurrence, offset: str, email: str) -> str:
+    moment = (
+        occurrence.recurrence_id.strftime("%Y%m%dT%H%M%SZ")
+        if occurrence.recurrence_id
+        else "single"
+    )
+    return f"reminder:{item.uid}:{moment}:{offset}:{email}"
+
+
+def _recipients(item: AgendaItem) -> list[Person]:
+    people = ([item.owner] if item.owner else []) + list(item.participants)
+    unique = {p.email: p for p in people if p.active}
+    return [unique[email] for email in sorted(unique)]
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
+    """Create, move or cancel outbox rows for reminders due within the horizon; idempotent.
+
+    1. every reminder the agenda implies around now (a month back, the horizon ahead);
+    2. open rows follow their occurrence: moved with it, cancelled with it;
+    3. new rows only for reminders not yet due: a new rule never mails about the past.
+    Returns how many rows were created or changed.
+    """
+    generated = _generated(session, settings, now)
+    existing = {
+        row.key: row
+        for row in session.scalars(
+            select(Delivery).where(
+                Delivery.kind == "reminder", Delivery.state.in_((*_OPEN, DeliveryState.SENDING))
+            )
+        )
+    }
+    changed = 0
+    for key, row in existing.items():
+        if row.state == DeliveryState.SENDING:
+            continue  # being sent right now: its worker records the outcome
+        found = generated.get(key)
+        if found is None:
+            if row.occurrence_start is not None and row.occurrence_start >= now - timedelta(
+                days=31
+            ):
+                changed += _close(
+                    row,
+                    DeliveryState.CANCELLED,
+                    "no longer planned (rule, people or date changed)",
+                    now,
+                )
+            continue
+        item, occurrence, _, _, due = found
+        if not _live(item, occurrence):
+            changed += _close(row, DeliveryState.CANCELLED, "its occurrence was cancelled", now)
+        elif row.occurrence_start != occurrence.start:
+            # The occurrence moved: the reminder moves with it, never sent at the old time.
+            row.due_at, row.next_attempt_at = due, due
+            row.occurrence_start, row.updated_at = occurrence.start, now
+            changed += 1
+    for key, (item, occurrence, offset_text, person, due) in generated.items():
+        if key in existing or not _live(item, occurrence):
+            continue
+        if not now - PLANNING_SLACK <= due <= now + settings.horizon:
+            continue  # already past when planned, or not yet within the horizon
+        if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
+            session.add(_new_row(key, item, occurrence, offset_text, person, due))
+            changed += 1
+    return changed
+
+
+_Planned = tuple[AgendaItem, Occurrence, str, Person, datetime]
+
+
+def _generated(session: Session, settings: ReminderSettings, now: datetime) -> dict[str, _Planned]:
+    """Every reminder the agenda implies for occurrences around now, by delivery key."""
+    longest = max(
+        (_reach(o) for offsets in settings.defaults.values() for o in offsets), default=timedelta()
+    )
+    start = now - timedelta(days=31)
+    end = now + settings.horizon + max(longest, timedelta(days=31))
+    query = item_query().where(
+        or_(AgendaItem.last_ends_at.is_(None), AgendaItem.last_ends_at >= start)
+    )
+    generated: dict[str, _Planned] = {}
+    for item in session.scalars(query):
+        offsets = item.reminders or list(settings.defaults.get(item.kind, ()))
+        for occurrence in expand(item, start, end):
+            for offset_text in offsets:
+                due = due_at(parse_offset(offset_text), occurrence)
+                for person in _recipients(item):
+                    key = _key(item, occurrence, offset_text, person.email)
+                    generated[key] = (item, occurrence, offset_text, person, due)
+    return generated
+
+
+def _live(item: AgendaItem, occurrence: Occurrence) -> bool:
+    """Whether reminders for this occurrence should still go out."""
+    return not occurrence.cancelled and item.status not in (
+        ItemStatus.CANCELLED,
+        ItemStatus.IDEA,
+        ItemStatus.DONE,
+    )
+
+
+def _reach(offset_text: str) -> timedelta:
+    offset = parse_offset(offset_text)
+    return offset.duration or timedelta(days=(offset.workdays or 0) * 2 + 4)
+
+
+def _new_row(
+    key: str, item: AgendaItem, occurrence: Occurrence, offset: str, person: Person, due: datetime
+) -> Delivery:
+    return Delivery(
+        key=key, kind="reminder", item_id=item.id, item_uid=item.uid,
+        occurrence_id=occurrence.recurrence_id or occurrence.start,
+        occurrence_start=occurrence.start,
+        offset=offset, person_id=person.id, recipient=person.email, due_at=due,
+        state=DeliveryState.PENDING, next_attempt_at=due,
+    )  # fmt: skip
+
+
+def _close(row: Delivery, state: DeliveryState, reason: str, now: datetime) -> int:
+    row.state, row.last_error, row.updated_at = state, reason, now
+    return 1
+
+
+# ---------------------------------------------------------------- claiming and sending
+
+
+def expire(session: Session, settings: ReminderSettings, now: datetime) -> int:
+    """Open rows too old to still help become `expired` (shown to admins, never dropped)."""
+    too_old = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.state.in_(_OPEN),
+            or_(
+                Delivery.due_at < now - settings.grace,
+                # a reminder before an occurrence is useless once the occurrence has started
+                (Delivery.occurrence_start <= now) & ~Delivery.offset.startswith("+"),
+            ),
+        )
+        .values(
+            state=DeliveryState.EXPIRED,
+            updated_at=now,
+            last_error="fell due while the service was down",
+        )
+    )
+    return int(too_old.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim(db: Database, worker: str, now: datetime, limit: int) -> list[int]:
+    """Take up to `limit` due rows for this worker, leased; two workers never get the same row."""
+    due = or_(
+        Delivery.state.in_(_OPEN) & (Delivery.next_attempt_at <= now),
+        (Delivery.state == DeliveryState.SENDING)
+        & (Delivery.lease_until < now),  # a crashed worker's
+    )
+    with db.write() as session:
+        query = select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit)
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        candidates = list(session.scalars(query))
+        claimed = []
+        for delivery_id in candidates:
+            # Compare-and-set: on SQLite, FOR UPDATE does not exist; the WHERE does the job.
+            result = session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, due)
+                .values(
+                    state=DeliveryState.SENDING,
+                    lease_until=now + LEASE,
+                    claimed_by=worker,
+                    attempts=Delivery.attempts + 1,
+                    updated_at=now,
+                )
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(delivery_id)
+    return claimed
+
+
+def dispatch(db: Database, settings: ReminderSettings, worker: str, *, batch: int = 200) -> int:
+    """1. plan; 2. expire what is too old; 3. claim due rows; 4. send them over one SMTP
+    connection, outside any transaction; 5. record each outcome. Returns how many were sent."""
+    now = clock.now_utc()
+    with db.write() as session:
+        plan(session, settings, now)
+        expire(session, settings, now)
+    sent = 0
+    while ids := claim(db, worker, clock.now_utc(), batch):
+        sent += _send(db, settings, worker, ids)
+        if len(ids) < batch:
+            break
+    return sent
+
+
+def _send(db: Database, settings: ReminderSettings, worker: str, ids: list[int]) -> int:
+    with db.read() as session:
+        messages = [
+            (delivery_id, _message_or_none(session, settings, delivery_id)) for delivery_id in ids
+        ]
+    sent = 0
+    with Mailer(settings.smtp) as mailer:
+        for delivery_id, message in messages:
+            if message is None:
+                _record(
+                    db, delivery_id, worker, DeliveryState.CANCELLED, settings, "its item is gone"
+                )
+                continue
+            try:
+                mailer.send(message)
+            except SendError as exc:
+                state = DeliveryState.DEAD if exc.permanent else DeliveryState.FAILED
+                _record(db, delivery_id, worker, state, settings, str(exc))
+                continue
+            _record(
+                db,
+                delivery_id,
+                worker,
+                DeliveryState.SENT,
+                settings,
+                "",
+                str(message["Message-ID"]),
+            )
+            sent += 1
+    return sent
+
+
+def _record(
+    db: Database, delivery_id: int, worker: str, state: DeliveryState, settings: ReminderSettings,
+    error: str, message_id: str = "",
+) -> None:  # fmt: skip
+    now = clock.now_utc()
+    with db.write() as session:
+        row = session.get(Delivery, delivery_id)
+        if row is None or row.state != DeliveryState.SENDING or row.claimed_by != worker:
+            return  # the lease ran out and another worker took it over: it records the outcome
+        if state == DeliveryState.FAILED and row.attempts >= settings.max_attempts:
+            state, error = DeliveryState.DEAD, f"{error} (gave up after {row.attempts} attempts)"
+        row.state, row.last_error, row.updated_at, row.lease_until = state, error, now, None
+        if state == DeliveryState.SENT:
+            row.sent_at, row.message_id = now, message_id
+        elif state == DeliveryState.FAILED:
+            backoff = min(timedelta(minutes=1) * 2 ** (row.attempts - 1), timedelta(hours=2))
+            row.next_attempt_at = now + backoff
+        if state != DeliveryState.SENT:
+            log.warning("reminder %s to %s: %s", row.key, row.recipient, error or state.value)
+
+
+def retry(session: Session, delivery_id: int, now: datetime) -> Delivery:
+    """Send a dead, failed or expired delivery again (an admin's decision)."""
+    row = session.get(Delivery, delivery_id)
+    if row is None:
+        raise NotFound(f"no delivery with id {delivery_id}", field="id")
+    if row.state not in (DeliveryState.DEAD, DeliveryState.FAILED, DeliveryState.EXPIRED):
+        raise ValidationError(
+            f"delivery {delivery_id} is {row.state.value}; "
+            "only dead, failed or expired ones can be retried",
+            field="id",
+        )
+    row.state, row.next_attempt_at, row.attempts, row.updated_at = (
+        DeliveryState.PENDING,
+        now,
+        0,
+        now,
+    )
+    row.due_at = max(row.due_at, now - timedelta(seconds=1))  # not expired again at once
+    return row
+
+
+# ---------------------------------------------------------------- the message
+
+
+def message_id(key: str, domain: str) -> str:
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def _message_or_none(
+    session: Session, settings: ReminderSettings, delivery_id: int
+) -> EmailMessage | None:
+    row = session.get(Delivery, delivery_id)
+    if row is None or row.item_id is None:
+        return None
+    item = session.scalar(item_query().where(AgendaItem.id == row.item_id))
+    person = session.get(Person, row.person_id) if row.person_id else None
+    if item is None or person is None:
+        return None
+    late = clock.now_utc() - row.due_at > LATE_AFTER
+    return build_message(item, row, person, settings, late=late)
+
+
+def build_message(
+    item: AgendaItem, row: Delivery, person: Person, settings: ReminderSettings, *, late: bool
+) -> EmailMessage:
+    lang: Lang = "en" if person.language.value == "en" else "nl"
+    start = (row.occurrence_start or item.starts_at).astimezone(clock.zone(person.timezone))
+    context = reminder_context(item, row, person, settings, lang, start, late)
+    message = EmailMessage()
+    message["Subject"] = _one_line(render("email/reminder.subject.txt", lang, **context))
+    message["From"] = settings.mail_from
+    message["To"] = formataddr((_one_line(person.name), person.email))
+    message["Message-ID"] = message_id(row.key, settings.domain)
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Lobby-Agenda-Delivery"] = row.key
+    message.set_content(render("email/reminder.txt", lang, **context))
+    message.add_alternative(render("email/reminder.html", lang, **context), subtype="html")
+    return message
+
+
+def reminder_context(
+    item: AgendaItem, row: Delivery, person: Person, settings: ReminderSettings, lang: Lang,
+    start: datetime, late: bool,
+) -> dict[str, object]:  # fmt: skip
+    locale = "en_GB" if lang == "en" else "nl_NL"
+    long_format = (
+        "EEEE d MMMM y"
+        if item.all_day
+        else ("EEEE d MMMM y 'at' HH:mm" if lang == "en" else "EEEE d MMMM y 'om' HH:mm")
+    )
+    short_format = "EEE d MMM" if item.all_day else "EEE d MMM HH:mm"
+    missing = [
+        label(f"field_{name}", lang) for name in ("goal", "message") if not getattr(item, name)
+    ]
+    return {
+        "name": person.name,
+        "title": _one_line(item.title),
+        "late": late,
+        "offset_text": describe_offset(row.offset, lang),
+        "when_long": format_datetime(start, long_format, locale=locale),
+        "when_short": format_datetime(start, short_format, locale=locale),
+        "location": item.location,
+        "online_url": item.online_url,
+        "kind": label(item.kind.value, lang),
+        "goal": item.goal,
+        "message": item.message,
+        "role": label(item.role.value, lang) if item.role else "",
+        "stakeholders": ", ".join(s.name for s in item.stakeholders),
+        "owner": item.owner.name if item.owner else "",
+        "participants": ", ".join(p.name for p in item.participants),
+        "preparation": text("prepared", lang)
+        if not missing
+        else text("unprepared", lang, missing=f" {text('and', lang)} ".join(missing)),
+        "link": f"{settings.base_url}/items/{item.uid}",
+    }
+
+
+def describe_offset(offset_text: str, lang: Lang) -> str:
+    offset = parse_offset(offset_text)
+    if offset.workdays is not None:
+        amount = text("workdays", lang, n=str(offset.workdays))
+    else:
+        assert offset.duration is not None
+        amount = format_timedelta(
+            offset.duration, locale="en_GB" if lang == "en" else "nl_NL", threshold=1.5
+        )
+    return text("offset_after" if offset.after else "offset_before", lang, amount=amount)
+
+
+def _one_line(value: str) -> str:
+    """Header-safe: CR, LF and other line breaks never reach a header."""
+    return " ".join(value.split())
+
+
+def settings_from(conf: Settings) -> ReminderSettings:
+    return ReminderSettings(
+        defaults={
+            ItemKind.MEETING: tuple(conf.reminders_meeting),
+            ItemKind.NETWORKING: tuple(conf.reminders_networking),
+            ItemKind.DECISION: tuple(conf.reminders_decision),
+            ItemKind.DEADLINE: tuple(conf.reminders_deadline),
+        },
+        horizon=timedelta(days=conf.reminder_horizon_days),
+        grace=timedelta(hours=conf.reminder_grace_hours),
+        max_attempts=conf.reminder_max_attempts,
+        mail_from=conf.mail_from,
+        base_url=conf.base_url,
+        domain=conf.calendar_domain,
+        smtp=SmtpSettings(
+            host=conf.smtp_host,
+            port=conf.smtp_port,
+            security=conf.smtp_security,
+            username=conf.smtp_username,
+            password=conf.smtp_password,
+            timeout=conf.smtp_timeout_seconds,
+            mail_dir=conf.mail_dir,
+        ),
+    )

@@ -1,0 +1,369 @@
+"""Reminders through the outbox, delivered to a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from scheduler import agenda, reminders
+from scheduler.db import Database
+from scheduler.interchange import import_data
+from scheduler.mailer import SmtpSettings
+from scheduler.models import Delivery, DeliveryState, ItemKind
+from scheduler.schemas import ItemIn
+from tests.conftest import free_port
+
+ACTOR = agenda.Actor("test", "test")
+OWNER, PARTICIPANT, ENGLISH = "o@example.nl", "p@example.nl", "e@example.nl"
+PEOPLE: dict[str, list[dict[str, Any]]] = {
+    "themes": [{"slug": "mobiliteit", "name": "Mobiliteit"}],
+    "people": [
+        {"email": OWNER, "name": "Olga Eigenaar", "roles": ["lobbyist"]},
+        {"email": PARTICIPANT, "name": "Piet Deelnemer", "roles": ["staff"]},
+        {"email": ENGLISH, "name": "Emily English", "roles": ["lobbyist"], "language": "en"},
+    ],
+}
+PLANNED_AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives and can refuse chosen recipients."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.refuse: set[str] = set()
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+    def ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for m in self.messages]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, Controller]]:
+    inbox = Inbox()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=free_port()
+    )  # port=0 fails in aiosmtpd
+    controller.start()
+    yield inbox, controller
+    if controller._thread is not None:  # not stopped by the test itself
+        controller.stop()
+
+
+def settings_for(controller: Controller, **changes: Any) -> reminders.ReminderSettings:
+    base = reminders.ReminderSettings(
+        defaults={ItemKind.MEETING: ("P7D", "P1D")},
+        smtp=SmtpSettings(host="127.0.0.1", port=controller.port, security="none", timeout=5),
+        base_url="https://lobby.example",
+        domain="lobby.example",
+    )
+    return replace(base, **changes)
+
+
+def add_item(db: Database, **fields: Any) -> None:
+    values = {"uid": "m1", "title": "Bestuurlijk overleg MRA", "kind": "meeting", "start": "2026-12-08T10:00",
+              "end": "2026-12-08T11:30", "owner": OWNER, "participants": [PARTICIPANT], "goal": "Fietsparkeren",
+              "location": "Provinciehuis"} | fields  # fmt: skip
+    with db.write() as session:
+        agenda.save_item(session, ItemIn.model_validate(values), ACTOR)
+
+
+@pytest.fixture
+def agenda_db(db: Database) -> Iterator[Database]:
+    with time_machine.travel(PLANNED_AT, tick=False):
+        import_data(db, PEOPLE, "people", ACTOR)
+        add_item(db)
+    yield db
+
+
+def dispatch_at(
+    db: Database, settings: reminders.ReminderSettings, moment: datetime, worker: str = "w1"
+) -> int:
+    with time_machine.travel(moment, tick=False):
+        return reminders.dispatch(db, settings, worker)
+
+
+def rows(db: Database) -> list[Delivery]:
+    with db.read() as session:
+        return list(session.scalars(select(Delivery).order_by(Delivery.id)))
+
+
+def test_a_reminder_reaches_owner_and_participants_once_at_its_due_time(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    assert dispatch_at(agenda_db, settings, PLANNED_AT) == 0  # planned, nothing due yet
+    assert {r.offset for r in rows(agenda_db)} == {"P7D", "P1D"} and len(rows(agenda_db)) == 4
+    assert (
+        dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 2
+    )  # P7D: 1 Dec 10:00 CET
+    assert sorted(str(m["To"]) for m in inbox.messages) == [
+        "Olga Eigenaar <o@example.nl>",
+        "Piet Deelnemer <p@example.nl>",
+    ]
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 5, tzinfo=UTC)) == 0
+    assert len(inbox.messages) == 2 and len(set(inbox.ids())) == 2
+    message = inbox.messages[0]
+    assert str(message["Subject"]) == "Herinnering: Bestuurlijk overleg MRA – di 8 dec 10:00"
+    assert message["Auto-Submitted"] == "auto-generated"
+    body = message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    assert "Wanneer: dinsdag 8 december 2026 om 10:00" in body and "Doel: Fietsparkeren" in body
+    assert (
+        "https://lobby.example/items/m1" in body
+        and "Voorbereiding: niet voorbereid: kernboodschap ontbreekt" in body
+    )
+
+
+def test_two_workers_at_once_send_every_reminder_exactly_once(
+    db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller, grace=timedelta(days=5))
+    with time_machine.travel(PLANNED_AT, tick=False):
+        import_data(db, PEOPLE, "people", ACTOR)
+        for n in range(30):
+            add_item(
+                db, uid=f"m{n}", start=f"2026-12-{15 + n % 3:02d}T{9 + n % 8:02d}:00", end=None
+            )
+    dispatch_at(db, settings, PLANNED_AT)
+    due = datetime(2026, 12, 11, 0, 0, tzinfo=UTC)  # every P7D reminder is due, no P1D yet
+    results: list[int] = []
+    with time_machine.travel(due, tick=False):
+        workers = [
+            threading.Thread(
+                target=lambda name=name: results.append(reminders.dispatch(db, settings, name))
+            )
+            for name in ("a", "b", "c")
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    expected = [r for r in rows(db) if r.state == DeliveryState.SENT]
+    assert sum(results) == len(expected) == len(inbox.messages) == 60  # 30 items x 2 people
+    assert len(set(inbox.ids())) == 60
+
+
+def test_an_smtp_outage_is_retried_with_backoff_until_it_arrives(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    controller.stop()
+    due = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
+    assert dispatch_at(agenda_db, settings, due) == 0
+    failed = [r for r in rows(agenda_db) if r.state == DeliveryState.FAILED]
+    assert len(failed) == 2 and all(r.next_attempt_at == due + timedelta(minutes=1) for r in failed)
+    assert "SMTP unavailable" in failed[0].last_error
+    assert dispatch_at(agenda_db, settings, due + timedelta(seconds=30)) == 0  # still backing off
+    restarted = Controller(
+        inbox, hostname="127.0.0.1", port=controller.port
+    )  # the same server, back
+    restarted.start()
+    try:
+        assert dispatch_at(agenda_db, settings, due + timedelta(minutes=2)) == 2
+    finally:
+        restarted.stop()
+    assert [r.attempts for r in rows(agenda_db) if r.state == DeliveryState.SENT] == [2, 2]
+    assert len(inbox.messages) == 2
+
+
+def test_a_refused_recipient_goes_dead_and_the_others_still_arrive(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    inbox.refuse.add(PARTICIPANT)
+    settings = settings_for(controller)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 1
+    states = {(r.recipient, r.offset): r.state for r in rows(agenda_db)}
+    assert (
+        states[(PARTICIPANT, "P7D")] == DeliveryState.DEAD
+        and states[(OWNER, "P7D")] == DeliveryState.SENT
+    )
+    assert [str(m["To"]) for m in inbox.messages] == ["Olga Eigenaar <o@example.nl>"]
+
+
+def test_a_moved_item_moves_its_pending_reminders_and_never_sends_at_the_old_time(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    with time_machine.travel(PLANNED_AT + timedelta(hours=1), tick=False):
+        add_item(agenda_db, start="2026-12-15T14:00", end="2026-12-15T15:00")
+    assert (
+        dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 0
+    )  # the old P7D moment
+    assert (
+        dispatch_at(agenda_db, settings, datetime(2026, 12, 8, 13, 0, 5, tzinfo=UTC)) == 2
+    )  # the new one
+    assert "di 15 dec 14:00" in str(inbox.messages[0]["Subject"])
+
+
+def test_a_cancelled_occurrence_cancels_its_pending_reminders(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    with (
+        time_machine.travel(PLANNED_AT + timedelta(hours=1), tick=False),
+        agenda_db.write() as session,
+    ):
+        agenda.cancel(session, "m1", ACTOR)
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 7, 9, 0, 5, tzinfo=UTC)) == 0
+    assert {r.state for r in rows(agenda_db)} == {DeliveryState.CANCELLED} and inbox.messages == []
+
+
+@pytest.mark.parametrize(
+    ("monday", "sunday_ten_utc"),
+    [
+        (
+            "2026-10-26T10:00",
+            datetime(2026, 10, 25, 9, 0, tzinfo=UTC),
+        ),  # after the October change: CET
+        (
+            "2027-03-29T10:00",
+            datetime(2027, 3, 28, 8, 0, tzinfo=UTC),
+        ),  # after the March change: CEST
+    ],
+)
+def test_a_p1d_reminder_across_a_dst_change_comes_at_the_same_wall_time(
+    agenda_db: Database, smtp: tuple[Inbox, Controller], monday: str, sunday_ten_utc: datetime
+) -> None:
+    _, controller = smtp
+    settings = settings_for(
+        controller, defaults={ItemKind.MEETING: ("P1D",)}, horizon=timedelta(days=200)
+    )
+    with time_machine.travel(sunday_ten_utc - timedelta(days=3), tick=False):
+        add_item(agenda_db, uid="dst", start=monday, end=None, participants=[])
+    dispatch_at(agenda_db, settings, sunday_ten_utc - timedelta(days=3))
+    (row,) = [r for r in rows(agenda_db) if r.item_uid == "dst"]
+    assert row.due_at == sunday_ten_utc  # Sunday 10:00 local time
+
+
+def test_working_days_skip_weekends_and_dutch_holidays(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    _, controller = smtp
+    settings = settings_for(controller, horizon=timedelta(days=60))
+    with time_machine.travel(PLANNED_AT, tick=False):
+        # Monday 28 December; 5 working days before skips the weekend and Christmas (25 and 26 Dec).
+        add_item(
+            agenda_db,
+            uid="wd",
+            start="2026-12-28T14:00",
+            end=None,
+            participants=[],
+            reminders=["5WD"],
+        )
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    (row,) = [r for r in rows(agenda_db) if r.item_uid == "wd"]
+    assert row.due_at == datetime(2026, 12, 18, 8, 0, tzinfo=UTC)  # Friday 18 December, 09:00 CET
+
+
+def test_a_new_rule_never_mails_about_what_is_already_past(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    soon = datetime(
+        2026, 12, 6, 9, 0, tzinfo=UTC
+    )  # the meeting is two days away: P7D lies in the past
+    assert dispatch_at(agenda_db, settings, soon) == 0
+    assert {r.offset for r in rows(agenda_db)} == {"P1D"} and inbox.messages == []
+
+
+def test_after_downtime_due_reminders_go_out_late_within_the_grace_period_and_older_ones_expire(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    # Down from before the P7D moment (1 Dec 10:00) until 1 Dec 20:00: within 12 hours.
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 19, 0, tzinfo=UTC)) == 2
+    assert str(inbox.messages[0]["Subject"]).startswith("[verlaat] Herinnering:")
+    # Down again over the whole P1D moment (7 Dec 10:00) until after the meeting began.
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 8, 9, 30, tzinfo=UTC)) == 0
+    assert sorted(r.state.value for r in rows(agenda_db)) == ["expired", "expired", "sent", "sent"]
+
+
+def test_without_an_smtp_host_mail_is_written_as_eml_files(
+    agenda_db: Database, tmp_path: Path
+) -> None:
+    settings = reminders.ReminderSettings(
+        defaults={ItemKind.MEETING: ("P7D",)}, smtp=SmtpSettings(host="", mail_dir=str(tmp_path))
+    )
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 2
+    files = sorted(tmp_path.glob("*.eml"))
+    assert len(files) == 2
+    assert message_from_bytes(files[0].read_bytes(), policy=policy.default)["Subject"].startswith(
+        "Herinnering: Bestuurlijk overleg MRA"
+    )
+
+
+def test_line_breaks_in_a_title_never_reach_a_header_and_english_readers_get_english(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        add_item(
+            agenda_db,
+            uid="x",
+            title="Overleg\r\nBcc: evil@example.com",
+            owner=ENGLISH,
+            participants=[],
+        )
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC))
+    (message,) = [m for m in inbox.messages if "e@example.nl" in str(m["To"])]
+    assert str(message["Subject"]) == "Reminder: Overleg Bcc: evil@example.com – Tue 8 Dec 10:00"
+    assert message["Bcc"] is None
+    body = message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    assert "When: Tuesday 8 December 2026 at 10:00" in body and "(7 days before)" in body
+
+
+def test_a_retried_dead_delivery_is_sent_again(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    inbox.refuse.add(PARTICIPANT)
+    settings = settings_for(controller)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    due = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
+    dispatch_at(agenda_db, settings, due)
+    (dead,) = [r for r in rows(agenda_db) if r.state == DeliveryState.DEAD]
+    inbox.refuse.clear()
+    with time_machine.travel(due + timedelta(minutes=10), tick=False), agenda_db.write() as session:
+        reminders.retry(session, dead.id, due + timedelta(minutes=10))
+    assert dispatch_at(agenda_db, settings, due + timedelta(minutes=10)) == 1
+    assert len(inbox.messages) == 2
