@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -35,6 +36,7 @@ PEOPLE: dict[str, list[dict[str, Any]]] = {
     ],
 }
 PLANNED_AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every connection
 
 
 class Inbox:
