@@ -7,15 +7,12 @@ in-memory jobs; each job must therefore be idempotent and claim its work in the 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler import clock, reminders
+from scheduler import clock, liveness, reminders
 from scheduler.db import Database
-from scheduler.models import Heartbeat
 from scheduler.reminders import ReminderSettings
 
 log = logging.getLogger(__name__)
@@ -27,28 +24,10 @@ JOB_DEFAULTS = {
 }
 
 
-def instance_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def beat(db: Database, instance: str, started_at: datetime) -> None:
     """Record that this process is alive (one row per process)."""
-    now = clock.now_utc()
     with db.write() as session:
-        row = session.get(Heartbeat, instance)
-        if row is None:
-            hostname, _, pid = instance.rpartition(":")
-            session.add(
-                Heartbeat(
-                    instance=instance,
-                    hostname=hostname,
-                    pid=int(pid),
-                    started_at=started_at,
-                    beat_at=now,
-                )
-            )
-        else:
-            row.beat_at = now
+        liveness.beat(session, instance, started_at, clock.now_utc())
 
 
 def send_reminders(db: Database, settings: ReminderSettings, instance: str) -> None:
@@ -65,7 +44,7 @@ def start(
     dispatch_seconds: int = 30,
 ) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=timezone, job_defaults=JOB_DEFAULTS)
-    instance = instance_name()
+    instance = liveness.instance_name()
     if reminder_settings is not None:
         scheduler.add_job(
             send_reminders,

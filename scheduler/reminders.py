@@ -23,7 +23,7 @@ from babel.dates import format_datetime, format_timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from scheduler import clock
+from scheduler import clock, liveness
 from scheduler.agenda import item_query
 from scheduler.config import Settings
 from scheduler.db import Database
@@ -58,6 +58,7 @@ class ReminderSettings:
     horizon: timedelta = timedelta(days=35)
     grace: timedelta = timedelta(hours=12)
     max_attempts: int = 8
+    heartbeat: timedelta = timedelta(minutes=1)
     mail_from: str = "Lobbyagenda <lobby-agenda@localhost>"
     base_url: str = "http://127.0.0.1:8000"
     domain: str = "lobby-agenda.local"
@@ -247,14 +248,24 @@ def expire(session: Session, settings: ReminderSettings, now: datetime) -> int:
     return int(too_old.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def claim(db: Database, worker: str, now: datetime, limit: int) -> list[int]:
-    """Take up to `limit` due rows for this worker, leased; two workers never get the same row."""
-    due = or_(
-        Delivery.state.in_(_OPEN) & (Delivery.next_attempt_at <= now),
-        (Delivery.state == DeliveryState.SENDING)
-        & (Delivery.lease_until < now),  # a crashed worker's
-    )
+def claim(
+    db: Database,
+    worker: str,
+    now: datetime,
+    limit: int,
+    heartbeat: timedelta = timedelta(minutes=1),
+) -> list[int]:
+    """Take up to `limit` due rows for this worker, leased; two workers never get the same row.
+
+    Rows another worker was sending are taken over when its lease ran out, or at once when
+    that worker's process stopped beating (it crashed or was killed).
+    """
     with db.write() as session:
+        alive = liveness.live_instances(session, now, heartbeat) | {worker}
+        abandoned = (Delivery.state == DeliveryState.SENDING) & (
+            (Delivery.lease_until < now) | Delivery.claimed_by.not_in(alive)
+        )
+        due = or_(Delivery.state.in_(_OPEN) & (Delivery.next_attempt_at <= now), abandoned)
         query = select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit)
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
@@ -278,15 +289,16 @@ def claim(db: Database, worker: str, now: datetime, limit: int) -> list[int]:
     return claimed
 
 
-def dispatch(db: Database, settings: ReminderSettings, worker: str, *, batch: int = 200) -> int:
+def dispatch(db: Database, settings: ReminderSettings, worker: str, *, batch: int = 50) -> int:
     """1. plan; 2. expire what is too old; 3. claim due rows; 4. send them over one SMTP
     connection, outside any transaction; 5. record each outcome. Returns how many were sent."""
     now = clock.now_utc()
     with db.write() as session:
+        liveness.beat(session, worker, now, now)  # so that nobody takes our claims for abandoned
         plan(session, settings, now)
         expire(session, settings, now)
     sent = 0
-    while ids := claim(db, worker, clock.now_utc(), batch):
+    while ids := claim(db, worker, clock.now_utc(), batch, settings.heartbeat):
         sent += _send(db, settings, worker, ids)
         if len(ids) < batch:
             break
@@ -323,6 +335,29 @@ def _send(db: Database, settings: ReminderSettings, worker: str, ids: list[int])
             )
             sent += 1
     return sent
+
+
+def _record_sent(db: Database, delivery_id: int, worker: str, message_id: str) -> None:
+    """One statement, committed at once: the moment between the server's "250 OK" and this
+    record is when a crash can make a message go out twice (with the same Message-ID)."""
+    now = clock.now_utc()
+    with db.write() as session:
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.state == DeliveryState.SENDING,
+                Delivery.claimed_by == worker,
+            )
+            .values(
+                state=DeliveryState.SENT,
+                sent_at=now,
+                message_id=message_id,
+                lease_until=None,
+                last_error="",
+                updated_at=now,
+            )
+        )
 
 
 def _record(
@@ -471,6 +506,7 @@ def settings_from(conf: Settings) -> ReminderSettings:
         horizon=timedelta(days=conf.reminder_horizon_days),
         grace=timedelta(hours=conf.reminder_grace_hours),
         max_attempts=conf.reminder_max_attempts,
+        heartbeat=timedelta(seconds=conf.heartbeat_seconds),
         mail_from=conf.mail_from,
         base_url=conf.base_url,
         domain=conf.calendar_domain,

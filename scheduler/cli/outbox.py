@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy import select
 
-from scheduler import clock, jobs, reminders
+from scheduler import clock, liveness, reminders
 from scheduler.cli.common import JsonOption, database, example, print_json, print_table, settings
 from scheduler.errors import ValidationError
 from scheduler.models import Delivery, DeliveryState
@@ -21,7 +21,9 @@ def dispatch_command(
         raise ValidationError(
             "use --once (the running service dispatches continuously)", field="--once"
         )
-    sent = reminders.dispatch(database(), reminders.settings_from(settings()), jobs.instance_name())
+    sent = reminders.dispatch(
+        database(), reminders.settings_from(settings()), liveness.instance_name()
+    )
     typer.echo(f"sent {sent} message{'s' if sent != 1 else ''}")
 
 

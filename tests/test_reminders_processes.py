@@ -1,0 +1,189 @@
+"""The outbox's guarantees with real processes: `kill -9` mid-batch, and two replicas at once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from scheduler import agenda, reminders
+from scheduler.clock import now_utc
+from scheduler.db import Database
+from scheduler.interchange import import_data
+from scheduler.models import Delivery, DeliveryState, ItemKind
+from scheduler.schemas import ItemIn
+from tests.conftest import free_port
+from tests.test_reminders import Inbox
+
+pytestmark = pytest.mark.slow
+ACTOR = agenda.Actor("test", "test")
+
+
+class SlowInbox(Inbox):
+    """Takes a few milliseconds per message, so that a kill lands in the middle of a batch."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [str(m["X-Lobby-Agenda-Delivery"]) for m in self.messages]
+
+
+@pytest.fixture
+def slow_smtp() -> Iterator[tuple[SlowInbox, int]]:
+    inbox = SlowInbox(delay=0.004)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+def due_now(db: Database, items: int) -> set[str]:
+    """`items` meetings with an owner and a participant, each reminder due a minute ago."""
+    import_data(db, {"people": [
+        {"email": "o@example.nl", "name": "Olga", "roles": ["lobbyist"]},
+        {"email": "p@example.nl", "name": "Piet", "roles": ["staff"]},
+    ]}, "people", ACTOR)  # fmt: skip
+    start = (now_utc() + timedelta(days=2) - timedelta(minutes=1)).replace(microsecond=0)
+    with db.write() as session:
+        for n in range(items):
+            spec = {"uid": f"k{n}", "title": f"Overleg {n}", "kind": "meeting", "start": start.isoformat(timespec="seconds"),
+                    "owner": "o@example.nl", "participants": ["p@example.nl"], "reminders": ["P2D"]}  # fmt: skip
+            agenda.save_item(session, ItemIn.model_validate(spec), ACTOR)
+    settings = reminders.ReminderSettings(defaults={ItemKind.MEETING: ("P2D",)})
+    with db.write() as session:
+        reminders.plan(session, settings, now_utc())
+    with db.read() as session:
+        return set(session.scalars(select(Delivery.key)))
+
+
+def serve(db_url: str, smtp_port: int) -> subprocess.Popen[bytes]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LOBBY_") or k.startswith("LOBBY_TEST_")
+    }
+    env |= {
+        "LOBBY_DATABASE_URL": db_url, "LOBBY_PORT": str(free_port()), "LOBBY_SMTP_HOST": "127.0.0.1",
+        "LOBBY_SMTP_PORT": str(smtp_port), "LOBBY_SMTP_SECURITY": "none", "LOBBY_HEARTBEAT_SECONDS": "1",
+        "LOBBY_DISPATCH_INTERVAL_SECONDS": "1", "LOBBY_LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "scheduler", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for(condition: Any, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)  # waiting for real processes, not for the test clock
+    return False
+
+
+def test_kill_9_in_the_middle_of_a_batch_loses_no_reminder_and_repeats_none_unrecognisably(
+    tmp_path: Path, sqlite_template: Path, slow_smtp: tuple[SlowInbox, int]
+) -> None:
+    import shutil
+
+    inbox, port = slow_smtp
+    path = tmp_path / "kill.sqlite3"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    expected = due_now(db, 200)  # 400 reminders
+    kills = 0
+    for _ in range(20):
+        before = len(inbox.messages)
+        process = serve(db.url, port)
+        if wait_for(lambda before=before: len(inbox.messages) >= before + 4, timeout=20):
+            process.send_signal(signal.SIGKILL)  # mid-batch: no chance to record anything
+            kills += 1
+        else:
+            process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        if set(inbox.keys()) >= expected:
+            break
+    final = serve(db.url, port)
+    try:
+        assert wait_for(lambda: set(inbox.keys()) >= expected, timeout=60), (
+            "not every reminder arrived"
+        )
+        assert wait_for(lambda: _all_sent(db, len(expected)), timeout=20)
+    finally:
+        final.send_signal(signal.SIGTERM)
+        final.wait(timeout=30)
+    received = Counter(inbox.keys())
+    assert set(received) == expected  # none lost, nothing else
+    ids_per_key: dict[str, set[str]] = defaultdict(set)
+    for message in inbox.messages:
+        ids_per_key[str(message["X-Lobby-Agenda-Delivery"])].add(str(message["Message-ID"]))
+    # A kill between the server's "250 OK" and our record of it can repeat that one message:
+    # at most one per kill, and always with the same Message-ID, so it is recognisable.
+    repeats = sum(count - 1 for count in received.values())
+    assert all(len(ids) == 1 for ids in ids_per_key.values())
+    assert repeats <= kills, f"{repeats} repeats after {kills} kills"
+    assert kills >= 10, "the kills should land while mail is being sent"
+    print(
+        f"\nkill -9 x{kills}: {len(expected)} reminders, all arrived; {repeats} recognisable repeats"
+    )
+    db.dispose()
+
+
+def _all_sent(db: Database, count: int) -> bool:
+    with db.read() as session:
+        states = Counter(session.scalars(select(Delivery.state)))
+    return states[DeliveryState.SENT] == count
+
+
+@pytest.mark.postgres
+def test_two_replicas_on_one_postgresql_database_send_every_reminder_exactly_once(
+    request: pytest.FixtureRequest, slow_smtp: tuple[SlowInbox, int]
+) -> None:
+    inbox, port = slow_smtp
+    inbox.delay = 0.0005
+    postgres = request.getfixturevalue("postgres")
+    template = request.getfixturevalue("postgres_template")
+    postgres.execute(f"CREATE DATABASE replicas TEMPLATE {template}")
+    url = postgres.url_for("replicas")
+    db = Database(url)
+    try:
+        expected = due_now(db, 1000)  # 2,000 reminders
+        replicas = [serve(url, port), serve(url, port)]
+        try:
+            assert wait_for(lambda: len(inbox.messages) >= len(expected), timeout=120)
+            assert wait_for(lambda: _all_sent(db, len(expected)), timeout=30)
+        finally:
+            for replica in replicas:
+                replica.send_signal(signal.SIGTERM)
+            for replica in replicas:
+                replica.wait(timeout=30)
+        received = Counter(inbox.keys())
+        assert set(received) == expected and max(received.values()) == 1  # none lost, none twice
+        with db.read() as session:
+            workers = Counter(session.scalars(select(Delivery.claimed_by)))
+        assert len(workers) == 2, f"both replicas should have sent some: {workers}"
+    finally:
+        db.dispose()
+        postgres.execute("DROP DATABASE IF EXISTS replicas WITH (FORCE)")
