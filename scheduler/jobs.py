@@ -30,9 +30,30 @@ def beat(db: Database, instance: str, started_at: datetime) -> None:
         liveness.beat(session, instance, started_at, clock.now_utc())
 
 
-def send_reminders(db: Database, settings: ReminderSettings, instance: str) -> None:
-    """Plan and send due reminders; all state is in the outbox, so every replica may run it."""
+def send_reminders(
+    db: Database,
+    settings: ReminderSettings,
+    instance: str,
+    scheduler: BackgroundScheduler | None = None,
+) -> None:
+    """Plan and send due reminders, then wake again when the next one falls due (sooner than
+    the interval), so that reminders leave within a second or two of their time.
+
+    All state is in the outbox, so every replica may run this.
+    """
     reminders.dispatch(db, settings, instance)
+    if scheduler is None:
+        return  # a one-off run (tests, `dispatch --once`)
+    upcoming = reminders.next_due(db)
+    if upcoming is not None and upcoming > clock.now_utc():
+        scheduler.add_job(
+            send_reminders,
+            "date",
+            id="reminders-next",
+            replace_existing=True,
+            run_date=upcoming,
+            args=(db, settings, instance, scheduler),
+        )
 
 
 def start(
@@ -52,7 +73,7 @@ def start(
             id="reminders",
             replace_existing=True,
             seconds=dispatch_seconds,
-            args=(db, reminder_settings, instance),
+            args=(db, reminder_settings, instance, scheduler),
             next_run_time=clock.now_utc(),  # at start-up: catch up on what fell due while down
         )
     scheduler.add_job(

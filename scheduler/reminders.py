@@ -20,7 +20,7 @@ from functools import cache
 
 import holidays
 from babel.dates import format_datetime, format_timedelta
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler import clock, liveness
@@ -381,6 +381,14 @@ def _record(
             log.warning("reminder %s to %s: %s", row.key, row.recipient, error or state.value)
 
 
+def next_due(db: Database) -> datetime | None:
+    """When the earliest open delivery falls due (or may be tried again)."""
+    with db.read() as session:
+        return session.scalar(
+            select(func.min(Delivery.next_attempt_at)).where(Delivery.state.in_(_OPEN))
+        )
+
+
 def retry(session: Session, delivery_id: int, now: datetime) -> Delivery:
     """Send a dead, failed or expired delivery again (an admin's decision)."""
     row = session.get(Delivery, delivery_id)
@@ -403,6 +411,35 @@ def retry(session: Session, delivery_id: int, now: datetime) -> Delivery:
 
 
 # ---------------------------------------------------------------- the message
+
+
+def preview(
+    session: Session, settings: ReminderSettings, uid: str, email: str | None, now: datetime
+) -> EmailMessage:
+    """The reminder the item's next occurrence would send (to `email`, default its owner)."""
+    item = session.scalar(item_query().where(AgendaItem.uid == uid))
+    if item is None:
+        raise NotFound(f"no agenda item with uid {uid!r}", field="uid")
+    recipients = {p.email: p for p in _recipients(item)}
+    address = (email or (item.owner.email if item.owner else "")).lower()
+    person = recipients.get(address)
+    if person is None:
+        known = ", ".join(recipients) or "nobody: the item has no owner or participants"
+        raise ValidationError(
+            f"{address or 'nobody'} gets no reminders for {uid}; those who do: {known}",
+            field="person",
+        )
+    upcoming = [o for o in expand(item, now, now + timedelta(days=800)) if not o.cancelled]
+    if not upcoming:
+        raise ValidationError(f"{uid} has no occurrence ahead to remind of", field="uid")
+    occurrence = upcoming[0]
+    offsets = item.reminders or list(settings.defaults.get(item.kind, ())) or ["P1D"]
+    row = Delivery(
+        key=_key(item, occurrence, offsets[0], person.email), kind="reminder", item_uid=item.uid,
+        occurrence_start=occurrence.start, offset=offsets[0], recipient=person.email,
+        due_at=due_at(parse_offset(offsets[0]), occurrence),
+    )  # fmt: skip
+    return build_message(item, row, person, settings, late=False)
 
 
 def message_id(key: str, domain: str) -> str:

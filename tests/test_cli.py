@@ -390,3 +390,37 @@ def test_a_bad_feed_link_request_is_one_line(cli, args: list[str], message: str)
     result = cli(*args)
     assert result.code == 2 and result.err.startswith(message), result.err
     assert len(result.err.strip().splitlines()) == 1
+
+
+def test_mail_preview_shows_the_reminder_without_sending_it(cli) -> None:  # type: ignore[no-untyped-def]
+    import time_machine
+
+    with time_machine.travel("2026-11-28T09:00:00Z", tick=False):
+        cli("people", "add", "j.jansen@example.nl", "--name", "Joost Jansen")
+        cli(
+            "items",
+            "add",
+            "--uid",
+            "m1",
+            "--title",
+            "Overleg MRA",
+            "--kind",
+            "meeting",
+            "--start",
+            "2026-12-08T10:00",
+            "--owner",
+            "j.jansen@example.nl",
+        )
+        shown = cli("mail", "preview", "m1")
+        html = cli("mail", "preview", "m1", "--html")
+        outsider = cli("mail", "preview", "m1", "--person", "x@example.nl")
+    assert shown.out.splitlines()[:2] == [
+        "Subject: Herinnering: Overleg MRA – di 8 dec 10:00",
+        "To: Joost Jansen <j.jansen@example.nl>",
+    ]
+    assert "Wanneer: dinsdag 8 december 2026 om 10:00" in shown.out
+    assert "<html" in html.out
+    assert outsider.code == 2 and outsider.err.startswith(
+        "error: x@example.nl gets no reminders for m1"
+    )
+    assert json.loads(cli("outbox", "--json").out) == []  # nothing was planned or sent

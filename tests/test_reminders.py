@@ -369,3 +369,25 @@ def test_a_retried_dead_delivery_is_sent_again(
         reminders.retry(session, dead.id, due + timedelta(minutes=10))
     assert dispatch_at(agenda_db, settings, due + timedelta(minutes=10)) == 1
     assert len(inbox.messages) == 2
+
+
+def test_after_sending_the_scheduler_wakes_again_when_the_next_reminder_falls_due(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from scheduler import jobs
+
+    _, controller = smtp
+    settings = settings_for(controller)
+    scheduler = BackgroundScheduler(timezone="Europe/Amsterdam")
+    scheduler.start(paused=True)
+    try:
+        with time_machine.travel(PLANNED_AT, tick=False):
+            jobs.send_reminders(agenda_db, settings, "w1", scheduler)
+        wake = scheduler.get_job("reminders-next")
+        assert wake is not None and wake.next_run_time == datetime(
+            2026, 12, 1, 9, 0, tzinfo=UTC
+        )  # the first P7D
+    finally:
+        scheduler.shutdown(wait=False)

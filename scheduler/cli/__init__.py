@@ -21,6 +21,7 @@ app.add_typer(catalog.partnerships_app, name="partnerships")
 app.add_typer(catalog.people_app, name="people")
 app.add_typer(feeds.token_app, name="token")
 app.add_typer(outbox.outbox_app, name="outbox")
+app.add_typer(outbox.mail_app, name="mail")
 app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
     outbox.dispatch_command
 )

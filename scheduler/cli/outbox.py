@@ -73,3 +73,29 @@ def retry(
     with database().write() as session:
         row = reminders.retry(session, delivery_id, clock.now_utc())
         typer.echo(f"delivery {row.id} to {row.recipient} will be sent again")
+
+
+mail_app = typer.Typer(help="Email: see what reminders look like.", no_args_is_help=True)
+
+
+@mail_app.command(
+    "preview",
+    epilog=example("lobby-agenda mail preview mra-mob-2026-12 --person j.jansen@example.nl --html"),
+)
+def preview(
+    uid: str = typer.Argument(..., help="The item's uid."),
+    person: str | None = typer.Option(
+        None, metavar="EMAIL", help="Recipient (default: the owner)."
+    ),
+    html: bool = typer.Option(False, "--html", help="Print the HTML part instead of the text."),
+) -> None:
+    """Render the reminder of an item's next occurrence, without sending it."""
+    with database().read() as session:
+        message = reminders.preview(
+            session, reminders.settings_from(settings()), uid, person, clock.now_utc()
+        )
+    typer.echo(f"Subject: {message['Subject']}")
+    typer.echo(f"To: {message['To']}")
+    typer.echo("")
+    part = message.get_body(("html",) if html else ("plain",))
+    typer.echo(part.get_content() if part is not None else "")
