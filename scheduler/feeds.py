@@ -42,6 +42,7 @@ from scheduler.models import (
     Theme,
     item_participants,
 )
+from scheduler.occurrences import Occurrence
 from scheduler.offsets import parse_offset
 from scheduler.texts import Lang, label, text
 
@@ -411,6 +412,29 @@ _LIGHT = (
 )
 
 
+def occurrence_calendar(
+    item: AgendaItem, occurrence: Occurrence, options: FeedOptions, lang: Lang
+) -> bytes:
+    """A calendar file with one occurrence, as the feeds show it (same UID): for email."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    year = occurrence.start.year
+    zone = Timezone.from_tzinfo(
+        clock.zone(item.timezone),
+        tzid=item.timezone,
+        first_date=date(year - 1, 1, 1),
+        last_date=date(year + 2, 1, 1),
+    )
+    if not item.all_day:
+        calendar.add_component(zone)
+    writer = _EventWriter(item, View.FULL, Viewer(None, lang), options, frozenset())
+    calendar.add_component(writer.single(occurrence))
+    ical: bytes = calendar.to_ical()
+    return ical
+
+
 def _select(session: Session, spec: FeedSpec, viewer: Viewer) -> Select[*tuple[Any, ...]]:
     query = select(*_LIGHT)
     if spec.kind == "public":
@@ -611,6 +635,16 @@ class _EventWriter:
         return text("unprepared", self.lang, missing=f" {text('and', self.lang)} ".join(missing))
 
     # ------------------------------------------------------------ components
+
+    def single(self, occurrence: Occurrence) -> Event:
+        """One occurrence as its own event: for a recurring item, with its RECURRENCE-ID."""
+        event = Event()
+        self._common(event, occurrence.title, occurrence.cancelled)
+        if occurrence.recurrence_id is not None:
+            event.add("recurrence-id", self._moment(occurrence.recurrence_id))
+        self._times(event, occurrence.start, occurrence.end)
+        self._location(event, occurrence.location)
+        return event
 
     def _master(self) -> Event:
         item = self.item

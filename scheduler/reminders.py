@@ -28,6 +28,7 @@ from scheduler.agenda import item_query
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import NotFound, ValidationError
+from scheduler.feeds import FeedOptions, occurrence_calendar, options_from
 from scheduler.mailer import Mailer, SendError, SmtpSettings
 from scheduler.models import (
     AgendaItem,
@@ -63,6 +64,7 @@ class ReminderSettings:
     base_url: str = "http://127.0.0.1:8000"
     domain: str = "lobby-agenda.local"
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(host=""))
+    feed: FeedOptions | None = None  # with it, each reminder carries an .ics of its occurrence
 
 
 # ---------------------------------------------------------------- when
@@ -475,7 +477,27 @@ def build_message(
     message["X-Lobby-Agenda-Delivery"] = row.key
     message.set_content(render("email/reminder.txt", lang, **context))
     message.add_alternative(render("email/reminder.html", lang, **context), subtype="html")
+    occurrence = _occurrence_of(item, row)
+    if settings.feed is not None and occurrence is not None:
+        calendar = occurrence_calendar(item, occurrence, settings.feed, lang)
+        message.add_attachment(
+            calendar, maintype="text", subtype="calendar", filename=f"{_file_name(item.uid)}.ics",
+            params={"method": "PUBLISH"},
+        )  # fmt: skip
     return message
+
+
+def _occurrence_of(item: AgendaItem, row: Delivery) -> Occurrence | None:
+    """The occurrence a delivery is about, as it stands now (moved or not)."""
+    anchor = row.occurrence_id or row.occurrence_start or item.starts_at
+    for occurrence in expand(item, anchor - timedelta(days=400), anchor + timedelta(days=400)):
+        if (occurrence.recurrence_id or occurrence.start) == anchor:
+            return occurrence
+    return None
+
+
+def _file_name(uid: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in uid)[:80] or "agenda"
 
 
 def reminder_context(
@@ -547,6 +569,7 @@ def settings_from(conf: Settings) -> ReminderSettings:
         mail_from=conf.mail_from,
         base_url=conf.base_url,
         domain=conf.calendar_domain,
+        feed=options_from(conf),
         smtp=SmtpSettings(
             host=conf.smtp_host,
             port=conf.smtp_port,

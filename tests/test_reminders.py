@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -391,3 +392,44 @@ def test_after_sending_the_scheduler_wakes_again_when_the_next_reminder_falls_du
         )  # the first P7D
     finally:
         scheduler.shutdown(wait=False)
+
+
+def test_a_reminder_carries_its_occurrence_as_an_ics_with_the_feeds_uid(
+    db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    import icalendar
+
+    from scheduler.feeds import FeedOptions
+
+    inbox, controller = smtp
+    feed = FeedOptions(
+        "lobby.example", "https://lobby.example", "PT1H", 90, 14, "busy", "Europe/Amsterdam"
+    )
+    settings = settings_for(controller, feed=feed)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        import_data(db, PEOPLE, "people", ACTOR)
+        add_item(
+            db,
+            uid="series",
+            start="2026-12-01T10:00",
+            end="2026-12-01T11:00",
+            rrule="FREQ=WEEKLY;COUNT=3",
+            participants=[],
+        )
+    dispatch_at(db, settings, PLANNED_AT)
+    dispatch_at(
+        db, settings, datetime(2026, 12, 7, 9, 0, 5, tzinfo=UTC)
+    )  # P1D of the second occurrence
+    (message,) = inbox.messages
+    (attachment,) = list(message.iter_attachments())  # type: ignore[attr-defined]
+    assert (
+        attachment.get_content_type() == "text/calendar"
+        and attachment.get_param("method") == "PUBLISH"
+    )
+    calendar = icalendar.Calendar.from_ical(attachment.get_content())
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["UID"]) == "series@lobby.example"
+    assert event["RECURRENCE-ID"].dt == datetime(
+        2026, 12, 8, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam")
+    )
+    assert event["DTSTART"].dt == datetime(2026, 12, 8, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
