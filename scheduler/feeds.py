@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -412,6 +413,14 @@ _LIGHT = (
 )
 
 
+@lru_cache(maxsize=64)
+def _zone_around(name: str, year: int) -> Timezone:
+    """A VTIMEZONE for the years around `year` (built once: zoneinfo walks are slow)."""
+    return Timezone.from_tzinfo(
+        clock.zone(name), tzid=name, first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1)
+    )
+
+
 def occurrence_calendar(
     item: AgendaItem, occurrence: Occurrence, options: FeedOptions, lang: Lang
 ) -> bytes:
@@ -420,15 +429,8 @@ def occurrence_calendar(
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
-    year = occurrence.start.year
-    zone = Timezone.from_tzinfo(
-        clock.zone(item.timezone),
-        tzid=item.timezone,
-        first_date=date(year - 1, 1, 1),
-        last_date=date(year + 2, 1, 1),
-    )
     if not item.all_day:
-        calendar.add_component(zone)
+        calendar.add_component(_zone_around(item.timezone, occurrence.start.year))
     writer = _EventWriter(item, View.FULL, Viewer(None, lang), options, frozenset())
     calendar.add_component(writer.single(occurrence))
     ical: bytes = calendar.to_ical()

@@ -309,9 +309,7 @@ def dispatch(db: Database, settings: ReminderSettings, worker: str, *, batch: in
 
 def _send(db: Database, settings: ReminderSettings, worker: str, ids: list[int]) -> int:
     with db.read() as session:
-        messages = [
-            (delivery_id, _message_or_none(session, settings, delivery_id)) for delivery_id in ids
-        ]
+        messages = _messages(session, settings, ids)
     sent = 0
     with Mailer(settings.smtp) as mailer:
         for delivery_id, message in messages:
@@ -448,18 +446,28 @@ def message_id(key: str, domain: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
 
 
-def _message_or_none(
-    session: Session, settings: ReminderSettings, delivery_id: int
-) -> EmailMessage | None:
-    row = session.get(Delivery, delivery_id)
-    if row is None or row.item_id is None:
-        return None
-    item = session.scalar(item_query().where(AgendaItem.id == row.item_id))
-    person = session.get(Person, row.person_id) if row.person_id else None
-    if item is None or person is None:
-        return None
-    late = clock.now_utc() - row.due_at > LATE_AFTER
-    return build_message(item, row, person, settings, late=late)
+def _messages(
+    session: Session, settings: ReminderSettings, ids: list[int]
+) -> list[tuple[int, EmailMessage | None]]:
+    """The message of each claimed delivery (None when its item or person is gone), with the
+    items and people of the whole batch loaded in a few queries."""
+    rows = {r.id: r for r in session.scalars(select(Delivery).where(Delivery.id.in_(ids)))}
+    item_ids = {r.item_id for r in rows.values() if r.item_id is not None}
+    person_ids = {r.person_id for r in rows.values() if r.person_id is not None}
+    items = {i.id: i for i in session.scalars(item_query().where(AgendaItem.id.in_(item_ids)))}
+    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
+    now = clock.now_utc()
+    messages: list[tuple[int, EmailMessage | None]] = []
+    for delivery_id in ids:
+        row = rows.get(delivery_id)
+        item = items.get(row.item_id) if row and row.item_id is not None else None
+        person = people.get(row.person_id) if row and row.person_id is not None else None
+        if row is None or item is None or person is None:
+            messages.append((delivery_id, None))
+            continue
+        late = now - row.due_at > LATE_AFTER
+        messages.append((delivery_id, build_message(item, row, person, settings, late=late)))
+    return messages
 
 
 def build_message(

@@ -25,7 +25,13 @@ LAYERS = {
     "cli": 7, "__main__": 8, "__init__": 0, "migrations": 2,
 }  # fmt: skip
 # Each framework stays at its edge.
-ONLY_IN = {"apscheduler": {"jobs"}, "fastapi": {"web"}, "typer": {"cli"}, "uvicorn": {"cli"}}
+ONLY_IN = {
+    "apscheduler": {"jobs"},
+    "fastapi": {"web"},
+    "typer": {"cli"},
+    "uvicorn": {"cli"},
+    "prometheus_client": {"web"},
+}
 
 
 def modules() -> list[Path]:

@@ -433,3 +433,30 @@ def test_a_reminder_carries_its_occurrence_as_an_ics_with_the_feeds_uid(
         2026, 12, 8, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam")
     )
     assert event["DTSTART"].dt == datetime(2026, 12, 8, 10, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+
+
+def test_metrics_report_the_outbox_and_how_late_reminders_left(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from scheduler.config import Settings
+    from scheduler.web import create_app
+
+    _, controller = smtp
+    settings = settings_for(controller)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 1, tzinfo=UTC))
+    with (
+        time_machine.travel(datetime(2026, 12, 1, 12, 0, tzinfo=UTC), tick=False),
+        TestClient(create_app(Settings(database_url=agenda_db.url), run_jobs=False)) as client,
+    ):
+        answer = client.get("/metrics")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    text = answer.text
+    assert (
+        'lobby_deliveries{state="sent"} 2.0' in text
+        and 'lobby_deliveries{state="pending"} 2.0' in text
+    )
+    assert 'lobby_reminder_lateness_seconds_bucket{le="2.0"} 2.0' in text
+    assert "lobby_reminder_lateness_seconds_count 2.0" in text and "lobby_feed_hits 0.0" in text

@@ -17,7 +17,7 @@ from scheduler.db import Database
 from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
-from scheduler.web import feeds, health, pages
+from scheduler.web import feeds, health, metrics, pages
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.state.feeds = FeedBuilder(options_from(settings))
     _install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(feeds.router)  # before pages: /feeds/public.ics is a feed, not a token
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
