@@ -28,6 +28,8 @@ bench: $(VENV)/.test-installed system-packages
 	$(BIN)/python bench/bench_occurrences.py
 	$(BIN)/python bench/bench_feeds.py
 	$(BIN)/python bench/bench_feed_memory.py
+	$(BIN)/python bench/bench_reminders.py
+	$(BIN)/python bench/bench_lateness.py
 
 # What the tests need from Debian: Python's venv module, the PostgreSQL server the suite starts,
 # and Chromium for the browser tests (Playwright drives Debian's build; it cannot download its own).
