@@ -9,7 +9,7 @@ digests and pages all call `expand` / `occurrences_between`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -282,14 +282,6 @@ def occurrences_between(
     """All occurrences of `items` in [start, end), ordered by start then title."""
     found = [occ for item in items for occ in expand(item, start, end)]
     return sorted(found, key=lambda o: (o.start, o.title, o.item.uid))
-
-
-def iter_walls(
-    occurrences: Iterable[Occurrence],
-) -> Iterator[tuple[Occurrence, datetime, datetime]]:
-    """Each occurrence with its start and end in its item's own zone, for display."""
-    for occ in occurrences:
-        yield occ, occ.start.astimezone(occ.zone), occ.end.astimezone(occ.zone)
 
 
 def last_end(item: AgendaItem) -> datetime | None:
