@@ -551,9 +551,7 @@ def describe_offset(offset_text: str, lang: Lang) -> str:
         amount = text("workdays", lang, n=str(offset.workdays))
     else:
         assert offset.duration is not None
-        amount = format_timedelta(
-            offset.duration, locale="en_GB" if lang == "en" else "nl_NL", threshold=1.5
-        )
+        amount = format_timedelta(offset.duration, locale="en_GB" if lang == "en" else "nl_NL")
     return text("offset_after" if offset.after else "offset_before", lang, amount=amount)
 
 

@@ -352,7 +352,7 @@ def test_line_breaks_in_a_title_never_reach_a_header_and_english_readers_get_eng
     assert str(message["Subject"]) == "Reminder: Overleg Bcc: evil@example.com – Tue 8 Dec 10:00"
     assert message["Bcc"] is None
     body = message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
-    assert "When: Tuesday 8 December 2026 at 10:00" in body and "(7 days before)" in body
+    assert "When: Tuesday 8 December 2026 at 10:00" in body and "(1 week before)" in body
 
 
 def test_a_retried_dead_delivery_is_sent_again(

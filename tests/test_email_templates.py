@@ -1,0 +1,98 @@
+"""Snapshot tests of the reminder email over the variations that matter.
+
+A snapshot is the rendered subject, text and HTML of one reminder. To accept a deliberate
+change, run `LOBBY_TEST_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_email_templates.py`
+and review the diff of tests/snapshots/ before committing.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from scheduler.feeds import FeedOptions
+from scheduler.models import (
+    AgendaItem,
+    Confidentiality,
+    Delivery,
+    ItemKind,
+    ItemStatus,
+    Language,
+    Person,
+    Role,
+    Stakeholder,
+    StakeholderKind,
+)
+from scheduler.reminders import ReminderSettings, build_message
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+START = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam
+
+
+def make_item(**changes: object) -> AgendaItem:
+    owner = Person(
+        email="o@example.nl",
+        name="Olga Eigenaar",
+        roles=["lobbyist"],
+        language=Language.NL,
+        timezone="Europe/Amsterdam",
+        active=True,
+    )
+    values: dict[str, object] = {
+        "id": 1, "uid": "mra-mob", "kind": ItemKind.MEETING, "title": "Bestuurlijk overleg MRA Mobiliteit",
+        "starts_at": START, "ends_at": START + timedelta(minutes=90), "all_day": False,
+        "timezone": "Europe/Amsterdam", "rrule": None, "rdates": [], "exdates": [], "location": "Provinciehuis, Haarlem",
+        "online_url": "", "goal": "Fietsparkeren bij station Alkmaar", "message": "", "role": Role.BELANGENBEHARTIGER,
+        "status": ItemStatus.CONFIRMED, "confidentiality": Confidentiality.INTERNAL, "reminders": ["P7D"],
+        "owner": owner, "participants": [], "themes": [], "overrides": [], "revision": 3,
+        "stakeholders": [Stakeholder(slug="mra", name="Metropoolregio Amsterdam", kind=StakeholderKind.REGIO)],
+        "created_at": START - timedelta(days=30), "updated_at": START - timedelta(days=10),
+    }  # fmt: skip
+    values.update(changes)
+    return AgendaItem(**values)
+
+
+VARIATIONS = {
+    "nl": ({}, "nl", "P7D", False),
+    "en": ({}, "en", "P7D", False),
+    "nl-late": ({}, "nl", "P1D", True),
+    "nl-recurring": ({"rrule": "FREQ=MONTHLY;BYDAY=2TU"}, "nl", "P7D", False),
+    "en-all-day-workdays": ({"all_day": True, "starts_at": START - timedelta(hours=10), "ends_at": START + timedelta(hours=14), "kind": ItemKind.DEADLINE, "title": "Zienswijze Mobiliteitsprogramma"}, "en", "5WD", False),
+    "nl-confidential-after": ({"confidentiality": Confidentiality.CONFIDENTIAL, "message": "Alleen mondeling"}, "nl", "+P1D", False),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(VARIATIONS))
+def test_the_reminder_email_matches_its_snapshot(name: str) -> None:
+    changes, language, offset, late = VARIATIONS[name]
+    item = make_item(**changes)
+    person = Person(
+        email="p@example.nl",
+        name="Piet Deelnemer",
+        roles=["staff"],
+        language=Language(language),
+        timezone="Europe/Amsterdam",
+        active=True,
+    )
+    row = Delivery(key=f"reminder:mra-mob:single:{offset}:p@example.nl", kind="reminder", item_uid=item.uid,
+                   occurrence_id=item.starts_at, occurrence_start=item.starts_at, offset=offset,
+                   recipient=person.email, due_at=START)  # fmt: skip
+    settings = ReminderSettings(
+        defaults={}, base_url="https://lobby.example", domain="lobby.example", mail_from="Lobbyagenda <lobby@example.nl>",
+        feed=FeedOptions("lobby.example", "https://lobby.example", "PT1H", 90, 14, "busy", "Europe/Amsterdam"),
+    )  # fmt: skip
+    message = build_message(item, row, person, settings, late=late)
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    rendered = f"Subject: {message['Subject']}\nTo: {message['To']}\nMessage-ID: {message['Message-ID']}\n\n{text}\n----- html -----\n{html}"
+    snapshot = SNAPSHOTS / f"reminder-{name}.txt"
+    if os.environ.get("LOBBY_TEST_UPDATE_SNAPSHOTS") == "1":
+        snapshot.write_text(rendered, encoding="utf-8")
+    assert snapshot.exists(), (
+        f"no snapshot {snapshot.name}: make it with LOBBY_TEST_UPDATE_SNAPSHOTS=1"
+    )
+    assert rendered == snapshot.read_text(encoding="utf-8")
+    assert "\r" not in str(message["Subject"]) and "\n" not in str(message["Subject"])
