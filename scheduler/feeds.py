@@ -414,27 +414,33 @@ _LIGHT = (
 
 
 @lru_cache(maxsize=64)
-def _zone_around(name: str, year: int) -> Timezone:
-    """A VTIMEZONE for the years around `year` (built once: zoneinfo walks are slow)."""
-    return Timezone.from_tzinfo(
+def _zone_around(name: str, year: int) -> bytes:
+    """A VTIMEZONE for the years around `year`, serialized once (zoneinfo walks are slow)."""
+    component = Timezone.from_tzinfo(
         clock.zone(name), tzid=name, first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1)
     )
+    serialized: bytes = component.to_ical()
+    return serialized
+
+
+@lru_cache(maxsize=1)
+def _publish_head() -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    head: bytes = calendar.to_ical()
+    return head.removesuffix(b"END:VCALENDAR\r\n")
 
 
 def occurrence_calendar(
     item: AgendaItem, occurrence: Occurrence, options: FeedOptions, lang: Lang
 ) -> bytes:
     """A calendar file with one occurrence, as the feeds show it (same UID): for email."""
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
-    if not item.all_day:
-        calendar.add_component(_zone_around(item.timezone, occurrence.start.year))
+    zone = b"" if item.all_day else _zone_around(item.timezone, occurrence.start.year)
     writer = _EventWriter(item, View.FULL, Viewer(None, lang), options, frozenset())
-    calendar.add_component(writer.single(occurrence))
-    ical: bytes = calendar.to_ical()
-    return ical
+    event: bytes = writer.single(occurrence).to_ical()
+    return _publish_head() + zone + event + b"END:VCALENDAR\r\n"
 
 
 def _select(session: Session, spec: FeedSpec, viewer: Viewer) -> Select[*tuple[Any, ...]]:

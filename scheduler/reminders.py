@@ -272,23 +272,24 @@ def claim(
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         candidates = list(session.scalars(query))
-        claimed = []
-        for delivery_id in candidates:
-            # Compare-and-set: on SQLite, FOR UPDATE does not exist; the WHERE does the job.
-            result = session.execute(
-                update(Delivery)
-                .where(Delivery.id == delivery_id, due)
-                .values(
-                    state=DeliveryState.SENDING,
-                    lease_until=now + LEASE,
-                    claimed_by=worker,
-                    attempts=Delivery.attempts + 1,
-                    updated_at=now,
-                )
+        if not candidates:
+            return []
+        # One compare-and-set for the batch: the WHERE re-checks each row (on SQLite, where
+        # FOR UPDATE does not exist, it is what keeps two workers apart).
+        claimed = session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(candidates), due)
+            .values(
+                state=DeliveryState.SENDING,
+                lease_until=now + LEASE,
+                claimed_by=worker,
+                attempts=Delivery.attempts + 1,
+                updated_at=now,
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
-                claimed.append(delivery_id)
-    return claimed
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(claimed)
 
 
 def dispatch(db: Database, settings: ReminderSettings, worker: str, *, batch: int = 50) -> int:
@@ -457,6 +458,7 @@ def _messages(
     items = {i.id: i for i in session.scalars(item_query().where(AgendaItem.id.in_(item_ids)))}
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
     now = clock.now_utc()
+    calendars: dict[tuple[int, int, datetime, str], bytes] = {}
     messages: list[tuple[int, EmailMessage | None]] = []
     for delivery_id in ids:
         row = rows.get(delivery_id)
@@ -466,13 +468,21 @@ def _messages(
             messages.append((delivery_id, None))
             continue
         late = now - row.due_at > LATE_AFTER
-        messages.append((delivery_id, build_message(item, row, person, settings, late=late)))
+        message = build_message(item, row, person, settings, late=late, calendars=calendars)
+        messages.append((delivery_id, message))
     return messages
 
 
 def build_message(
-    item: AgendaItem, row: Delivery, person: Person, settings: ReminderSettings, *, late: bool
+    item: AgendaItem,
+    row: Delivery,
+    person: Person,
+    settings: ReminderSettings,
+    *,
+    late: bool,
+    calendars: dict[tuple[int, int, datetime, str], bytes] | None = None,
 ) -> EmailMessage:
+    """The reminder email; `calendars` shares the .ics of an occurrence between recipients."""
     lang: Lang = "en" if person.language.value == "en" else "nl"
     start = (row.occurrence_start or item.starts_at).astimezone(clock.zone(person.timezone))
     context = reminder_context(item, row, person, settings, lang, start, late)
@@ -485,9 +495,13 @@ def build_message(
     message["X-Lobby-Agenda-Delivery"] = row.key
     message.set_content(render("email/reminder.txt", lang, **context))
     message.add_alternative(render("email/reminder.html", lang, **context), subtype="html")
-    occurrence = _occurrence_of(item, row)
+    occurrence = _occurrence_of(item, row) if settings.feed is not None else None
     if settings.feed is not None and occurrence is not None:
-        calendar = occurrence_calendar(item, occurrence, settings.feed, lang)
+        shared = {} if calendars is None else calendars
+        key = (item.id, item.revision, occurrence.recurrence_id or occurrence.start, lang)
+        if key not in shared:
+            shared[key] = occurrence_calendar(item, occurrence, settings.feed, lang)
+        calendar = shared[key]
         message.add_attachment(
             calendar, maintype="text", subtype="calendar", filename=f"{_file_name(item.uid)}.ics",
             params={"method": "PUBLISH"},
