@@ -35,13 +35,15 @@ def send_reminders(
     settings: ReminderSettings,
     instance: str,
     scheduler: BackgroundScheduler | None = None,
+    planning: bool = True,
 ) -> None:
     """Plan and send due reminders, then wake again when the next one falls due (sooner than
-    the interval), so that reminders leave within a second or two of their time.
+    the interval), so that reminders leave within a second or two of their time. A wake-up
+    only sends: the interval run plans, well ahead of any due time.
 
     All state is in the outbox, so every replica may run this.
     """
-    reminders.dispatch(db, settings, instance)
+    reminders.dispatch(db, settings, instance, planning=planning)
     if scheduler is None:
         return  # a one-off run (tests, `dispatch --once`)
     upcoming = reminders.next_due(db)
@@ -52,7 +54,7 @@ def send_reminders(
             id="reminders-next",
             replace_existing=True,
             run_date=upcoming,
-            args=(db, settings, instance, scheduler),
+            args=(db, settings, instance, scheduler, False),
         )
 
 

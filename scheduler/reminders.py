@@ -292,13 +292,17 @@ def claim(
         return sorted(claimed)
 
 
-def dispatch(db: Database, settings: ReminderSettings, worker: str, *, batch: int = 50) -> int:
-    """1. plan; 2. expire what is too old; 3. claim due rows; 4. send them over one SMTP
-    connection, outside any transaction; 5. record each outcome. Returns how many were sent."""
+def dispatch(
+    db: Database, settings: ReminderSettings, worker: str, *, batch: int = 50, planning: bool = True
+) -> int:
+    """1. plan (unless told not to: planning reads the whole agenda); 2. expire what is too
+    old; 3. claim due rows; 4. send them over one SMTP connection, outside any transaction;
+    5. record each outcome. Returns how many were sent."""
     now = clock.now_utc()
     with db.write() as session:
         liveness.beat(session, worker, now, now)  # so that nobody takes our claims for abandoned
-        plan(session, settings, now)
+        if planning:
+            plan(session, settings, now)
         expire(session, settings, now)
     sent = 0
     while ids := claim(db, worker, clock.now_utc(), batch, settings.heartbeat):
