@@ -12,10 +12,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, make_url, text, update
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.sql.expression import Executable
 
 from scheduler.clock import now_utc
 from scheduler.errors import ConfigError, DatabaseUnavailable
@@ -167,9 +168,9 @@ class Database:
         self.url = url
         self.engine = create_db_engine(url, busy_timeout_ms=busy_timeout_ms)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        writer = self.engine.execution_options(sqlite_immediate=True)
+        self._writer = self.engine.execution_options(sqlite_immediate=True)
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
-        self._writes = sessionmaker(writer, expire_on_commit=False)
+        self._writes = sessionmaker(self._writer, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -185,6 +186,20 @@ class Database:
         """A session committed when the block ends, rolled back on any exception."""
         with self._writes() as session, session.begin():
             yield session
+
+    def execute(self, statement: Executable, connection: Connection | None = None) -> int:
+        """One statement in its own committed transaction, without an ORM session (for hot
+        paths that touch no agenda data); returns how many rows it changed. A `connection`
+        from `writer()` saves the pool's checkout and reset for each statement."""
+        if connection is None:
+            with self.writer() as connection:
+                return self.execute(statement, connection)
+        with connection.begin():
+            return int(connection.execute(statement).rowcount)
+
+    def writer(self) -> Connection:
+        """A connection for a run of `execute` calls (use it as a context manager)."""
+        return self._writer.connect()
 
     def check_reachable(self) -> None:
         try:

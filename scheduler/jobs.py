@@ -11,7 +11,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler import clock, liveness, reminders
+from scheduler import clock, delivery, liveness, outbox
 from scheduler.db import Database
 from scheduler.reminders import ReminderSettings
 
@@ -43,10 +43,10 @@ def send_reminders(
 
     All state is in the outbox, so every replica may run this.
     """
-    reminders.dispatch(db, settings, instance, planning=planning)
+    delivery.dispatch(db, settings, instance, planning=planning)
     if scheduler is None:
         return  # a one-off run (tests, `dispatch --once`)
-    upcoming = reminders.next_due(db)
+    upcoming = outbox.next_due(db)
     if upcoming is not None and upcoming > clock.now_utc():
         scheduler.add_job(
             send_reminders,

@@ -1,35 +1,30 @@
-"""Email reminders through the outbox: plan rows ahead, claim due ones, send, record.
+"""Email reminders: which the agenda implies (planned into the outbox ahead), and their text.
 
-Exactly once from the user's view: a delivery's key (item, occurrence, offset, recipient) is
-unique, so planning twice creates nothing twice; a worker claims a row (compare-and-set on
-SQLite, FOR UPDATE SKIP LOCKED on PostgreSQL) and leases it before sending outside any
-transaction; a crashed worker's lease runs out and another takes the row over. A crash between
-sending and recording can repeat one message: its Message-ID, derived from the key, is the same,
-so mail systems and people can recognise the repeat.
+A reminder's delivery key is (item, occurrence, offset, recipient): planning twice creates
+nothing twice, and a moved occurrence keeps its reminders (moved with it). Sending is the
+outbox's job (`scheduler.outbox`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from email.message import EmailMessage
-from email.utils import formataddr
 from functools import cache
 
 import holidays
 from babel.dates import format_datetime, format_timedelta
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from scheduler import clock, liveness
+from scheduler import clock
 from scheduler.agenda import item_query
 from scheduler.config import Settings
-from scheduler.db import Database
 from scheduler.errors import NotFound, ValidationError
 from scheduler.feeds import FeedOptions, occurrence_calendar, options_from
-from scheduler.mailer import Mailer, SendError, SmtpSettings
+from scheduler.mailer import Attachment, Outgoing, SmtpSettings, compose
 from scheduler.models import (
     AgendaItem,
     Delivery,
@@ -40,17 +35,15 @@ from scheduler.models import (
 )
 from scheduler.occurrences import Occurrence, expand
 from scheduler.offsets import ReminderOffset, parse_offset
+from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings
 from scheduler.rendering import render
 from scheduler.texts import Lang, label, text
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 # Rows this far past due when planned are not created: a new rule never mails about the past.
 PLANNING_SLACK = timedelta(minutes=5)
-LATE_AFTER = timedelta(minutes=2)
 WORKDAY_REMINDER_TIME = time(9, 0)
-_OPEN = (DeliveryState.PENDING, DeliveryState.FAILED)
 
 
 @dataclass(frozen=True)
@@ -65,6 +58,13 @@ class ReminderSettings:
     domain: str = "lobby-agenda.local"
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(host=""))
     feed: FeedOptions | None = None  # with it, each reminder carries an .ics of its occurrence
+
+    @property
+    def outbox(self) -> OutboxSettings:
+        return OutboxSettings(
+            grace=self.grace, max_attempts=self.max_attempts, heartbeat=self.heartbeat,
+            smtp=self.smtp,
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------- when
@@ -131,7 +131,7 @@ def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
         row.key: row
         for row in session.scalars(
             select(Delivery).where(
-                Delivery.kind == "reminder", Delivery.state.in_((*_OPEN, DeliveryState.SENDING))
+                Delivery.kind == "reminder", Delivery.state.in_((*OPEN, DeliveryState.SENDING))
             )
         )
     }
@@ -226,201 +226,12 @@ def _close(row: Delivery, state: DeliveryState, reason: str, now: datetime) -> i
     return 1
 
 
-# ---------------------------------------------------------------- claiming and sending
-
-
-def expire(session: Session, settings: ReminderSettings, now: datetime) -> int:
-    """Open rows too old to still help become `expired` (shown to admins, never dropped)."""
-    too_old = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.state.in_(_OPEN),
-            or_(
-                Delivery.due_at < now - settings.grace,
-                # a reminder before an occurrence is useless once the occurrence has started
-                (Delivery.occurrence_start <= now) & ~Delivery.offset.startswith("+"),
-            ),
-        )
-        .values(
-            state=DeliveryState.EXPIRED,
-            updated_at=now,
-            last_error="fell due while the service was down",
-        )
-    )
-    return int(too_old.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def claim(
-    db: Database,
-    worker: str,
-    now: datetime,
-    limit: int,
-    heartbeat: timedelta = timedelta(minutes=1),
-) -> list[int]:
-    """Take up to `limit` due rows for this worker, leased; two workers never get the same row.
-
-    Rows another worker was sending are taken over when its lease ran out, or at once when
-    that worker's process stopped beating (it crashed or was killed).
-    """
-    with db.write() as session:
-        alive = liveness.live_instances(session, now, heartbeat) | {worker}
-        abandoned = (Delivery.state == DeliveryState.SENDING) & (
-            (Delivery.lease_until < now) | Delivery.claimed_by.not_in(alive)
-        )
-        due = or_(Delivery.state.in_(_OPEN) & (Delivery.next_attempt_at <= now), abandoned)
-        query = select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit)
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        candidates = list(session.scalars(query))
-        if not candidates:
-            return []
-        # One compare-and-set for the batch: the WHERE re-checks each row (on SQLite, where
-        # FOR UPDATE does not exist, it is what keeps two workers apart).
-        claimed = session.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(candidates), due)
-            .values(
-                state=DeliveryState.SENDING,
-                lease_until=now + LEASE,
-                claimed_by=worker,
-                attempts=Delivery.attempts + 1,
-                updated_at=now,
-            )
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
-        return sorted(claimed)
-
-
-def dispatch(
-    db: Database, settings: ReminderSettings, worker: str, *, batch: int = 50, planning: bool = True
-) -> int:
-    """1. plan (unless told not to: planning reads the whole agenda); 2. expire what is too
-    old; 3. claim due rows; 4. send them over one SMTP connection, outside any transaction;
-    5. record each outcome. Returns how many were sent."""
-    now = clock.now_utc()
-    with db.write() as session:
-        liveness.beat(session, worker, now, now)  # so that nobody takes our claims for abandoned
-        if planning:
-            plan(session, settings, now)
-        expire(session, settings, now)
-    sent = 0
-    while ids := claim(db, worker, clock.now_utc(), batch, settings.heartbeat):
-        sent += _send(db, settings, worker, ids)
-        if len(ids) < batch:
-            break
-    return sent
-
-
-def _send(db: Database, settings: ReminderSettings, worker: str, ids: list[int]) -> int:
-    with db.read() as session:
-        messages = _messages(session, settings, ids)
-    sent = 0
-    with Mailer(settings.smtp) as mailer:
-        for delivery_id, message in messages:
-            if message is None:
-                _record(
-                    db, delivery_id, worker, DeliveryState.CANCELLED, settings, "its item is gone"
-                )
-                continue
-            try:
-                mailer.send(message)
-            except SendError as exc:
-                state = DeliveryState.DEAD if exc.permanent else DeliveryState.FAILED
-                _record(db, delivery_id, worker, state, settings, str(exc))
-                continue
-            _record(
-                db,
-                delivery_id,
-                worker,
-                DeliveryState.SENT,
-                settings,
-                "",
-                str(message["Message-ID"]),
-            )
-            sent += 1
-    return sent
-
-
-def _record_sent(db: Database, delivery_id: int, worker: str, message_id: str) -> None:
-    """One statement, committed at once: the moment between the server's "250 OK" and this
-    record is when a crash can make a message go out twice (with the same Message-ID)."""
-    now = clock.now_utc()
-    with db.write() as session:
-        session.execute(
-            update(Delivery)
-            .where(
-                Delivery.id == delivery_id,
-                Delivery.state == DeliveryState.SENDING,
-                Delivery.claimed_by == worker,
-            )
-            .values(
-                state=DeliveryState.SENT,
-                sent_at=now,
-                message_id=message_id,
-                lease_until=None,
-                last_error="",
-                updated_at=now,
-            )
-        )
-
-
-def _record(
-    db: Database, delivery_id: int, worker: str, state: DeliveryState, settings: ReminderSettings,
-    error: str, message_id: str = "",
-) -> None:  # fmt: skip
-    now = clock.now_utc()
-    with db.write() as session:
-        row = session.get(Delivery, delivery_id)
-        if row is None or row.state != DeliveryState.SENDING or row.claimed_by != worker:
-            return  # the lease ran out and another worker took it over: it records the outcome
-        if state == DeliveryState.FAILED and row.attempts >= settings.max_attempts:
-            state, error = DeliveryState.DEAD, f"{error} (gave up after {row.attempts} attempts)"
-        row.state, row.last_error, row.updated_at, row.lease_until = state, error, now, None
-        if state == DeliveryState.SENT:
-            row.sent_at, row.message_id = now, message_id
-        elif state == DeliveryState.FAILED:
-            backoff = min(timedelta(minutes=1) * 2 ** (row.attempts - 1), timedelta(hours=2))
-            row.next_attempt_at = now + backoff
-        if state != DeliveryState.SENT:
-            log.warning("reminder %s to %s: %s", row.key, row.recipient, error or state.value)
-
-
-def next_due(db: Database) -> datetime | None:
-    """When the earliest open delivery falls due (or may be tried again)."""
-    with db.read() as session:
-        return session.scalar(
-            select(func.min(Delivery.next_attempt_at)).where(Delivery.state.in_(_OPEN))
-        )
-
-
-def retry(session: Session, delivery_id: int, now: datetime) -> Delivery:
-    """Send a dead, failed or expired delivery again (an admin's decision)."""
-    row = session.get(Delivery, delivery_id)
-    if row is None:
-        raise NotFound(f"no delivery with id {delivery_id}", field="id")
-    if row.state not in (DeliveryState.DEAD, DeliveryState.FAILED, DeliveryState.EXPIRED):
-        raise ValidationError(
-            f"delivery {delivery_id} is {row.state.value}; "
-            "only dead, failed or expired ones can be retried",
-            field="id",
-        )
-    row.state, row.next_attempt_at, row.attempts, row.updated_at = (
-        DeliveryState.PENDING,
-        now,
-        0,
-        now,
-    )
-    row.due_at = max(row.due_at, now - timedelta(seconds=1))  # not expired again at once
-    return row
-
-
 # ---------------------------------------------------------------- the message
 
 
 def preview(
     session: Session, settings: ReminderSettings, uid: str, email: str | None, now: datetime
-) -> EmailMessage:
+) -> Outgoing:
     """The reminder the item's next occurrence would send (to `email`, default its owner)."""
     item = session.scalar(item_query().where(AgendaItem.uid == uid))
     if item is None:
@@ -451,30 +262,26 @@ def message_id(key: str, domain: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
 
 
-def _messages(
-    session: Session, settings: ReminderSettings, ids: list[int]
-) -> list[tuple[int, EmailMessage | None]]:
-    """The message of each claimed delivery (None when its item or person is gone), with the
-    items and people of the whole batch loaded in a few queries."""
-    rows = {r.id: r for r in session.scalars(select(Delivery).where(Delivery.id.in_(ids)))}
-    item_ids = {r.item_id for r in rows.values() if r.item_id is not None}
-    person_ids = {r.person_id for r in rows.values() if r.person_id is not None}
+def messages(
+    session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
+) -> dict[int, Outgoing]:
+    """The message of each reminder row whose item and person still exist, with the items
+    and people of the whole batch loaded in a few queries."""
+    item_ids = {r.item_id for r in rows if r.item_id is not None}
+    person_ids = {r.person_id for r in rows if r.person_id is not None}
     items = {i.id: i for i in session.scalars(item_query().where(AgendaItem.id.in_(item_ids)))}
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
-    now = clock.now_utc()
     calendars: dict[tuple[int, int, datetime, str], bytes] = {}
-    messages: list[tuple[int, EmailMessage | None]] = []
-    for delivery_id in ids:
-        row = rows.get(delivery_id)
-        item = items.get(row.item_id) if row and row.item_id is not None else None
-        person = people.get(row.person_id) if row and row.person_id is not None else None
-        if row is None or item is None or person is None:
-            messages.append((delivery_id, None))
+    composed: dict[int, Outgoing] = {}
+    for row in rows:
+        item = items.get(row.item_id) if row.item_id is not None else None
+        person = people.get(row.person_id) if row.person_id is not None else None
+        if item is None or person is None:
             continue
         late = now - row.due_at > LATE_AFTER
         message = build_message(item, row, person, settings, late=late, calendars=calendars)
-        messages.append((delivery_id, message))
-    return messages
+        composed[row.id] = message
+    return composed
 
 
 def build_message(
@@ -485,32 +292,34 @@ def build_message(
     *,
     late: bool,
     calendars: dict[tuple[int, int, datetime, str], bytes] | None = None,
-) -> EmailMessage:
+) -> Outgoing:
     """The reminder email; `calendars` shares the .ics of an occurrence between recipients."""
     lang: Lang = "en" if person.language.value == "en" else "nl"
     start = (row.occurrence_start or item.starts_at).astimezone(clock.zone(person.timezone))
     context = reminder_context(item, row, person, settings, lang, start, late)
-    message = EmailMessage()
-    message["Subject"] = _one_line(render("email/reminder.subject.txt", lang, **context))
-    message["From"] = settings.mail_from
-    message["To"] = formataddr((_one_line(person.name), person.email))
-    message["Message-ID"] = message_id(row.key, settings.domain)
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Lobby-Agenda-Delivery"] = row.key
-    message.set_content(render("email/reminder.txt", lang, **context))
-    message.add_alternative(render("email/reminder.html", lang, **context), subtype="html")
+    attachments: tuple[Attachment, ...] = ()
     occurrence = _occurrence_of(item, row) if settings.feed is not None else None
     if settings.feed is not None and occurrence is not None:
         shared = {} if calendars is None else calendars
         key = (item.id, item.revision, occurrence.recurrence_id or occurrence.start, lang)
         if key not in shared:
             shared[key] = occurrence_calendar(item, occurrence, settings.feed, lang)
-        calendar = shared[key]
-        message.add_attachment(
-            calendar, maintype="text", subtype="calendar", filename=f"{_file_name(item.uid)}.ics",
-            params={"method": "PUBLISH"},
+        attachments = (
+            Attachment(
+                shared[key].decode(), "calendar", f"{_file_name(item.uid)}.ics",
+                params=(("method", "PUBLISH"),),
+            ),
         )  # fmt: skip
-    return message
+    return compose(
+        sender=settings.mail_from,
+        to=(_one_line(person.name), person.email),
+        subject=_one_line(render("email/reminder.subject.txt", lang, **context)),
+        message_id=message_id(row.key, settings.domain),
+        text=render("email/reminder.txt", lang, **context),
+        html=render("email/reminder.html", lang, **context),
+        headers={"Auto-Submitted": "auto-generated", "X-Lobby-Agenda-Delivery": row.key},
+        attachments=attachments,
+    )
 
 
 def _occurrence_of(item: AgendaItem, row: Delivery) -> Occurrence | None:

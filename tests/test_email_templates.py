@@ -84,7 +84,7 @@ def test_the_reminder_email_matches_its_snapshot(name: str) -> None:
         defaults={}, base_url="https://lobby.example", domain="lobby.example", mail_from="Lobbyagenda <lobby@example.nl>",
         feed=FeedOptions("lobby.example", "https://lobby.example", "PT1H", 90, 14, "busy", "Europe/Amsterdam"),
     )  # fmt: skip
-    message = build_message(item, row, person, settings, late=late)
+    message = build_message(item, row, person, settings, late=late).parsed()
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     rendered = f"Subject: {message['Subject']}\nTo: {message['To']}\nMessage-ID: {message['Message-ID']}\n\n{text}\n----- html -----\n{html}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy import select
 
-from scheduler import clock, liveness, reminders
+from scheduler import clock, delivery, liveness, outbox, reminders
 from scheduler.cli.common import JsonOption, database, example, print_json, print_table, settings
 from scheduler.errors import ValidationError
 from scheduler.models import Delivery, DeliveryState
@@ -21,7 +21,7 @@ def dispatch_command(
         raise ValidationError(
             "use --once (the running service dispatches continuously)", field="--once"
         )
-    sent = reminders.dispatch(
+    sent = delivery.dispatch(
         database(), reminders.settings_from(settings()), liveness.instance_name()
     )
     typer.echo(f"sent {sent} message{'s' if sent != 1 else ''}")
@@ -71,7 +71,7 @@ def retry(
 ) -> None:
     """Send a dead, failed or expired delivery again."""
     with database().write() as session:
-        row = reminders.retry(session, delivery_id, clock.now_utc())
+        row = outbox.retry(session, delivery_id, clock.now_utc())
         typer.echo(f"delivery {row.id} to {row.recipient} will be sent again")
 
 
@@ -93,7 +93,7 @@ def preview(
     with database().read() as session:
         message = reminders.preview(
             session, reminders.settings_from(settings()), uid, person, clock.now_utc()
-        )
+        ).parsed()
     typer.echo(f"Subject: {message['Subject']}")
     typer.echo(f"To: {message['To']}")
     typer.echo("")

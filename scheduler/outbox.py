@@ -1,0 +1,284 @@
+"""The outbox's machinery, whatever the mail: claim due rows, send them, record each outcome.
+
+Exactly once from the user's view: a delivery's key is unique, so planning twice creates
+nothing twice; a worker claims rows (compare-and-set on SQLite, FOR UPDATE SKIP LOCKED on
+PostgreSQL) and leases them before sending outside any transaction; a crashed worker's rows
+are taken over when its lease runs out or its heartbeat stops. "Sent" is recorded after the
+server has the whole message but before the final dot that lets it deliver (`mailer`), and
+only while the lease still holds: a crash before the record makes the server discard the
+message (it is sent again later), a crash after it leaves it delivered. The one window left
+is the instant between the record and the dot leaving; each Message-ID derives from the key.
+
+What a row's message says is not known here: the caller passes a renderer per batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from scheduler import clock, liveness
+from scheduler.db import Database
+from scheduler.errors import NotFound, ValidationError
+from scheduler.mailer import Mailer, Outgoing, SendError, SmtpSettings
+from scheduler.models import Delivery, DeliveryState
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+OPEN = (DeliveryState.PENDING, DeliveryState.FAILED)
+# The rows of a batch a renderer leaves out are cancelled with this reason.
+GONE = "its item or recipient is gone"
+
+# Given the claimed rows of a batch, their messages by delivery id.
+Renderer = Callable[[Session, Sequence[Delivery], datetime], Mapping[int, Outgoing]]
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    grace: timedelta = timedelta(hours=12)
+    max_attempts: int = 8
+    heartbeat: timedelta = timedelta(minutes=1)
+    batch: int = 50
+    smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(host=""))
+
+
+def expire(session: Session, grace: timedelta, now: datetime) -> int:
+    """Open rows too old to still help become `expired` (shown to admins, never dropped)."""
+    too_old = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.state.in_(OPEN),
+            or_(
+                Delivery.due_at < now - grace,
+                # a reminder before an occurrence is useless once the occurrence has started
+                (Delivery.occurrence_start <= now) & ~Delivery.offset.startswith("+"),
+            ),
+        )
+        .values(
+            state=DeliveryState.EXPIRED,
+            updated_at=now,
+            last_error="fell due while the service was down",
+        )
+    )
+    return int(too_old.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim(
+    db: Database,
+    worker: str,
+    now: datetime,
+    limit: int,
+    heartbeat: timedelta = timedelta(minutes=1),
+) -> list[int]:
+    """Take up to `limit` due rows for this worker, leased; two workers never get the same row.
+
+    Rows another worker was sending are taken over when its lease ran out, or at once when
+    that worker's process stopped beating (it crashed or was killed).
+    """
+    with db.write() as session:
+        alive = liveness.live_instances(session, now, heartbeat) | {worker}
+        abandoned = (Delivery.state == DeliveryState.SENDING) & (
+            (Delivery.lease_until < now) | Delivery.claimed_by.not_in(alive)
+        )
+        due = or_(Delivery.state.in_(OPEN) & (Delivery.next_attempt_at <= now), abandoned)
+        query = select(Delivery.id).where(due).order_by(Delivery.next_attempt_at).limit(limit)
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        candidates = list(session.scalars(query))
+        if not candidates:
+            return []
+        # One compare-and-set for the batch: the WHERE re-checks each row (on SQLite, where
+        # FOR UPDATE does not exist, it is what keeps two workers apart).
+        claimed = session.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(candidates), due)
+            .values(
+                state=DeliveryState.SENDING,
+                lease_until=now + LEASE,
+                claimed_by=worker,
+                attempts=Delivery.attempts + 1,
+                updated_at=now,
+            )
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(claimed)
+
+
+_Batch = list[tuple[int, Outgoing | None]]
+
+
+def send_due(db: Database, settings: OutboxSettings, worker: str, render: Renderer) -> int:
+    """Claim, render and send due rows batch by batch until none is left, or until the
+    server proves unreachable; returns how many were sent. (Rendering the next batch in a
+    second thread while one is on the wire was measured: no faster, because of the GIL.)"""
+    sent = 0
+    with Mailer(settings.smtp) as mailer:
+        while ids := claim(db, worker, clock.now_utc(), settings.batch, settings.heartbeat):
+            with db.read() as session:
+                rows = list(session.scalars(select(Delivery).where(Delivery.id.in_(ids))))
+                ready = render(session, rows, clock.now_utc())
+            batch = [(delivery_id, ready.get(delivery_id)) for delivery_id in ids]
+            count, outage = _send_batch(db, settings, worker, mailer, batch)
+            sent += count
+            if outage is not None or len(ids) < settings.batch:
+                break  # unreachable: the rest waits for its backoff
+    return sent
+
+
+def _send_batch(
+    db: Database, settings: OutboxSettings, worker: str, mailer: Mailer, batch: _Batch
+) -> tuple[int, SendError | None]:
+    """Send a batch; stops at the first sign the server is unreachable and returns it."""
+    with db.writer() as connection:
+        return _send_each(db, connection, settings, worker, mailer, batch)
+
+
+def _send_each(
+    db: Database, connection: Connection, settings: OutboxSettings, worker: str, mailer: Mailer,
+    batch: _Batch,
+) -> tuple[int, SendError | None]:  # fmt: skip
+    sent = 0
+    for position, (delivery_id, message) in enumerate(batch):
+        if message is None:
+            _record_failure(db, settings, worker, delivery_id, DeliveryState.CANCELLED, GONE)
+            continue
+        recorded = False
+
+        def record(delivery_id: int = delivery_id, message: Outgoing = message) -> None:
+            nonlocal recorded
+            _record_sent(db, connection, delivery_id, worker, message.message_id)
+            recorded = True
+
+        try:
+            mailer.send(message, before_final_dot=record)
+        except LeaseLost:
+            log.warning("delivery %s was taken over by another worker; not sent here", delivery_id)
+            continue
+        except SendError as exc:
+            if recorded and not exc.answered:
+                # The server had the whole message but its answer was lost: it may well have
+                # delivered it. Sending again could double it; it stays sent, with a note.
+                _note(db, delivery_id, f"sent; the server's confirmation was lost: {exc}")
+                sent += 1
+            else:
+                state = DeliveryState.DEAD if exc.permanent else DeliveryState.FAILED
+                _record_failure(db, settings, worker, delivery_id, state, str(exc))
+            if exc.unreachable:
+                _give_back(db, settings, worker, batch[position + 1 :], exc)
+                return sent, exc
+            continue
+        sent += 1
+    return sent, None
+
+
+def _give_back(
+    db: Database, settings: OutboxSettings, worker: str, batch: _Batch, error: SendError
+) -> None:
+    """Claimed rows left untried while the server is unreachable wait for the backoff; the
+    claim's attempt is not counted against them."""
+    for delivery_id, _ in batch:
+        _record_failure(
+            db, settings, worker, delivery_id, DeliveryState.FAILED, f"not tried: {error}",
+            tried=False,
+        )  # fmt: skip
+
+
+class LeaseLost(Exception):
+    """Another worker took the row over (this one's lease ran out): it must not be sent here."""
+
+
+def _record_sent(
+    db: Database, connection: Connection, delivery_id: int, worker: str, message_id: str
+) -> None:
+    """Record "sent" while the server holds the whole message but before the final dot that
+    lets it deliver (see `mailer`): one statement, committed at once, on a connection kept
+    for the batch (the time from this commit to the dot is the one window left). Only while
+    this worker still holds the row; otherwise the message is abandoned before the dot."""
+    now = clock.now_utc()
+    changed = db.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.state == DeliveryState.SENDING,
+            Delivery.claimed_by == worker,
+        )
+        .values(
+            state=DeliveryState.SENT,
+            sent_at=now,
+            message_id=message_id,
+            late=Delivery.due_at < now - LATE_AFTER,
+            lease_until=None,
+            last_error="",
+            updated_at=now,
+        ),
+        connection,
+    )
+    if changed != 1:
+        raise LeaseLost(delivery_id)
+
+
+def _note(db: Database, delivery_id: int, note: str) -> None:
+    db.execute(update(Delivery).where(Delivery.id == delivery_id).values(last_error=note))
+
+
+# A message sent this long after its due time says so.
+LATE_AFTER = timedelta(minutes=2)
+
+
+def _record_failure(
+    db: Database, settings: OutboxSettings, worker: str, delivery_id: int,
+    state: DeliveryState, error: str, *, tried: bool = True,
+) -> None:  # fmt: skip
+    now = clock.now_utc()
+    with db.write() as session:
+        row = session.get(Delivery, delivery_id)
+        # SENT too: recorded before the final dot, then refused by the server after it.
+        held = row is not None and row.state in (DeliveryState.SENDING, DeliveryState.SENT)
+        if row is None or not held or row.claimed_by != worker:
+            return  # the lease ran out and another worker took it over: it records the outcome
+        if state == DeliveryState.FAILED and tried and row.attempts >= settings.max_attempts:
+            state, error = DeliveryState.DEAD, f"{error} (gave up after {row.attempts} attempts)"
+        row.state, row.last_error, row.updated_at, row.lease_until = state, error, now, None
+        row.sent_at, row.message_id = None, ""
+        if state == DeliveryState.FAILED:
+            backoff = min(timedelta(minutes=1) * 2 ** (row.attempts - 1), timedelta(hours=2))
+            row.next_attempt_at = now + backoff
+        if not tried:
+            row.attempts -= 1  # claimed, but never offered to the server
+        log.warning("%s %s to %s: %s", row.kind, row.key, row.recipient, error or state.value)
+
+
+def next_due(db: Database) -> datetime | None:
+    """When the earliest open delivery falls due (or may be tried again)."""
+    with db.read() as session:
+        return session.scalar(
+            select(func.min(Delivery.next_attempt_at)).where(Delivery.state.in_(OPEN))
+        )
+
+
+def retry(session: Session, delivery_id: int, now: datetime) -> Delivery:
+    """Send a dead, failed or expired delivery again (an admin's decision)."""
+    row = session.get(Delivery, delivery_id)
+    if row is None:
+        raise NotFound(f"no delivery with id {delivery_id}", field="id")
+    if row.state not in (DeliveryState.DEAD, DeliveryState.FAILED, DeliveryState.EXPIRED):
+        raise ValidationError(
+            f"delivery {delivery_id} is {row.state.value}; "
+            "only dead, failed or expired ones can be retried",
+            field="id",
+        )
+    row.state, row.next_attempt_at, row.attempts, row.updated_at = (
+        DeliveryState.PENDING,
+        now,
+        0,
+        now,
+    )
+    row.due_at = max(row.due_at, now - timedelta(seconds=1))  # not expired again at once
+    return row

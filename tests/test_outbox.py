@@ -1,0 +1,90 @@
+"""The outbox's own guarantees: "sent" recorded before the final dot, and only under a lease."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import time_machine
+from aiosmtpd.controller import Controller
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from scheduler import delivery, outbox, reminders
+from scheduler.db import Database
+from scheduler.mailer import Outgoing
+from scheduler.models import Delivery, DeliveryState
+from tests.test_reminders import (  # the fixtures too: this file tests the same outbox
+    OWNER,
+    PARTICIPANT,
+    PLANNED_AT,
+    Inbox,
+    agenda_db,  # noqa: F401
+    rows,
+    settings_for,
+    smtp,  # noqa: F401
+)
+
+DUE = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)  # both P7D reminders of the agenda_db item
+
+
+class RefusingOne(Inbox):
+    """Takes every message whole, then refuses the one to `refused` after its final dot."""
+
+    def __init__(self, refused: str) -> None:
+        super().__init__()
+        self.refused = refused
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refused in envelope.rcpt_tos:
+            return "554 5.7.1 message content rejected"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_row_taken_over_by_another_worker_is_never_sent_by_the_first(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        delivery.dispatch(agenda_db, settings, "w1")
+
+    def render_then_lose_one(
+        session: Session, batch: Sequence[Delivery], now: datetime
+    ) -> dict[int, Outgoing]:
+        composed = reminders.messages(session, settings, batch, now)
+        # While w1 composes, its lease on the participant's row runs out and w2 takes it.
+        taken = next(r.id for r in batch if r.recipient == PARTICIPANT)
+        agenda_db.execute(update(Delivery).where(Delivery.id == taken).values(claimed_by="w2"))
+        return composed
+
+    with time_machine.travel(DUE, tick=False):
+        sent = outbox.send_due(agenda_db, settings.outbox, "w1", render_then_lose_one)
+    assert sent == 1 and [str(m["To"]) for m in inbox.messages] == ["Olga Eigenaar <o@example.nl>"]
+    taken = next(r for r in rows(agenda_db) if r.recipient == PARTICIPANT and r.offset == "P7D")
+    assert (
+        taken.state == DeliveryState.SENDING and taken.claimed_by == "w2" and taken.sent_at is None
+    )
+
+
+def test_a_message_refused_after_its_final_dot_is_dead_not_sent(agenda_db: Database) -> None:
+    from tests.conftest import free_port
+
+    inbox = RefusingOne(PARTICIPANT)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings = settings_for(controller)
+        with time_machine.travel(PLANNED_AT, tick=False):
+            delivery.dispatch(agenda_db, settings, "w1")
+        with time_machine.travel(DUE, tick=False):
+            assert delivery.dispatch(agenda_db, settings, "w1") == 1
+    finally:
+        controller.stop()
+    by_recipient = {r.recipient: r for r in rows(agenda_db) if r.offset == "P7D"}
+    refused, accepted = by_recipient[PARTICIPANT], by_recipient[OWNER]
+    assert refused.state == DeliveryState.DEAD and "554" in refused.last_error
+    assert refused.sent_at is None and refused.message_id == ""  # recorded before the dot, undone
+    assert accepted.state == DeliveryState.SENT and accepted.sent_at == DUE
+    assert len(inbox.messages) == 1
