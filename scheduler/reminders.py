@@ -100,13 +100,17 @@ def due_at(offset: ReminderOffset, occurrence: Occurrence) -> datetime:
     return wall.replace(tzinfo=tz, fold=0).astimezone(UTC) + sign * exact
 
 
+REMINDER, CANCELLATION = "reminder", "cancellation"
+
+
 def _key(item: AgendaItem, occurrence: Occurrence, offset: str, email: str) -> str:
-    moment = (
-        occurrence.recurrence_id.strftime("%Y%m%dT%H%M%SZ")
-        if occurrence.recurrence_id
-        else "single"
-    )
-    return f"reminder:{item.uid}:{moment}:{offset}:{email}"
+    return f"{REMINDER}:{item.uid}:{_moment(occurrence)}:{offset}:{email}"
+
+
+def _moment(occurrence: Occurrence) -> str:
+    if occurrence.recurrence_id is None:
+        return "single"
+    return occurrence.recurrence_id.strftime("%Y%m%dT%H%M%SZ")
 
 
 def _recipients(item: AgendaItem) -> list[Person]:
@@ -131,7 +135,7 @@ def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
         row.key: row
         for row in session.scalars(
             select(Delivery).where(
-                Delivery.kind == "reminder", Delivery.state.in_((*OPEN, DeliveryState.SENDING))
+                Delivery.kind == REMINDER, Delivery.state.in_((*OPEN, DeliveryState.SENDING))
             )
         )
     }
@@ -167,7 +171,48 @@ def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
         if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
             session.add(_new_row(key, item, occurrence, offset_text, person, due))
             changed += 1
-    return changed
+    return changed + _plan_cancellation_notices(session, generated, now)
+
+
+def _plan_cancellation_notices(
+    session: Session, generated: dict[str, _Planned], now: datetime
+) -> int:
+    """One notice to each person already reminded of an occurrence that was then cancelled
+    (only while it still lies ahead: a cancelled past meeting is no news)."""
+    cancelled = {
+        (item.id, occurrence.recurrence_id or occurrence.start): (item, occurrence)
+        for item, occurrence, *_ in generated.values()
+        if not _live(item, occurrence)
+    }
+    if not cancelled:
+        return 0
+    reminded = session.scalars(
+        select(Delivery).where(
+            Delivery.kind == REMINDER,
+            Delivery.state == DeliveryState.SENT,
+            Delivery.occurrence_start > now,
+            Delivery.item_id.in_({item_id for item_id, _ in cancelled}),
+        )
+    )
+    created = 0
+    for row in reminded:
+        found = cancelled.get((row.item_id, row.occurrence_id))  # type: ignore[arg-type]
+        if found is None or row.person_id is None:
+            continue
+        item, occurrence = found
+        key = f"{CANCELLATION}:{item.uid}:{_moment(occurrence)}:{row.recipient}"
+        if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
+            session.add(
+                Delivery(
+                    key=key, kind=CANCELLATION, item_id=item.id, item_uid=item.uid,
+                    occurrence_id=row.occurrence_id, occurrence_start=occurrence.start,
+                    person_id=row.person_id, recipient=row.recipient, due_at=now,
+                    state=DeliveryState.PENDING, next_attempt_at=now,
+                )
+            )  # fmt: skip
+            session.flush()  # the next reminder of the same person finds this notice
+            created += 1
+    return created
 
 
 _Planned = tuple[AgendaItem, Occurrence, str, Person, datetime]
@@ -213,7 +258,7 @@ def _new_row(
     key: str, item: AgendaItem, occurrence: Occurrence, offset: str, person: Person, due: datetime
 ) -> Delivery:
     return Delivery(
-        key=key, kind="reminder", item_id=item.id, item_uid=item.uid,
+        key=key, kind=REMINDER, item_id=item.id, item_uid=item.uid,
         occurrence_id=occurrence.recurrence_id or occurrence.start,
         occurrence_start=occurrence.start,
         offset=offset, person_id=person.id, recipient=person.email, due_at=due,
@@ -251,7 +296,7 @@ def preview(
     occurrence = upcoming[0]
     offsets = item.reminders or list(settings.defaults.get(item.kind, ())) or ["P1D"]
     row = Delivery(
-        key=_key(item, occurrence, offsets[0], person.email), kind="reminder", item_uid=item.uid,
+        key=_key(item, occurrence, offsets[0], person.email), kind=REMINDER, item_uid=item.uid,
         occurrence_start=occurrence.start, offset=offsets[0], recipient=person.email,
         due_at=due_at(parse_offset(offsets[0]), occurrence),
     )  # fmt: skip
@@ -353,7 +398,8 @@ def reminder_context(
         "name": person.name,
         "title": _one_line(item.title),
         "late": late,
-        "offset_text": describe_offset(row.offset, lang),
+        "cancelled": row.kind == CANCELLATION,
+        "offset_text": describe_offset(row.offset, lang) if row.offset else "",
         "when_long": format_datetime(start, long_format, locale=locale),
         "when_short": format_datetime(start, short_format, locale=locale),
         "location": item.location,

@@ -38,6 +38,11 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "A reminder ({offset}) for this agenda item:",
     },
     "late_prefix": {"nl": "[verlaat]", "en": "[late]"},
+    "cancelled_subject": {"nl": "Vervallen", "en": "Cancelled"},
+    "cancellation_intro": {
+        "nl": "Dit agendapunt gaat niet door. Je kreeg er eerder een herinnering voor.",
+        "en": "This agenda item will not take place. You were reminded of it earlier.",
+    },
     "late_note": {
         "nl": "Deze herinnering komt later dan gepland: de dienst was een tijd niet bereikbaar.",
         "en": "This reminder comes later than planned: the service was unavailable for a while.",

@@ -61,6 +61,7 @@ VARIATIONS = {
     "nl-late": ({}, "nl", "P1D", True),
     "nl-recurring": ({"rrule": "FREQ=MONTHLY;BYDAY=2TU"}, "nl", "P7D", False),
     "en-all-day-workdays": ({"all_day": True, "starts_at": START - timedelta(hours=10), "ends_at": START + timedelta(hours=14), "kind": ItemKind.DEADLINE, "title": "Zienswijze Mobiliteitsprogramma"}, "en", "5WD", False),
+    "nl-cancellation": ({}, "nl", "", False),  # no offset: the notice that it will not take place
     "nl-confidential-after": ({"confidentiality": Confidentiality.CONFIDENTIAL, "message": "Alleen mondeling"}, "nl", "+P1D", False),
 }  # fmt: skip
 
@@ -77,7 +78,7 @@ def test_the_reminder_email_matches_its_snapshot(name: str) -> None:
         timezone="Europe/Amsterdam",
         active=True,
     )
-    row = Delivery(key=f"reminder:mra-mob:single:{offset}:p@example.nl", kind="reminder", item_uid=item.uid,
+    row = Delivery(key=f"reminder:mra-mob:single:{offset}:p@example.nl", kind="reminder" if offset else "cancellation", item_uid=item.uid,
                    occurrence_id=item.starts_at, occurrence_start=item.starts_at, offset=offset,
                    recipient=person.email, due_at=START)  # fmt: skip
     settings = ReminderSettings(

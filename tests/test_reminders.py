@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from scheduler import agenda, delivery, outbox, reminders
 from scheduler.db import Database
+from scheduler.feeds import FeedOptions
 from scheduler.interchange import import_data
 from scheduler.mailer import SmtpSettings
 from scheduler.models import Delivery, DeliveryState, ItemKind
@@ -37,6 +38,9 @@ PEOPLE: dict[str, list[dict[str, Any]]] = {
     ],
 }
 PLANNED_AT = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+FEED = FeedOptions(
+    "lobby.example", "https://lobby.example", "PT1H", 90, 14, "busy", "Europe/Amsterdam"
+)
 logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every connection
 
 
@@ -248,6 +252,38 @@ def test_a_cancelled_occurrence_cancels_its_pending_reminders(
     assert {r.state for r in rows(agenda_db)} == {DeliveryState.CANCELLED} and inbox.messages == []
 
 
+def test_people_already_reminded_of_a_cancelled_occurrence_get_one_cancellation_notice(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller, feed=FEED)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 2  # P7D
+    with (
+        time_machine.travel(datetime(2026, 12, 2, 9, 0, tzinfo=UTC), tick=False),
+        agenda_db.write() as session,
+    ):
+        agenda.cancel(session, "m1", ACTOR)
+    later = datetime(2026, 12, 2, 9, 1, tzinfo=UTC)
+    assert dispatch_at(agenda_db, settings, later) == 2  # one notice each, at once
+    assert dispatch_at(agenda_db, settings, later + timedelta(days=5)) == 0  # and no P1D
+    notices = inbox.messages[2:]
+    assert (
+        sorted(str(m["Subject"]) for m in notices)
+        == ["Vervallen: Bestuurlijk overleg MRA – di 8 dec 10:00"] * 2
+    )
+    body = notices[0].get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    assert "gaat niet door" in body and "Voorbereiding" not in body
+    [calendar] = [p for p in notices[0].walk() if p.get_content_type() == "text/calendar"]
+    assert b"STATUS:CANCELLED" in calendar.get_payload(decode=True)
+    states = sorted((r.kind, r.offset, r.state.value) for r in rows(agenda_db))
+    assert states == [
+        ("cancellation", "", "sent"), ("cancellation", "", "sent"),
+        ("reminder", "P1D", "cancelled"), ("reminder", "P1D", "cancelled"),
+        ("reminder", "P7D", "sent"), ("reminder", "P7D", "sent"),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("monday", "sunday_ten_utc"),
     [
@@ -402,13 +438,8 @@ def test_a_reminder_carries_its_occurrence_as_an_ics_with_the_feeds_uid(
 ) -> None:
     import icalendar
 
-    from scheduler.feeds import FeedOptions
-
     inbox, controller = smtp
-    feed = FeedOptions(
-        "lobby.example", "https://lobby.example", "PT1H", 90, 14, "busy", "Europe/Amsterdam"
-    )
-    settings = settings_for(controller, feed=feed)
+    settings = settings_for(controller, feed=FEED)
     with time_machine.travel(PLANNED_AT, tick=False):
         import_data(db, PEOPLE, "people", ACTOR)
         add_item(
