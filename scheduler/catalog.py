@@ -83,7 +83,11 @@ def save_stakeholder(session: Session, spec: StakeholderIn) -> Outcome:
 
 def save_person(session: Session, spec: PersonIn) -> Outcome:
     given = spec.model_fields_set | {"email", "name"}
-    values: dict[str, object] = spec.model_dump(include=given - {"themes", "stakeholders", "roles"})
+    values: dict[str, object] = spec.model_dump(
+        include=given - {"themes", "stakeholders", "roles", "reminders_off"}
+    )
+    if "reminders_off" in given:
+        values["reminders_off"] = sorted({kind.value for kind in spec.reminders_off})
     existing = session.scalar(select(Person).where(Person.email == spec.email))
     if "roles" in given or existing is None:
         values["roles"] = sorted({role.value for role in spec.roles})
@@ -157,6 +161,8 @@ def describe_person(person: Person) -> dict[str, Any]:
         "themes": [theme.slug for theme in person.themes],
         "stakeholders": [stakeholder.slug for stakeholder in person.stakeholders],
         "active": person.active,
+        "follow_reminders": person.follow_reminders,
+        "reminders_off": list(person.reminders_off),
     }
 
 

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -214,6 +215,10 @@ class Person(Base):
     language: Mapped[Language] = mapped_column(_enum(Language), default=Language.NL)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Amsterdam")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Reminders for items on the themes and stakeholders this person follows, too.
+    follow_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Item kinds this person wants no reminders for (cancellation notices still come).
+    reminders_off: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     themes: Mapped[list[Theme]] = relationship(secondary=person_themes, order_by=Theme.slug)
     stakeholders: Mapped[list[Stakeholder]] = relationship(
         secondary=person_stakeholders, order_by=Stakeholder.slug

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,7 +18,7 @@ from functools import cache
 import holidays
 from babel.dates import format_datetime, format_timedelta
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from scheduler import clock
 from scheduler.agenda import item_query
@@ -27,6 +28,7 @@ from scheduler.feeds import FeedOptions, occurrence_calendar, options_from
 from scheduler.mailer import Attachment, Outgoing, SmtpSettings, compose
 from scheduler.models import (
     AgendaItem,
+    Confidentiality,
     Delivery,
     DeliveryState,
     ItemKind,
@@ -113,9 +115,40 @@ def _moment(occurrence: Occurrence) -> str:
     return occurrence.recurrence_id.strftime("%Y%m%dT%H%M%SZ")
 
 
-def _recipients(item: AgendaItem) -> list[Person]:
-    people = ([item.owner] if item.owner else []) + list(item.participants)
-    unique = {p.email: p for p in people if p.active}
+class Followers:
+    """People who follow a theme or stakeholder and asked for its items' reminders."""
+
+    def __init__(self, session: Session) -> None:
+        self.by_theme: dict[int, list[Person]] = defaultdict(list)
+        self.by_stakeholder: dict[int, list[Person]] = defaultdict(list)
+        query = (
+            select(Person)
+            .where(Person.follow_reminders, Person.active)
+            .options(selectinload(Person.themes), selectinload(Person.stakeholders))
+        )
+        for person in session.scalars(query):
+            for theme in person.themes:
+                self.by_theme[theme.id].append(person)
+            for stakeholder in person.stakeholders:
+                self.by_stakeholder[stakeholder.id].append(person)
+
+    def of(self, item: AgendaItem) -> list[Person]:
+        found = [p for theme in item.themes for p in self.by_theme.get(theme.id, ())]
+        return found + [p for s in item.stakeholders for p in self.by_stakeholder.get(s.id, ())]
+
+
+def _involved(item: AgendaItem) -> list[Person]:
+    return ([item.owner] if item.owner else []) + list(item.participants)
+
+
+def _recipients(item: AgendaItem, followers: Followers) -> list[Person]:
+    """Owner, participants and followers (these only when the item is not confidential:
+    its details are for owner and participants alone), less whoever opted out of its kind."""
+    people = _involved(item)
+    if item.confidentiality != Confidentiality.CONFIDENTIAL:
+        people += followers.of(item)
+    kind = item.kind.value
+    unique = {p.email: p for p in people if p.active and kind not in p.reminders_off}
     return [unique[email] for email in sorted(unique)]
 
 
@@ -130,7 +163,7 @@ def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
     3. new rows only for reminders not yet due: a new rule never mails about the past.
     Returns how many rows were created or changed.
     """
-    generated = _generated(session, settings, now)
+    generated, items = _generated(session, settings, now)
     existing = {
         row.key: row
         for row in session.scalars(
@@ -148,12 +181,7 @@ def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
             if row.occurrence_start is not None and row.occurrence_start >= now - timedelta(
                 days=31
             ):
-                changed += _close(
-                    row,
-                    DeliveryState.CANCELLED,
-                    "no longer planned (rule, people or date changed)",
-                    now,
-                )
+                changed += _close(row, DeliveryState.CANCELLED, _why_not(row, items), now)
             continue
         item, occurrence, _, _, due = found
         if not _live(item, occurrence):
@@ -215,11 +243,25 @@ def _plan_cancellation_notices(
     return created
 
 
+def _why_not(row: Delivery, items: dict[int, AgendaItem]) -> str:
+    item = items.get(row.item_id) if row.item_id is not None else None
+    if (
+        item is not None
+        and item.confidentiality == Confidentiality.CONFIDENTIAL
+        and row.recipient not in {p.email for p in _involved(item)}
+    ):
+        return "the item became confidential: only its owner and participants are reminded"
+    return "no longer planned (rule, people or date changed)"
+
+
 _Planned = tuple[AgendaItem, Occurrence, str, Person, datetime]
 
 
-def _generated(session: Session, settings: ReminderSettings, now: datetime) -> dict[str, _Planned]:
-    """Every reminder the agenda implies for occurrences around now, by delivery key."""
+def _generated(
+    session: Session, settings: ReminderSettings, now: datetime
+) -> tuple[dict[str, _Planned], dict[int, AgendaItem]]:
+    """Every reminder the agenda implies for occurrences around now, by delivery key; and
+    the items looked at, by id."""
     longest = max(
         (_reach(o) for offsets in settings.defaults.values() for o in offsets), default=timedelta()
     )
@@ -229,15 +271,19 @@ def _generated(session: Session, settings: ReminderSettings, now: datetime) -> d
         or_(AgendaItem.last_ends_at.is_(None), AgendaItem.last_ends_at >= start)
     )
     generated: dict[str, _Planned] = {}
+    items: dict[int, AgendaItem] = {}
+    followers = Followers(session)
     for item in session.scalars(query):
+        items[item.id] = item
         offsets = item.reminders or list(settings.defaults.get(item.kind, ()))
+        recipients = _recipients(item, followers)
         for occurrence in expand(item, start, end):
             for offset_text in offsets:
                 due = due_at(parse_offset(offset_text), occurrence)
-                for person in _recipients(item):
+                for person in recipients:
                     key = _key(item, occurrence, offset_text, person.email)
                     generated[key] = (item, occurrence, offset_text, person, due)
-    return generated
+    return generated, items
 
 
 def _live(item: AgendaItem, occurrence: Occurrence) -> bool:
@@ -281,7 +327,7 @@ def preview(
     item = session.scalar(item_query().where(AgendaItem.uid == uid))
     if item is None:
         raise NotFound(f"no agenda item with uid {uid!r}", field="uid")
-    recipients = {p.email: p for p in _recipients(item)}
+    recipients = {p.email: p for p in _recipients(item, Followers(session))}
     address = (email or (item.owner.email if item.owner else "")).lower()
     person = recipients.get(address)
     if person is None:

@@ -132,6 +132,8 @@ class PersonIn(Record):
     themes: SlugList = []
     stakeholders: SlugList = []
     active: bool = True
+    follow_reminders: bool = False
+    reminders_off: Annotated[list[ItemKind], BeforeValidator(_as_list)] = []
 
 
 class OverrideIn(Record):

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler import agenda
+from scheduler import agenda, catalog
 from scheduler.db import Database
 from scheduler.errors import ImportFileError, ImportRejected
 from scheduler.interchange import export_csv, export_data, export_yaml, import_file
@@ -321,3 +321,15 @@ def test_any_generated_agenda_survives_export_and_import(
     finally:
         source.dispose()
         target.dispose()
+
+
+def test_an_unknown_kind_to_opt_out_of_is_reported_with_its_line_and_field(
+    db: Database, tmp_path: Path
+) -> None:
+    text = "people:\n  - email: a@example.nl\n    name: A\n  - email: b@example.nl\n    name: B\n    reminders_off: [meeting, lunch]\n"
+    with pytest.raises(ImportRejected) as caught:
+        import_file(db, write(tmp_path, "p.yaml", text), ACTOR)
+    message = str(caught.value).replace(str(tmp_path) + "/", "")
+    assert "p.yaml:6: people[1].reminders_off.1: Input should be 'meeting'" in message
+    with db.read() as session:
+        assert catalog.all_people(session) == []  # all-or-nothing

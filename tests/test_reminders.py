@@ -284,6 +284,62 @@ def test_people_already_reminded_of_a_cancelled_occurrence_get_one_cancellation_
     ]  # fmt: skip
 
 
+def test_followers_with_reminders_on_get_them_opt_outs_do_not_and_confidential_stops_them(
+    db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller, defaults={ItemKind.MEETING: ("P7D",)})
+    people = {**PEOPLE, "people": [
+        {"email": OWNER, "name": "Olga Eigenaar", "reminders_off": ["meeting"]},
+        {"email": PARTICIPANT, "name": "Piet Deelnemer"},
+        {"email": ENGLISH, "name": "Emily English", "language": "en", "themes": ["mobiliteit"], "follow_reminders": True},
+        {"email": "quiet@example.nl", "name": "Stille Volger", "themes": ["mobiliteit"]},
+    ]}  # fmt: skip
+    with time_machine.travel(PLANNED_AT, tick=False):
+        import_data(db, people, "people", ACTOR)
+        add_item(db, themes=["mobiliteit"])
+        add_item(
+            db,
+            uid="m2",
+            title="Vertrouwelijk vooroverleg",
+            themes=["mobiliteit"],
+            confidentiality="confidential",
+        )
+    dispatch_at(db, settings, PLANNED_AT)
+    planned = sorted((r.item_uid, r.recipient) for r in rows(db))
+    # The owner opted out of meetings; the quiet follower did not turn reminders on; the
+    # confidential item reminds only its participant.
+    assert planned == [("m1", ENGLISH), ("m1", PARTICIPANT), ("m2", PARTICIPANT)]
+    with time_machine.travel(PLANNED_AT + timedelta(hours=1), tick=False):
+        add_item(db, themes=["mobiliteit"], confidentiality="confidential")
+    assert dispatch_at(db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 2
+    assert sorted(str(m["To"]) for m in inbox.messages) == ["Piet Deelnemer <p@example.nl>"] * 2
+    [stopped] = [r for r in rows(db) if r.recipient == ENGLISH]
+    assert stopped.state == DeliveryState.CANCELLED and "became confidential" in stopped.last_error
+
+
+def test_a_follower_reads_the_reminder_in_their_own_language(
+    db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller, defaults={ItemKind.MEETING: ("P7D",)})
+    people = {**PEOPLE, "people": [
+        {"email": OWNER, "name": "Olga Eigenaar"},
+        {"email": ENGLISH, "name": "Emily English", "language": "en", "timezone": "Europe/London", "themes": ["mobiliteit"], "follow_reminders": True},
+    ]}  # fmt: skip
+    with time_machine.travel(PLANNED_AT, tick=False):
+        import_data(db, people, "people", ACTOR)
+        add_item(db, themes=["mobiliteit"], participants=[])
+    dispatch_at(db, settings, PLANNED_AT)
+    assert dispatch_at(db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 2
+    subjects = sorted(str(m["Subject"]) for m in inbox.messages)
+    # In London the meeting at 10:00 Amsterdam time is at 09:00.
+    assert subjects == [
+        "Herinnering: Bestuurlijk overleg MRA – di 8 dec 10:00",
+        "Reminder: Bestuurlijk overleg MRA – Tue 8 Dec 09:00",
+    ]
+
+
 @pytest.mark.parametrize(
     ("monday", "sunday_ten_utc"),
     [
