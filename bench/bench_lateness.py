@@ -11,6 +11,7 @@ dispatch interval (the lateness a purely polling service would have on average i
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import platform
 import statistics
@@ -46,7 +47,8 @@ def main() -> None:
     print(
         f"python {platform.python_version()} on {platform.machine()}, {time.strftime('%Y-%m-%d')}"
     )
-    handler = Counting()
+    count = multiprocessing.Value("i", 0)  # Counting keeps its tally in shared memory
+    handler = Counting(count)
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
     folder = Path(tempfile.mkdtemp(prefix="lobby-bench-late-"))
@@ -79,7 +81,7 @@ def main() -> None:
     )
     try:
         deadline = time.monotonic() + args.spread + 60
-        while handler.count < args.reminders and time.monotonic() < deadline:
+        while count.value < args.reminders and time.monotonic() < deadline:
             time.sleep(0.5)  # waiting for a real service
     finally:
         service.terminate()
