@@ -119,13 +119,15 @@ def send_due(db: Database, settings: OutboxSettings, worker: str, render: Render
     server proves unreachable; returns how many were sent. (Rendering the next batch in a
     second thread while one is on the wire was measured: no faster, because of the GIL.)"""
     sent = 0
-    with Mailer(settings.smtp) as mailer:
+    # One connection records every "sent" of the run: the time between that commit and the
+    # final dot is the one window left (see `_record_sent`), so it should hold no pool work.
+    with Mailer(settings.smtp) as mailer, db.writer() as connection:
         while ids := claim(db, worker, clock.now_utc(), settings.batch, settings.heartbeat):
             with db.read() as session:
                 rows = list(session.scalars(select(Delivery).where(Delivery.id.in_(ids))))
                 ready = render(session, rows, clock.now_utc())
             batch = [(delivery_id, ready.get(delivery_id)) for delivery_id in ids]
-            count, outage = _send_batch(db, settings, worker, mailer, batch)
+            count, outage = _send_batch(db, connection, settings, worker, mailer, batch)
             sent += count
             if outage is not None or len(ids) < settings.batch:
                 break  # unreachable: the rest waits for its backoff
@@ -133,17 +135,10 @@ def send_due(db: Database, settings: OutboxSettings, worker: str, render: Render
 
 
 def _send_batch(
-    db: Database, settings: OutboxSettings, worker: str, mailer: Mailer, batch: _Batch
-) -> tuple[int, SendError | None]:
-    """Send a batch; stops at the first sign the server is unreachable and returns it."""
-    with db.writer() as connection:
-        return _send_each(db, connection, settings, worker, mailer, batch)
-
-
-def _send_each(
     db: Database, connection: Connection, settings: OutboxSettings, worker: str, mailer: Mailer,
     batch: _Batch,
 ) -> tuple[int, SendError | None]:  # fmt: skip
+    """Send a batch; stops at the first sign the server is unreachable and returns it."""
     sent = 0
     for position, (delivery_id, message) in enumerate(batch):
         if message is None:
@@ -199,7 +194,7 @@ def _record_sent(
 ) -> None:
     """Record "sent" while the server holds the whole message but before the final dot that
     lets it deliver (see `mailer`): one statement, committed at once, on a connection kept
-    for the batch (the time from this commit to the dot is the one window left). Only while
+    for the run (the time from this commit to the dot is the one window left). Only while
     this worker still holds the row; otherwise the message is abandoned before the dot."""
     now = clock.now_utc()
     changed = db.execute(
