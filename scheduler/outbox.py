@@ -15,6 +15,7 @@ What a row's message says is not known here: the caller passes a renderer per ba
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +32,8 @@ from scheduler.models import Delivery, DeliveryState
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# SMTP errors seen by this process, by kind (for /metrics): transient, permanent.
+SMTP_ERRORS: Counter[str] = Counter()
 OPEN = (DeliveryState.PENDING, DeliveryState.FAILED)
 # The rows of a batch a renderer leaves out are cancelled with this reason.
 GONE = "its item or recipient is gone"
@@ -157,6 +160,7 @@ def _send_batch(
             log.warning("delivery %s was taken over by another worker; not sent here", delivery_id)
             continue
         except SendError as exc:
+            SMTP_ERRORS["permanent" if exc.permanent else "transient"] += 1
             if recorded and not exc.answered:
                 # The server had the whole message but its answer was lost: it may well have
                 # delivered it. Sending again could double it; it stays sent, with a note.

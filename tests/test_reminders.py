@@ -211,7 +211,9 @@ def test_a_refused_recipient_goes_dead_and_the_others_still_arrive(
     inbox.refuse.add(PARTICIPANT)
     settings = settings_for(controller)
     dispatch_at(agenda_db, settings, PLANNED_AT)
+    before = outbox.SMTP_ERRORS["permanent"]
     assert dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 1
+    assert outbox.SMTP_ERRORS["permanent"] == before + 1  # counted for /metrics
     states = {(r.recipient, r.offset): r.state for r in rows(agenda_db)}
     assert (
         states[(PARTICIPANT, "P7D")] == DeliveryState.DEAD
@@ -550,3 +552,4 @@ def test_metrics_report_the_outbox_and_how_late_reminders_left(
     )
     assert 'lobby_reminder_lateness_seconds_bucket{le="2.0"} 2.0' in text
     assert "lobby_reminder_lateness_seconds_count 2.0" in text and "lobby_feed_hits 0.0" in text
+    assert 'lobby_smtp_errors_total{kind="permanent"}' in text

@@ -11,11 +11,16 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from scheduler import clock
+from scheduler import clock, outbox
 from scheduler.db import Database
 from scheduler.feeds import FeedBuilder
 from scheduler.models import Delivery, DeliveryState
@@ -55,6 +60,12 @@ class _Collector(Collector):
             value=age,
         )
         yield _lateness([(sent - due).total_seconds() for sent, due in recent if sent and due])
+        errors = CounterMetricFamily(
+            "lobby_smtp_errors", "SMTP errors seen by this process", labels=["kind"]
+        )
+        for kind in ("transient", "permanent"):
+            errors.add_metric([kind], outbox.SMTP_ERRORS[kind])
+        yield errors
         stats = self.feeds.stats
         for name, help_text in (
             ("feed_hits", "Feed requests served from cache"),
@@ -79,7 +90,8 @@ def _lateness(values: list[float]) -> HistogramMetricFamily:
 
 @router.get("/metrics", response_class=Response)
 def metrics(request: Request) -> Response:
-    """Prometheus metrics: outbox by state, oldest pending, reminder lateness, feed caching."""
+    """Prometheus metrics: outbox by state, oldest pending, reminder lateness, SMTP errors,
+    feed caching."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector(request.app.state.db, request.app.state.feeds))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
