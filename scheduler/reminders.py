@@ -362,7 +362,7 @@ def messages(
     person_ids = {r.person_id for r in rows if r.person_id is not None}
     items = {i.id: i for i in session.scalars(item_query().where(AgendaItem.id.in_(item_ids)))}
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
-    calendars: dict[tuple[int, int, datetime, str], bytes] = {}
+    calendars: dict[tuple[int, int, datetime, str], str | None] = {}
     composed: dict[int, Outgoing] = {}
     for row in rows:
         item = items.get(row.item_id) if row.item_id is not None else None
@@ -382,25 +382,32 @@ def build_message(
     settings: ReminderSettings,
     *,
     late: bool,
-    calendars: dict[tuple[int, int, datetime, str], bytes] | None = None,
+    calendars: dict[tuple[int, int, datetime, str], str | None] | None = None,
 ) -> Outgoing:
-    """The reminder email; `calendars` shares the .ics of an occurrence between recipients."""
+    """The reminder email; `calendars` shares the .ics of an occurrence between recipients
+    (finding the occurrence means expanding the item: once per occurrence, not per person)."""
     lang: Lang = "en" if person.language.value == "en" else "nl"
     start = (row.occurrence_start or item.starts_at).astimezone(clock.zone(person.timezone))
     context = reminder_context(item, row, person, settings, lang, start, late)
     attachments: tuple[Attachment, ...] = ()
-    occurrence = _occurrence_of(item, row) if settings.feed is not None else None
-    if settings.feed is not None and occurrence is not None:
+    if settings.feed is not None:
         shared = {} if calendars is None else calendars
-        key = (item.id, item.revision, occurrence.recurrence_id or occurrence.start, lang)
+        key = (item.id, item.revision, _anchor(item, row), lang)
         if key not in shared:
-            shared[key] = occurrence_calendar(item, occurrence, settings.feed, lang)
-        attachments = (
-            Attachment(
-                shared[key].decode(), "calendar", f"{_file_name(item.uid)}.ics",
-                params=(("method", "PUBLISH"),),
-            ),
-        )  # fmt: skip
+            occurrence = _occurrence_of(item, row)
+            shared[key] = (
+                None
+                if occurrence is None
+                else occurrence_calendar(item, occurrence, settings.feed, lang).decode()
+            )
+        calendar = shared[key]
+        if calendar is not None:
+            attachments = (
+                Attachment(
+                    calendar, "calendar", f"{_file_name(item.uid)}.ics",
+                    params=(("method", "PUBLISH"),),
+                ),
+            )  # fmt: skip
     return compose(
         sender=settings.mail_from,
         to=(_one_line(person.name), person.email),
@@ -413,9 +420,14 @@ def build_message(
     )
 
 
+def _anchor(item: AgendaItem, row: Delivery) -> datetime:
+    """The original start (RECURRENCE-ID) of the occurrence a delivery is about."""
+    return row.occurrence_id or row.occurrence_start or item.starts_at
+
+
 def _occurrence_of(item: AgendaItem, row: Delivery) -> Occurrence | None:
     """The occurrence a delivery is about, as it stands now (moved or not)."""
-    anchor = row.occurrence_id or row.occurrence_start or item.starts_at
+    anchor = _anchor(item, row)
     for occurrence in expand(item, anchor - timedelta(days=400), anchor + timedelta(days=400)):
         if (occurrence.recurrence_id or occurrence.start) == anchor:
             return occurrence

@@ -15,6 +15,7 @@ from scheduler import delivery, outbox, reminders
 from scheduler.db import Database
 from scheduler.mailer import Outgoing
 from scheduler.models import Delivery, DeliveryState
+from tests.conftest import free_port
 from tests.test_reminders import (  # the fixtures too: this file tests the same outbox
     OWNER,
     PARTICIPANT,
@@ -69,8 +70,6 @@ def test_a_row_taken_over_by_another_worker_is_never_sent_by_the_first(
 
 
 def test_a_message_refused_after_its_final_dot_is_dead_not_sent(agenda_db: Database) -> None:
-    from tests.conftest import free_port
-
     inbox = RefusingOne(PARTICIPANT)
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
