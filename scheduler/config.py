@@ -71,13 +71,21 @@ class Settings(BaseSettings):
     reminders_networking: list[str] = ["P2D"]
     reminders_decision: list[str] = ["P14D", "P3D"]
     reminders_deadline: list[str] = ["P5D", "P1D"]
+    reminders_follow_up: list[str] = ["1WD"]
+    reminders_evaluation: list[str] = ["P14D"]
+    outcome_reminder_days: int = Field(default=3, ge=0, le=90)  # 0: no outcome reminders
     reminder_horizon_days: int = Field(default=35, ge=1, le=400)
     reminder_grace_hours: int = Field(default=12, ge=0, le=24 * 14)
     reminder_max_attempts: int = Field(default=8, ge=1, le=100)
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
 
     @field_validator(
-        "reminders_meeting", "reminders_networking", "reminders_decision", "reminders_deadline"
+        "reminders_meeting",
+        "reminders_networking",
+        "reminders_decision",
+        "reminders_deadline",
+        "reminders_follow_up",
+        "reminders_evaluation",
     )
     @classmethod
     def _offsets(cls, value: list[str]) -> list[str]:

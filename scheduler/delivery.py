@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from scheduler import clock, liveness, outbox, reminders
+from scheduler import clock, liveness, nudges, outbox, reminders
 from scheduler.db import Database
 from scheduler.mailer import Outgoing
 from scheduler.models import Delivery
@@ -25,9 +25,14 @@ def dispatch(
         liveness.beat(session, worker, now, now)  # so that nobody takes our claims for abandoned
         if planning:
             reminders.plan(session, settings, now)
+            nudges.plan(session, settings, now)
         outbox.expire(session, settings.grace, now)
 
     def compose(session: Session, rows: Sequence[Delivery], at: datetime) -> dict[int, Outgoing]:
-        return reminders.messages(session, settings, rows, at)
+        nudging = [row for row in rows if row.kind in nudges.KINDS]
+        reminding = [row for row in rows if row.kind not in nudges.KINDS]
+        return reminders.messages(session, settings, reminding, at) | nudges.messages(
+            session, settings, nudging, at
+        )
 
     return outbox.send_due(db, settings.outbox, worker, compose)

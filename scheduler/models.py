@@ -95,6 +95,26 @@ class ItemKind(enum.StrEnum):
     DEADLINE = "deadline"
 
 
+class NudgeKind(enum.StrEnum):
+    """Mail that asks someone to act, besides the reminders of an item's occurrences."""
+
+    OUTCOME = "outcome"  # an item took place, and nobody recorded what came of it
+    FOLLOW_UP = "follow-up"  # a follow-up action nears its due date
+    EVALUATION = "evaluation"  # a partnership nears its evaluation date
+
+
+class OptOut(enum.StrEnum):
+    """What a person may turn reminders off for: an item kind or a kind of nudge."""
+
+    MEETING = ItemKind.MEETING.value
+    NETWORKING = ItemKind.NETWORKING.value
+    DECISION = ItemKind.DECISION.value
+    DEADLINE = ItemKind.DEADLINE.value
+    OUTCOME = NudgeKind.OUTCOME.value
+    FOLLOW_UP = NudgeKind.FOLLOW_UP.value
+    EVALUATION = NudgeKind.EVALUATION.value
+
+
 class ItemStatus(enum.StrEnum):
     IDEA = "idea"
     PLANNED = "planned"
@@ -217,7 +237,8 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Reminders for items on the themes and stakeholders this person follows, too.
     follow_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Item kinds this person wants no reminders for (cancellation notices still come).
+    # OptOut values: item kinds and nudges this person wants no reminders for (cancellation
+    # notices still come).
     reminders_off: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     themes: Mapped[list[Theme]] = relationship(secondary=person_themes, order_by=Theme.slug)
     stakeholders: Mapped[list[Stakeholder]] = relationship(
@@ -423,6 +444,8 @@ class Delivery(Base):
     occurrence_id: Mapped[datetime | None]  # the occurrence's original start (RECURRENCE-ID)
     occurrence_start: Mapped[datetime | None]  # where it is now (moved occurrences move)
     offset: Mapped[str] = mapped_column(String(20), default="")
+    # What a nudge is about besides an item: a follow_ups.id or a partnerships.id (by kind).
+    subject_id: Mapped[int | None] = mapped_column(Integer)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     recipient: Mapped[str] = mapped_column(String(320))
     due_at: Mapped[datetime]

@@ -1,13 +1,20 @@
-"""Reminder offsets: ISO 8601 durations before (`P7D`) or after (`+P1D`) an occurrence,
-or working days (`5WD`, skipping weekends and public holidays, evaluated by the reminders)."""
+"""Reminder offsets: ISO 8601 durations before (`P7D`) or after (`+P1D`) a moment, or
+working days (`5WD`, skipping weekends and Dutch public holidays); and when one falls."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
 
 from scheduler.errors import ValidationError
+
+# A reminder counted in working days comes at the start of that working day.
+WORKDAY_TIME = time(9, 0)
 
 _ISO = re.compile(
     r"P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -51,3 +58,33 @@ def normalize_offsets(texts: list[str], *, field: str = "reminders") -> list[str
     for text in texts:
         seen.setdefault(parse_offset(text, field=field).text, None)
     return list(seen)
+
+
+def falls_at(offset: ReminderOffset, start: datetime, end: datetime, zone: ZoneInfo) -> datetime:
+    """When a reminder `offset` before `start` (or after `end`) falls, in wall-clock terms in
+    `zone`: "P1D before Monday 10:00" is Sunday 10:00 local, also across a DST change; hours
+    and minutes count exactly; working days land at 09:00 local."""
+    anchor = (end if offset.after else start).astimezone(zone)
+    sign = 1 if offset.after else -1
+    if offset.workdays is not None:
+        day = _working_days_from(anchor.date(), offset.workdays, sign)
+        return datetime.combine(day, WORKDAY_TIME, tzinfo=zone).astimezone(UTC)
+    assert offset.duration is not None
+    days = timedelta(days=offset.duration.days)
+    exact = offset.duration - days
+    wall = anchor.replace(tzinfo=None) + sign * days
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC) + sign * exact
+
+
+def _working_days_from(day: date, count: int, sign: int) -> date:
+    found = day
+    while count:
+        found += timedelta(days=sign)
+        if found.weekday() < 5 and found not in _dutch_holidays(found.year):
+            count -= 1
+    return found
+
+
+@cache
+def _dutch_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("NL", years=year))

@@ -12,10 +12,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from datetime import datetime, timedelta
 
-import holidays
 from babel.dates import format_datetime, format_timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -36,7 +34,7 @@ from scheduler.models import (
     Person,
 )
 from scheduler.occurrences import Occurrence, expand
-from scheduler.offsets import ReminderOffset, parse_offset
+from scheduler.offsets import ReminderOffset, falls_at, parse_offset
 from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings
 from scheduler.rendering import render
 from scheduler.texts import Lang, label, text
@@ -45,7 +43,6 @@ log = logging.getLogger(__name__)
 
 # Rows this far past due when planned are not created: a new rule never mails about the past.
 PLANNING_SLACK = timedelta(minutes=5)
-WORKDAY_REMINDER_TIME = time(9, 0)
 
 
 @dataclass(frozen=True)
@@ -60,6 +57,9 @@ class ReminderSettings:
     domain: str = "lobby-agenda.local"
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(host=""))
     feed: FeedOptions | None = None  # with it, each reminder carries an .ics of its occurrence
+    follow_up: tuple[str, ...] = ("1WD",)  # before a follow-up action's due date
+    evaluation: tuple[str, ...] = ("P14D",)  # before a partnership's evaluation date
+    outcome_after: timedelta | None = timedelta(days=3)  # an item without outcome; None: off
 
     @property
     def outbox(self) -> OutboxSettings:
@@ -72,34 +72,9 @@ class ReminderSettings:
 # ---------------------------------------------------------------- when
 
 
-@cache
-def _dutch_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("NL", years=year))
-
-
-def _working_days_before(day: date, count: int) -> date:
-    found = day
-    while count:
-        found -= timedelta(days=1)
-        if found.weekday() < 5 and found not in _dutch_holidays(found.year):
-            count -= 1
-    return found
-
-
 def due_at(offset: ReminderOffset, occurrence: Occurrence) -> datetime:
-    """When a reminder falls, in wall-clock terms in the item's zone: "P1D before Monday 10:00"
-    is Sunday 10:00 local, also across a DST change; hours and minutes count exactly."""
-    tz = occurrence.zone
-    if offset.workdays is not None:
-        day = _working_days_before(occurrence.start.astimezone(tz).date(), offset.workdays)
-        return datetime.combine(day, WORKDAY_REMINDER_TIME, tzinfo=tz).astimezone(UTC)
-    assert offset.duration is not None
-    anchor = (occurrence.end if offset.after else occurrence.start).astimezone(tz)
-    days = timedelta(days=offset.duration.days)
-    exact = offset.duration - days
-    sign = 1 if offset.after else -1
-    wall = anchor.replace(tzinfo=None) + sign * days
-    return wall.replace(tzinfo=tz, fold=0).astimezone(UTC) + sign * exact
+    """When a reminder for `occurrence` falls, in wall-clock terms in the item's zone."""
+    return falls_at(offset, occurrence.start, occurrence.end, occurrence.zone)
 
 
 REMINDER, CANCELLATION = "reminder", "cancellation"
@@ -137,14 +112,14 @@ class Followers:
         return found + [p for s in item.stakeholders for p in self.by_stakeholder.get(s.id, ())]
 
 
-def _involved(item: AgendaItem) -> list[Person]:
+def involved(item: AgendaItem) -> list[Person]:
     return ([item.owner] if item.owner else []) + list(item.participants)
 
 
 def _recipients(item: AgendaItem, followers: Followers) -> list[Person]:
     """Owner, participants and followers (these only when the item is not confidential:
     its details are for owner and participants alone), less whoever opted out of its kind."""
-    people = _involved(item)
+    people = involved(item)
     if item.confidentiality != Confidentiality.CONFIDENTIAL:
         people += followers.of(item)
     kind = item.kind.value
@@ -248,7 +223,7 @@ def _why_not(row: Delivery, items: dict[int, AgendaItem]) -> str:
     if (
         item is not None
         and item.confidentiality == Confidentiality.CONFIDENTIAL
-        and row.recipient not in {p.email for p in _involved(item)}
+        and row.recipient not in {p.email for p in involved(item)}
     ):
         return "the item became confidential: only its owner and participants are reminded"
     return "no longer planned (rule, people or date changed)"
@@ -410,8 +385,8 @@ def build_message(
             )  # fmt: skip
     return compose(
         sender=settings.mail_from,
-        to=(_one_line(person.name), person.email),
-        subject=_one_line(render("email/reminder.subject.txt", lang, **context)),
+        to=(one_line(person.name), person.email),
+        subject=one_line(render("email/reminder.subject.txt", lang, **context)),
         message_id=message_id(row.key, settings.domain),
         text=render("email/reminder.txt", lang, **context),
         html=render("email/reminder.html", lang, **context),
@@ -454,7 +429,7 @@ def reminder_context(
     ]
     return {
         "name": person.name,
-        "title": _one_line(item.title),
+        "title": one_line(item.title),
         "late": late,
         "cancelled": row.kind == CANCELLATION,
         "offset_text": describe_offset(row.offset, lang) if row.offset else "",
@@ -486,7 +461,7 @@ def describe_offset(offset_text: str, lang: Lang) -> str:
     return text("offset_after" if offset.after else "offset_before", lang, amount=amount)
 
 
-def _one_line(value: str) -> str:
+def one_line(value: str) -> str:
     """Header-safe: CR, LF and other line breaks never reach a header."""
     return " ".join(value.split())
 
@@ -507,6 +482,11 @@ def settings_from(conf: Settings) -> ReminderSettings:
         base_url=conf.base_url,
         domain=conf.calendar_domain,
         feed=options_from(conf),
+        follow_up=tuple(conf.reminders_follow_up),
+        evaluation=tuple(conf.reminders_evaluation),
+        outcome_after=timedelta(days=conf.outcome_reminder_days)
+        if conf.outcome_reminder_days
+        else None,
         smtp=SmtpSettings(
             host=conf.smtp_host,
             port=conf.smtp_port,

@@ -21,6 +21,7 @@ from scheduler.models import (
     ItemStatus,
     Language,
     Level,
+    OptOut,
     PartnershipKind,
     PersonRole,
     Role,
@@ -133,7 +134,7 @@ class PersonIn(Record):
     stakeholders: SlugList = []
     active: bool = True
     follow_reminders: bool = False
-    reminders_off: Annotated[list[ItemKind], BeforeValidator(_as_list)] = []
+    reminders_off: Annotated[list[OptOut], BeforeValidator(_as_list)] = []
 
 
 class OverrideIn(Record):

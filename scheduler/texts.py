@@ -47,6 +47,38 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Deze herinnering komt later dan gepland: de dienst was een tijd niet bereikbaar.",
         "en": "This reminder comes later than planned: the service was unavailable for a while.",
     },
+    "outcome_subject": {"nl": "Uitkomst vastleggen", "en": "Record the outcome"},
+    "outcome_intro": {
+        "nl": "Dit agendapunt heeft plaatsgevonden, maar er is nog geen uitkomst vastgelegd. "
+        "Wil je vastleggen wat het opleverde, en welke vervolgacties er zijn?",
+        "en": "This agenda item has taken place, but no outcome has been recorded yet. "
+        "Please record what came of it, and any follow-up actions.",
+    },
+    "follow_up_subject": {"nl": "Vervolgactie", "en": "Follow-up action"},
+    "follow_up_intro": {
+        "nl": "Deze vervolgactie staat op jouw naam en moet binnenkort af zijn:",
+        "en": "This follow-up action is yours and is due soon:",
+    },
+    "follow_up_overdue": {
+        "nl": "Deze vervolgactie staat op jouw naam en is over de datum:",
+        "en": "This follow-up action is yours and is overdue:",
+    },
+    "due_by": {"nl": "uiterlijk {date}", "en": "due {date}"},
+    "due": {"nl": "Uiterlijk", "en": "Due"},
+    "from_item": {"nl": "Uit", "en": "From"},
+    "evaluation_subject": {"nl": "Evaluatie samenwerking", "en": "Partnership evaluation"},
+    "evaluation_intro": {
+        "nl": "Deze samenwerking is binnenkort aan een evaluatie toe. Jij bent de contactpersoon:",
+        "en": "This partnership is due for evaluation soon. You are its contact:",
+    },
+    "evaluation_overdue": {
+        "nl": "De evaluatie van deze samenwerking is over de datum. Jij bent de contactpersoon:",
+        "en": "The evaluation of this partnership is overdue. You are its contact:",
+    },
+    "evaluation_on": {"nl": "Evaluatie", "en": "Evaluation"},
+    "level": {"nl": "Niveau", "en": "Level"},
+    "partnership_kind": {"nl": "Soort samenwerking", "en": "Kind of partnership"},
+    "members": {"nl": "Partners", "en": "Members"},
     "when": {"nl": "Wanneer", "en": "When"},
     "where": {"nl": "Waar", "en": "Where"},
     "footer": {
@@ -120,6 +152,12 @@ _VALUES: dict[str, dict[Lang, str]] = {
     "belangenbehartiger": {"nl": "belangenbehartiger", "en": "advocate"},
     "kennispartner": {"nl": "kennispartner", "en": "knowledge partner"},
     "aanjager": {"nl": "aanjager", "en": "initiator"},
+    # levels and kinds of partnership
+    "lokaal": {"nl": "lokaal", "en": "local"},
+    "regionaal": {"nl": "regionaal", "en": "regional"},
+    "bovenregionaal": {"nl": "bovenregionaal", "en": "supra-regional"},
+    "strategisch": {"nl": "strategisch", "en": "strategic"},
+    "uitvoerend": {"nl": "uitvoerend", "en": "operational"},
     # fields named in messages
     "field_goal": {"nl": "doel", "en": "goal"},
     "field_message": {"nl": "kernboodschap", "en": "key message"},

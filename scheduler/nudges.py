@@ -1,0 +1,373 @@
+"""Mail that asks someone to act: record what came of an item, finish a follow-up action,
+evaluate a partnership.
+
+Planned into the outbox like reminders, one row per (kind, subject, period, recipient), the
+period being the date the nudge is about: a changed date is a new nudge, and the pending
+one for the old date is cancelled. Composed from one set of templates (`email/nudge.*`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import clock
+from scheduler.agenda import item_query
+from scheduler.mailer import Outgoing, compose
+from scheduler.models import (
+    AgendaItem,
+    Confidentiality,
+    Delivery,
+    DeliveryState,
+    FollowUp,
+    ItemStatus,
+    NudgeKind,
+    Partnership,
+    Person,
+)
+from scheduler.offsets import WORKDAY_TIME, falls_at, parse_offset
+from scheduler.outbox import LATE_AFTER, OPEN
+from scheduler.reminders import PLANNING_SLACK, ReminderSettings, involved, message_id, one_line
+from scheduler.rendering import render
+from scheduler.texts import Lang, label, text
+
+KINDS = tuple(kind.value for kind in NudgeKind)
+# Items are often marked done, or their date corrected, days after they took place: an
+# outcome nudge found past due is still sent within this time; older gaps are the digest's.
+OUTCOME_CATCH_UP = timedelta(days=14)
+_GONE = {
+    NudgeKind.OUTCOME: "the outcome was recorded, or the item was cancelled or changed",
+    NudgeKind.FOLLOW_UP: "the follow-up was done, removed, or got another date or owner",
+    NudgeKind.EVALUATION: "the evaluation got another date or contact",
+}
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """One nudge the agenda implies now."""
+
+    key: str
+    kind: NudgeKind
+    person: Person
+    due: datetime
+    item: AgendaItem | None = None
+    subject_id: int | None = None  # the follow-up's or partnership's id
+    offset: str = ""
+
+
+# ---------------------------------------------------------------- planning
+
+
+def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
+    """Create the nudges due within the horizon and cancel open ones no longer implied;
+    idempotent. Returns how many rows were created or changed."""
+    wanted = {nudge.key: nudge for nudge in _implied(session, settings, now)}
+    changed = 0
+    open_rows = select(Delivery).where(Delivery.kind.in_(KINDS), Delivery.state.in_(OPEN))
+    for row in session.scalars(open_rows):
+        if row.key not in wanted:
+            row.state, row.updated_at = DeliveryState.CANCELLED, now
+            row.last_error = _GONE[NudgeKind(row.kind)]
+            changed += 1
+    for key, nudge in wanted.items():
+        catch_up = OUTCOME_CATCH_UP if nudge.kind == NudgeKind.OUTCOME else PLANNING_SLACK
+        if not now - catch_up <= nudge.due <= now + settings.horizon:
+            continue  # long past (never mail about the past), or not yet within the horizon
+        if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
+            session.add(_new_row(nudge, now))
+            changed += 1
+    return changed
+
+
+def _new_row(nudge: Nudge, now: datetime) -> Delivery:
+    due = max(nudge.due, now)  # one caught up goes out now, not late
+    return Delivery(
+        key=nudge.key, kind=nudge.kind.value,
+        item_id=nudge.item.id if nudge.item else None,
+        item_uid=nudge.item.uid if nudge.item else "",
+        subject_id=nudge.subject_id, offset=nudge.offset,
+        person_id=nudge.person.id, recipient=nudge.person.email,
+        due_at=due, next_attempt_at=due, state=DeliveryState.PENDING,
+    )  # fmt: skip
+
+
+def _implied(session: Session, settings: ReminderSettings, now: datetime) -> Iterator[Nudge]:
+    if settings.outcome_after is not None:
+        yield from _outcomes(session, settings.outcome_after, now)
+    window = (now - timedelta(days=31)).date(), (now + settings.horizon + timedelta(days=31)).date()
+    yield from _follow_ups(session, settings.follow_up, window)
+    yield from _evaluations(session, settings.evaluation, window)
+
+
+def _wants(person: Person | None, kind: NudgeKind) -> bool:
+    return person is not None and person.active and kind.value not in person.reminders_off
+
+
+def _at_start_of(day: date, person: Person) -> tuple[datetime, ZoneInfo]:
+    """The start of the working day `day` where `person` is, and their zone."""
+    zone = clock.zone(person.timezone)
+    return datetime.combine(day, WORKDAY_TIME, tzinfo=zone), zone
+
+
+def _outcomes(session: Session, after: timedelta, now: datetime) -> Iterator[Nudge]:
+    """Items that took place without an outcome: their owner, `after` days after the (last)
+    occurrence, at the start of the working day."""
+    query = item_query().where(
+        AgendaItem.outcome == "",
+        AgendaItem.owner_id.is_not(None),
+        AgendaItem.status.in_((ItemStatus.PLANNED, ItemStatus.CONFIRMED, ItemStatus.DONE)),
+        AgendaItem.last_ends_at.between(now - after - OUTCOME_CATCH_UP - timedelta(days=1), now),
+    )
+    for item in session.scalars(query):
+        owner = item.owner
+        if owner is None or not _wants(owner, NudgeKind.OUTCOME):
+            continue
+        assert item.last_ends_at is not None
+        ended = item.last_ends_at.astimezone(clock.zone(owner.timezone)).date()
+        due = _at_start_of(ended + after, owner)[0].astimezone(UTC)
+        key = f"{NudgeKind.OUTCOME}:{item.uid}:{ended.isoformat()}:{owner.email}"
+        yield Nudge(key, NudgeKind.OUTCOME, owner, due, item=item)
+
+
+def _follow_ups(
+    session: Session, offsets: Sequence[str], window: tuple[date, date]
+) -> Iterator[Nudge]:
+    query = (
+        select(FollowUp)
+        .where(FollowUp.done.is_(False), FollowUp.due_on.between(*window))
+        .options(
+            selectinload(FollowUp.owner),
+            selectinload(FollowUp.item).selectinload(AgendaItem.owner),
+            selectinload(FollowUp.item).selectinload(AgendaItem.participants),
+        )
+    )
+    for follow_up in session.scalars(query):
+        person = follow_up_recipient(follow_up)
+        if person is None or not _wants(person, NudgeKind.FOLLOW_UP):
+            continue
+        assert follow_up.due_on is not None
+        moment, zone = _at_start_of(follow_up.due_on, person)
+        for offset in offsets:
+            due = falls_at(parse_offset(offset), moment, moment, zone)
+            key = (
+                f"{NudgeKind.FOLLOW_UP}:{follow_up.item.uid}:{follow_up.id}:"
+                f"{follow_up.due_on.isoformat()}:{offset}:{person.email}"
+            )
+            yield Nudge(key, NudgeKind.FOLLOW_UP, person, due, follow_up.item, follow_up.id, offset)
+
+
+def follow_up_recipient(follow_up: FollowUp) -> Person | None:
+    """Its owner; the item's owner instead when the action has none, or when the item is
+    confidential and the action's owner is neither its owner nor a participant."""
+    item, owner = follow_up.item, follow_up.owner
+    if owner is None:
+        return item.owner
+    if item.confidentiality == Confidentiality.CONFIDENTIAL and owner not in involved(item):
+        return item.owner
+    return owner
+
+
+def _evaluations(
+    session: Session, offsets: Sequence[str], window: tuple[date, date]
+) -> Iterator[Nudge]:
+    query = (
+        select(Partnership)
+        .where(Partnership.next_evaluation_on.between(*window), Partnership.contact_id.is_not(None))
+        .options(selectinload(Partnership.contact))
+    )
+    for partnership in session.scalars(query):
+        contact = partnership.contact
+        if contact is None or not _wants(contact, NudgeKind.EVALUATION):
+            continue
+        assert partnership.next_evaluation_on is not None
+        moment, zone = _at_start_of(partnership.next_evaluation_on, contact)
+        for offset in offsets:
+            due = falls_at(parse_offset(offset), moment, moment, zone)
+            key = (
+                f"{NudgeKind.EVALUATION}:{partnership.slug}:"
+                f"{partnership.next_evaluation_on.isoformat()}:{offset}:{contact.email}"
+            )
+            yield Nudge(
+                key, NudgeKind.EVALUATION, contact, due, subject_id=partnership.id, offset=offset
+            )
+
+
+# ---------------------------------------------------------------- the message
+
+
+@dataclass(frozen=True)
+class _Content:
+    subject: str
+    intro: str
+    title: str
+    facts: list[tuple[str, str]]
+    link: str
+
+
+def messages(
+    session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
+) -> dict[int, Outgoing]:
+    """The message of each nudge row whose subject and person still exist."""
+    people = _by_id(session, Person, {r.person_id for r in rows})
+    items = {
+        i.id: i
+        for i in session.scalars(
+            item_query().where(AgendaItem.id.in_({r.item_id for r in rows if r.item_id}))
+        )
+    }
+    follow_ups = _by_id(session, FollowUp, _subjects(rows, NudgeKind.FOLLOW_UP))
+    partnerships = _by_id(session, Partnership, _subjects(rows, NudgeKind.EVALUATION))
+    composed: dict[int, Outgoing] = {}
+    for row in rows:
+        person = people.get(row.person_id) if row.person_id is not None else None
+        if person is None:
+            continue
+        lang: Lang = "en" if person.language.value == "en" else "nl"
+        item = items.get(row.item_id) if row.item_id is not None else None
+        kind = NudgeKind(row.kind)
+        content: _Content | None = None
+        if kind == NudgeKind.OUTCOME and item is not None:
+            content = _outcome(item, person, settings, lang)
+        elif kind == NudgeKind.FOLLOW_UP and item is not None and row.subject_id in follow_ups:
+            content = _follow_up(follow_ups[row.subject_id], item, person, row, settings, lang)
+        elif kind == NudgeKind.EVALUATION and row.subject_id in partnerships:
+            content = _evaluation(partnerships[row.subject_id], person, row, settings, lang)
+        if content is not None:
+            late = now - row.due_at > LATE_AFTER
+            composed[row.id] = _compose(row, person, content, settings, lang, late)
+    return composed
+
+
+_Row = TypeVar("_Row", Person, FollowUp, Partnership)
+
+
+def _by_id(session: Session, model: type[_Row], ids: set[int | None]) -> dict[int, _Row]:
+    wanted = {i for i in ids if i is not None}
+    return {row.id: row for row in session.scalars(select(model).where(model.id.in_(wanted)))}
+
+
+def _subjects(rows: Sequence[Delivery], kind: NudgeKind) -> set[int | None]:
+    return {r.subject_id for r in rows if r.kind == kind.value}
+
+
+def _compose(
+    row: Delivery, person: Person, content: _Content, settings: ReminderSettings, lang: Lang,
+    late: bool,
+) -> Outgoing:  # fmt: skip
+    context = {
+        "name": person.name, "late": late, "subject": content.subject, "intro": content.intro,
+        "title": content.title, "facts": content.facts, "link": content.link,
+    }  # fmt: skip
+    return compose(
+        sender=settings.mail_from,
+        to=(one_line(person.name), person.email),
+        subject=one_line(render("email/nudge.subject.txt", lang, **context)),
+        message_id=message_id(row.key, settings.domain),
+        text=render("email/nudge.txt", lang, **context),
+        html=render("email/nudge.html", lang, **context),
+        headers={"Auto-Submitted": "auto-generated", "X-Lobby-Agenda-Delivery": row.key},
+    )
+
+
+def _locale(lang: Lang) -> str:
+    return "en_GB" if lang == "en" else "nl_NL"
+
+
+def _day(day: date, lang: Lang, pattern: str = "EEEE d MMMM y") -> str:
+    return format_date(day, pattern, locale=_locale(lang))
+
+
+def _item_facts(item: AgendaItem, lang: Lang) -> list[tuple[str, str]]:
+    facts = [(text("kind", lang), label(item.kind.value, lang))]
+    if item.stakeholders:
+        facts.append((text("stakeholders", lang), ", ".join(s.name for s in item.stakeholders)))
+    for key in ("goal", "message"):
+        if getattr(item, key):
+            facts.append((text(key, lang), getattr(item, key)))
+    return facts
+
+
+def _when(item: AgendaItem, person: Person, lang: Lang) -> tuple[str, str]:
+    """When the item's (last) occurrence began, long and short, in the person's zone."""
+    assert item.last_ends_at is not None
+    began = (item.last_ends_at - (item.ends_at - item.starts_at)).astimezone(
+        clock.zone(person.timezone)
+    )
+    if item.all_day:
+        return _day(began.date(), lang), _day(began.date(), lang, "EEE d MMM")
+    at = "'at'" if lang == "en" else "'om'"
+    return (
+        format_datetime(began, f"EEEE d MMMM y {at} HH:mm", locale=_locale(lang)),
+        format_datetime(began, "EEE d MMM HH:mm", locale=_locale(lang)),
+    )
+
+
+def _outcome(item: AgendaItem, person: Person, settings: ReminderSettings, lang: Lang) -> _Content:
+    when_long, when_short = _when(item, person, lang)
+    title = one_line(item.title)
+    return _Content(
+        subject=f"{text('outcome_subject', lang)}: {title} – {when_short}",
+        intro=text("outcome_intro", lang),
+        title=title,
+        facts=[(text("when", lang), when_long), *_item_facts(item, lang)],
+        link=f"{settings.base_url}/items/{item.uid}",
+    )
+
+
+def _follow_up(
+    follow_up: FollowUp, item: AgendaItem, person: Person, row: Delivery,
+    settings: ReminderSettings, lang: Lang,
+) -> _Content:  # fmt: skip
+    assert follow_up.due_on is not None
+    action = one_line(follow_up.text)
+    overdue = bool(row.offset) and parse_offset(row.offset).after
+    when_long, _ = _when(item, person, lang) if item.last_ends_at else ("", "")
+    origin = f"{one_line(item.title)} ({when_long})" if when_long else one_line(item.title)
+    due_by = text("due_by", lang, date=_day(follow_up.due_on, lang, "EEE d MMM"))
+    return _Content(
+        subject=f"{text('follow_up_subject', lang)}: {action} – {due_by}",
+        intro=text("follow_up_overdue" if overdue else "follow_up_intro", lang),
+        title=action,
+        facts=[
+            (text("due", lang), _day(follow_up.due_on, lang)),
+            (text("from_item", lang), origin),
+            *_item_facts(item, lang)[1:],
+        ],
+        link=f"{settings.base_url}/items/{item.uid}",
+    )
+
+
+def _evaluation(
+    partnership: Partnership, person: Person, row: Delivery, settings: ReminderSettings,
+    lang: Lang,
+) -> _Content | None:  # fmt: skip
+    if partnership.next_evaluation_on is None:
+        return None
+    name = one_line(partnership.name)
+    overdue = bool(row.offset) and parse_offset(row.offset).after
+    facts = [
+        (text("evaluation_on", lang), _day(partnership.next_evaluation_on, lang)),
+        (text("level", lang), label(partnership.level.value, lang)),
+        (text("partnership_kind", lang), label(partnership.kind.value, lang)),
+    ]
+    if partnership.role is not None:
+        facts.append((text("role", lang), label(partnership.role.value, lang)))
+    if partnership.members:
+        facts.append((text("members", lang), ", ".join(m.name for m in partnership.members)))
+    if partnership.themes:
+        facts.append((text("themes", lang), ", ".join(t.name for t in partnership.themes)))
+    short = _day(partnership.next_evaluation_on, lang, "EEE d MMM")
+    return _Content(
+        subject=f"{text('evaluation_subject', lang)}: {name} – {short}",
+        intro=text("evaluation_overdue" if overdue else "evaluation_intro", lang),
+        title=name,
+        facts=facts,
+        link=f"{settings.base_url}/partnerships",
+    )
