@@ -9,8 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from scheduler.errors import NotFound, ValidationError
-from scheduler.models import AgendaItem, Base, Partnership, Person, Stakeholder, Theme
-from scheduler.schemas import PartnershipIn, PersonIn, StakeholderIn, ThemeIn
+from scheduler.models import (
+    AgendaItem,
+    Base,
+    DigestFrequency,
+    Partnership,
+    Person,
+    PersonRole,
+    Stakeholder,
+    Theme,
+)
+from scheduler.schemas import WEEKDAYS, PartnershipIn, PersonIn, StakeholderIn, ThemeIn
 
 Outcome = Literal["created", "updated", "unchanged"]
 Keyed = TypeVar("Keyed", Theme, Stakeholder, Partnership)
@@ -91,6 +100,11 @@ def save_person(session: Session, spec: PersonIn) -> Outcome:
     existing = session.scalar(select(Person).where(Person.email == spec.email))
     if "roles" in given or existing is None:
         values["roles"] = sorted({role.value for role in spec.roles})
+    if spec.digest is None:
+        values.pop("digest", None)
+        if existing is None:  # managers steer with the digest: weekly unless they say otherwise
+            manager = PersonRole.MANAGER in spec.roles
+            values["digest"] = DigestFrequency.WEEKLY if manager else DigestFrequency.NONE
     if "themes" in given:
         values["themes"] = themes(session, spec.themes)
     if "stakeholders" in given:
@@ -163,6 +177,10 @@ def describe_person(person: Person) -> dict[str, Any]:
         "active": person.active,
         "follow_reminders": person.follow_reminders,
         "reminders_off": list(person.reminders_off),
+        "digest": person.digest.value,
+        "digest_day": WEEKDAYS[person.digest_day],
+        "digest_time": person.digest_time,
+        "digest_scope": person.digest_scope.value,
     }
 
 

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     reminders_follow_up: list[str] = ["1WD"]
     reminders_evaluation: list[str] = ["P14D"]
     outcome_reminder_days: int = Field(default=3, ge=0, le=90)  # 0: no outcome reminders
+    digest_days: int = Field(default=14, ge=1, le=90)
+    digest_skip_empty: bool = True
     reminder_horizon_days: int = Field(default=35, ge=1, le=400)
     reminder_grace_hours: int = Field(default=12, ge=0, le=24 * 14)
     reminder_max_attempts: int = Field(default=8, ge=1, le=100)

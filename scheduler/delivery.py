@@ -3,16 +3,22 @@ composed by the module that knows its kind."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from scheduler import clock, liveness, nudges, outbox, reminders
+from scheduler import clock, digest_mail, liveness, nudges, outbox, reminders
 from scheduler.db import Database
 from scheduler.mailer import Outgoing
 from scheduler.models import Delivery
+from scheduler.outbox import Skipped
 from scheduler.reminders import ReminderSettings
+
+_Render = Callable[
+    [Session, ReminderSettings, Sequence[Delivery], datetime], Mapping[int, Outgoing | Skipped]
+]
 
 
 def dispatch(
@@ -26,13 +32,26 @@ def dispatch(
         if planning:
             reminders.plan(session, settings, now)
             nudges.plan(session, settings, now)
+            digest_mail.plan(session, now)
         outbox.expire(session, settings.grace, now)
 
-    def compose(session: Session, rows: Sequence[Delivery], at: datetime) -> dict[int, Outgoing]:
-        nudging = [row for row in rows if row.kind in nudges.KINDS]
-        reminding = [row for row in rows if row.kind not in nudges.KINDS]
-        return reminders.messages(session, settings, reminding, at) | nudges.messages(
-            session, settings, nudging, at
-        )
+    def compose(
+        session: Session, rows: Sequence[Delivery], at: datetime
+    ) -> dict[int, Outgoing | Skipped]:
+        by_renderer: dict[_Render, list[Delivery]] = defaultdict(list)
+        for row in rows:
+            by_renderer[_renderer_of(row.kind)].append(row)
+        composed: dict[int, Outgoing | Skipped] = {}
+        for render, chosen in by_renderer.items():
+            composed.update(render(session, settings, chosen, at))
+        return composed
 
     return outbox.send_due(db, settings.outbox, worker, compose)
+
+
+def _renderer_of(kind: str) -> _Render:
+    if kind in nudges.KINDS:
+        return nudges.messages
+    if kind == digest_mail.DIGEST:
+        return digest_mail.messages
+    return reminders.messages

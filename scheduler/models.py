@@ -115,6 +115,19 @@ class OptOut(enum.StrEnum):
     EVALUATION = NudgeKind.EVALUATION.value
 
 
+class DigestFrequency(enum.StrEnum):
+    NONE = "none"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+class DigestScope(enum.StrEnum):
+    ALL = "all"  # the whole agenda (as far as the person may see it)
+    FOLLOWED = (
+        "followed"  # the person's own items and those of the themes and stakeholders they follow
+    )
+
+
 class ItemStatus(enum.StrEnum):
     IDEA = "idea"
     PLANNED = "planned"
@@ -240,6 +253,16 @@ class Person(Base):
     # OptOut values: item kinds and nudges this person wants no reminders for (cancellation
     # notices still come).
     reminders_off: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # The digest of the upcoming agenda: how often, on which weekday (0 = Monday; weekly
+    # only) and at what local time ("07:30", in the person's zone), about what.
+    digest: Mapped[DigestFrequency] = mapped_column(
+        _enum(DigestFrequency), default=DigestFrequency.NONE, server_default="none"
+    )
+    digest_day: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    digest_time: Mapped[str] = mapped_column(String(5), default="07:30", server_default="07:30")
+    digest_scope: Mapped[DigestScope] = mapped_column(
+        _enum(DigestScope), default=DigestScope.ALL, server_default="all"
+    )
     themes: Mapped[list[Theme]] = relationship(secondary=person_themes, order_by=Theme.slug)
     stakeholders: Mapped[list[Stakeholder]] = relationship(
         secondary=person_stakeholders, order_by=Stakeholder.slug
@@ -454,6 +477,9 @@ class Delivery(Base):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
+    # Until when it may still go out (a digest: while its period lasts); None: due_at plus
+    # the outbox's grace.
+    expires_at: Mapped[datetime | None]
     lease_until: Mapped[datetime | None]
     claimed_by: Mapped[str] = mapped_column(String(120), default="")
     sent_at: Mapped[datetime | None]

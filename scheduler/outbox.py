@@ -38,8 +38,16 @@ OPEN = (DeliveryState.PENDING, DeliveryState.FAILED)
 # The rows of a batch a renderer leaves out are cancelled with this reason.
 GONE = "its item or recipient is gone"
 
-# Given the claimed rows of a batch, their messages by delivery id.
-Renderer = Callable[[Session, Sequence[Delivery], datetime], Mapping[int, Outgoing]]
+
+@dataclass(frozen=True)
+class Skipped:
+    """A renderer's answer for a row not worth sending (e.g. an empty digest): cancelled."""
+
+    reason: str
+
+
+# Given the claimed rows of a batch, their messages (or why not) by delivery id.
+Renderer = Callable[[Session, Sequence[Delivery], datetime], Mapping[int, Outgoing | Skipped]]
 
 
 @dataclass(frozen=True)
@@ -58,7 +66,8 @@ def expire(session: Session, grace: timedelta, now: datetime) -> int:
         .where(
             Delivery.state.in_(OPEN),
             or_(
-                Delivery.due_at < now - grace,
+                Delivery.expires_at < now,
+                Delivery.expires_at.is_(None) & (Delivery.due_at < now - grace),
                 # a reminder before an occurrence is useless once the occurrence has started
                 (Delivery.occurrence_start <= now) & ~Delivery.offset.startswith("+"),
             ),
@@ -114,7 +123,7 @@ def claim(
         return sorted(claimed)
 
 
-_Batch = list[tuple[int, Outgoing | None]]
+_Batch = list[tuple[int, Outgoing | Skipped | None]]
 
 
 def send_due(db: Database, settings: OutboxSettings, worker: str, render: Renderer) -> int:
@@ -144,8 +153,9 @@ def _send_batch(
     """Send a batch; stops at the first sign the server is unreachable and returns it."""
     sent = 0
     for position, (delivery_id, message) in enumerate(batch):
-        if message is None:
-            _record_failure(db, settings, worker, delivery_id, DeliveryState.CANCELLED, GONE)
+        if not isinstance(message, Outgoing):
+            reason = message.reason if message else GONE
+            _record_failure(db, settings, worker, delivery_id, DeliveryState.CANCELLED, reason)
             continue
         recorded = False
 

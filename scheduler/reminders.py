@@ -60,6 +60,9 @@ class ReminderSettings:
     follow_up: tuple[str, ...] = ("1WD",)  # before a follow-up action's due date
     evaluation: tuple[str, ...] = ("P14D",)  # before a partnership's evaluation date
     outcome_after: timedelta | None = timedelta(days=3)  # an item without outcome; None: off
+    digest_days: int = 14  # the upcoming period a digest covers
+    digest_skip_empty: bool = True
+    lobby_window: timedelta = timedelta(days=14)  # decision moments this close: highlighted
 
     @property
     def outbox(self) -> OutboxSettings:
@@ -487,6 +490,9 @@ def settings_from(conf: Settings) -> ReminderSettings:
         outcome_after=timedelta(days=conf.outcome_reminder_days)
         if conf.outcome_reminder_days
         else None,
+        digest_days=conf.digest_days,
+        digest_skip_empty=conf.digest_skip_empty,
+        lobby_window=max((_reach(o) for o in conf.reminders_decision), default=timedelta(days=14)),
         smtp=SmtpSettings(
             host=conf.smtp_host,
             port=conf.smtp_port,

@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from scheduler.config import project_home
-from scheduler.texts import Lang, label, text
+from scheduler.texts import Lang, counted, label, text
 
 TEMPLATES = project_home() / "templates"
 STATIC = TEMPLATES / "static"
@@ -34,4 +34,7 @@ def render(template: str, lang: Lang, /, **context: Any) -> str:
     def t(key: str, **values: str) -> str:
         return text(key, lang, **values)
 
-    return environment().get_template(template).render(lang=lang, t=t, **context)
+    def n(key: str, number: int) -> str:
+        return counted(key, number, lang)
+
+    return environment().get_template(template).render(lang=lang, t=t, n=n, **context)

@@ -17,6 +17,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from scheduler import clock
 from scheduler.models import (
     Confidentiality,
+    DigestFrequency,
+    DigestScope,
     ItemKind,
     ItemStatus,
     Language,
@@ -92,6 +94,34 @@ WallList = Annotated[list[Wall], BeforeValidator(_as_list)]
 OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
+
+def parse_weekday(value: Any) -> int:
+    """`monday` … `sunday` (or in Dutch, `maandag` … `zondag`): 0 … 6."""
+    name = str(value).strip().lower()
+    for names in (WEEKDAYS, _WEEKDAYS_NL):
+        if name in names:
+            return names.index(name)
+    raise ValueError(f"{value!r} is not a weekday: use monday … sunday")
+
+
+def parse_digest_time(value: Any) -> str:
+    """A local time `HH:MM`, not between 02:00 and 03:00: on the nights the clocks change
+    that hour is missing or happens twice."""
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"{text!r} is not a time of day: write HH:MM, such as 07:30")
+    if int(match[1]) == 2:
+        raise ValueError(
+            f"{text!r} falls between 02:00 and 03:00, which daylight saving time makes "
+            "missing or ambiguous once a year: choose another time"
+        )
+    return f"{int(match[1]):02d}:{match[2]}"
+
+
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=False)
 
@@ -135,6 +165,11 @@ class PersonIn(Record):
     active: bool = True
     follow_reminders: bool = False
     reminders_off: Annotated[list[OptOut], BeforeValidator(_as_list)] = []
+    # None: weekly for managers, none for others (when the person is created)
+    digest: DigestFrequency | None = None
+    digest_day: Annotated[int, BeforeValidator(parse_weekday)] = 0
+    digest_time: Annotated[str, BeforeValidator(parse_digest_time)] = "07:30"
+    digest_scope: DigestScope = DigestScope.ALL
 
 
 class OverrideIn(Record):

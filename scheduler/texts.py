@@ -79,6 +79,57 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "level": {"nl": "Niveau", "en": "Level"},
     "partnership_kind": {"nl": "Soort samenwerking", "en": "Kind of partnership"},
     "members": {"nl": "Partners", "en": "Members"},
+    # the digest
+    "digest_subject": {
+        "nl": "Lobbyagenda {period}: {entries}, {attention}",
+        "en": "Lobby agenda {period}: {entries}, {attention}",
+    },
+    "digest_intro": {
+        "nl": "Dit staat er op de lobbyagenda voor {period}.",
+        "en": "This is what the lobby agenda holds for {period}.",
+    },
+    "digest_late_note": {
+        "nl": "Dit overzicht komt later dan gepland: de dienst was een tijd niet bereikbaar.",
+        "en": "This digest comes later than planned: the service was unavailable for a while.",
+    },
+    "attention_heading": {"nl": "Aandachtspunten", "en": "Points of attention"},
+    "upcoming_heading": {"nl": "Wat komt er", "en": "What is coming"},
+    "changes_heading": {
+        "nl": "Gewijzigd sinds je vorige overzicht",
+        "en": "Changed since your last digest",
+    },
+    "counts_heading": {"nl": "In aantallen", "en": "In numbers"},
+    "per_theme": {"nl": "Per thema", "en": "Per theme"},
+    "per_level": {"nl": "Per niveau", "en": "Per level"},
+    "nothing_upcoming": {"nl": "Er staat niets op de agenda.", "en": "Nothing is on the agenda."},
+    "week_heading": {"nl": "Week {week} ({span})", "en": "Week {week} ({span})"},
+    "no_theme": {"nl": "Zonder thema", "en": "No theme"},
+    "no_owner": {"nl": "geen eigenaar", "en": "no owner"},
+    "not_prepared": {"nl": "niet voorbereid", "en": "not prepared"},
+    "who_goes": {"nl": "Wie gaan", "en": "Who goes"},
+    "lobby_windows_closing": {
+        "nl": "Besluitvorming nadert: het lobbyvenster sluit",
+        "en": "Decisions ahead: the lobby window is closing",
+    },
+    "without_owner": {"nl": "Zonder eigenaar", "en": "Without an owner"},
+    "unprepared_heading": {
+        "nl": "Niet voorbereid (binnen 7 dagen, zonder doel of kernboodschap)",
+        "en": "Not prepared (within 7 days, without goal or key message)",
+    },
+    "without_outcome": {"nl": "Afgerond zonder uitkomst", "en": "Done without an outcome"},
+    "overdue_follow_ups": {"nl": "Vervolgacties over de datum", "en": "Overdue follow-up actions"},
+    "evaluations_due": {
+        "nl": "Samenwerkingen toe aan evaluatie",
+        "en": "Partnerships due for evaluation",
+    },
+    "undelivered": {
+        "nl": "Herinneringen die niet zijn aangekomen",
+        "en": "Reminders that were not delivered",
+    },
+    "confidential_item": {"nl": "een vertrouwelijk agendapunt", "en": "a confidential item"},
+    "added": {"nl": "Nieuw", "en": "Added"},
+    "moved": {"nl": "Verplaatst", "en": "Moved"},
+    "cancelled_heading": {"nl": "Vervallen", "en": "Cancelled"},
     "when": {"nl": "Wanneer", "en": "When"},
     "where": {"nl": "Waar", "en": "Where"},
     "footer": {
@@ -152,6 +203,9 @@ _VALUES: dict[str, dict[Lang, str]] = {
     "belangenbehartiger": {"nl": "belangenbehartiger", "en": "advocate"},
     "kennispartner": {"nl": "kennispartner", "en": "knowledge partner"},
     "aanjager": {"nl": "aanjager", "en": "initiator"},
+    # delivery states
+    "expired": {"nl": "verlopen", "en": "expired"},
+    "dead": {"nl": "onbestelbaar", "en": "undeliverable"},
     # levels and kinds of partnership
     "lokaal": {"nl": "lokaal", "en": "local"},
     "regionaal": {"nl": "regionaal", "en": "regional"},
@@ -162,6 +216,22 @@ _VALUES: dict[str, dict[Lang, str]] = {
     "field_goal": {"nl": "doel", "en": "goal"},
     "field_message": {"nl": "kernboodschap", "en": "key message"},
 }
+
+
+# Words that change with a number: (one, more).
+_COUNTED: dict[str, dict[Lang, tuple[str, str]]] = {
+    "items": {"nl": ("agendapunt", "agendapunten"), "en": ("item", "items")},
+    "attention": {
+        "nl": ("aandachtspunt", "aandachtspunten"),
+        "en": ("point of attention", "points of attention"),
+    },
+}
+
+
+def counted(key: str, number: int, lang: Lang) -> str:
+    """ "1 agendapunt", "3 agendapunten"."""
+    one, more = _COUNTED[key][lang]
+    return f"{number} {one if number == 1 else more}"
 
 
 def text(key: str, lang: Lang, **values: str) -> str:

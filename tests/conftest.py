@@ -110,14 +110,18 @@ def _start_cluster() -> PostgresServer:
     initdb = [str(bindir / "initdb"), "-D", datadir, "-U", "lobby", "--auth=trust", "-E", "UTF8"]
     subprocess.run([*initdb, "--locale=C"], check=True, capture_output=True, **run_as)
     port = free_port()
+    # The server's log goes to a file: a pipe nobody reads fills up after some hundred
+    # checkpoints, and then the server blocks on its next log line.
+    log = Path(datadir).with_suffix(".log").open("wb")
     process = subprocess.Popen(
         [
             str(bindir / "postgres"), "-D", datadir, "-p", str(port), "-k", datadir,
             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off", "-c", "max_connections=200",
         ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **run_as,
+        stdout=subprocess.DEVNULL, stderr=log, **run_as,
     )  # fmt: skip
+    log.close()  # the server has its own handle
     server = PostgresServer(
         f"postgresql+psycopg://lobby@127.0.0.1:{port}/postgres", process, datadir
     )
@@ -128,7 +132,7 @@ def _start_cluster() -> PostgresServer:
             return server
         except psycopg.OperationalError:
             if process.poll() is not None or time.monotonic() > deadline:
-                err = process.stderr.read().decode() if process.stderr else ""
+                err = Path(datadir).with_suffix(".log").read_text(errors="replace")
                 _stop_cluster(server)
                 raise RuntimeError(f"PostgreSQL did not start: {err.strip()[-500:]}") from None
             time.sleep(0.1)  # waiting for a real server process, not for the test clock
@@ -141,10 +145,9 @@ def _stop_cluster(server: PostgresServer) -> None:
             server.process.wait(timeout=20)
         if server.process.poll() is None:
             server.process.kill()
-        if server.process.stderr:
-            server.process.stderr.close()
     if server.datadir:
         shutil.rmtree(server.datadir, ignore_errors=True)
+        Path(server.datadir).with_suffix(".log").unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

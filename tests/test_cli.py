@@ -424,3 +424,40 @@ def test_mail_preview_shows_the_reminder_without_sending_it(cli) -> None:  # typ
         "error: x@example.nl gets no reminders for m1"
     )
     assert json.loads(cli("outbox", "--json").out) == []  # nothing was planned or sent
+
+
+def test_digest_preview_and_send_once_per_period(cli) -> None:  # type: ignore[no-untyped-def]
+    import time_machine
+
+    with time_machine.travel("2026-12-07T08:00:00Z", tick=False):
+        cli("people", "add", "m@example.nl", "--name", "Mira Manager", "--role", "manager")
+        cli("people", "add", "l@example.nl", "--name", "Lars", "--digest", "daily")
+        cli("items", "add", "--uid", "m1", "--title", "Overleg MRA", "--kind", "meeting",
+            "--start", "2026-12-08T10:00", "--owner", "l@example.nl")  # fmt: skip
+        shown = cli("digest", "preview", "--person", "m@example.nl")
+        html = cli("digest", "preview", "--person", "m@example.nl", "--html")
+        dry = json.loads(cli("digest", "send", "--dry-run", "--json").out)
+        sent = cli("digest", "send", "--person", "m@example.nl")
+        again = cli("digest", "send", "--person", "m@example.nl")
+        unknown = cli("digest", "send", "--person", "nobody@example.nl")
+        bad_time = cli("people", "add", "l@example.nl", "--name", "Lars", "--digest-time", "2:15")
+    assert shown.out.splitlines()[:2] == [
+        "Subject: Lobbyagenda 7–21 dec 2026: 1 agendapunt, 1 aandachtspunt",
+        "To: Mira Manager <m@example.nl>",
+    ]
+    assert "di 8 dec 10:00 – Overleg MRA [niet voorbereid]" in shown.out
+    assert "<html" in html.out
+    assert dry == {
+        "digests": [
+            {"person": "l@example.nl", "period": "2026-12-07", "action": "due now (2026-12-07)"},
+            {"person": "m@example.nl", "period": "2026-W50", "action": "due now (2026-W50)"},
+        ],
+        "sent": 0,
+    }
+    assert sent.code == 0 and "sent 1 message" in sent.out  # the manager's; mail goes to .eml
+    assert "already sent for 2026-W50" in again.out and "sent 0 messages" in again.out
+    assert unknown.code == 2 and unknown.err.startswith("error: unknown person")
+    assert bad_time.code == 2 and "between 02:00 and 03:00" in bad_time.err
+    rows = json.loads(cli("outbox", "--json").out)
+    mine = sorted((r["kind"], r["state"]) for r in rows if r["recipient"] == "m@example.nl")
+    assert mine == [("digest", "pending"), ("digest", "sent")]  # this week's; next week's

@@ -8,7 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from scheduler.cli import admin, catalog, common, feeds, items, outbox
+from scheduler.cli import admin, catalog, common, digest, feeds, items, outbox
 from scheduler.cli.common import app
 from scheduler.errors import LobbyError
 
@@ -22,6 +22,7 @@ app.add_typer(catalog.people_app, name="people")
 app.add_typer(feeds.token_app, name="token")
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(outbox.mail_app, name="mail")
+app.add_typer(digest.digest_app, name="digest")
 app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
     outbox.dispatch_command
 )

@@ -150,11 +150,23 @@ def add_person(
     stakeholder: list[str] = typer.Option(
         [], "--stakeholder", metavar="SLUG", help="Stakeholder followed (repeatable)."
     ),
+    digest: str | None = typer.Option(
+        None, help="none, daily or weekly (default: weekly for managers, none for others)."
+    ),
+    digest_day: str | None = typer.Option(None, help="Weekday of a weekly digest (monday)."),
+    digest_time: str | None = typer.Option(
+        None, help="Local time of the digest, HH:MM (07:30; not 02:00-03:00)."
+    ),
+    digest_scope: str | None = typer.Option(
+        None, help="all, or followed: only the themes and stakeholders the person follows."
+    ),
 ) -> None:
     """Add a person, or update the one with this email."""
     given = {
         "email": email, "name": name, "roles": role or None, "language": language,
         "timezone": timezone, "themes": theme or None, "stakeholders": stakeholder or None,
+        "digest": digest, "digest_day": digest_day, "digest_time": digest_time,
+        "digest_scope": digest_scope,
     }  # fmt: skip
     spec = validated(PersonIn, given)
     with database().write() as session:

@@ -50,7 +50,8 @@ def list_outbox(
     with database().read() as session:
         rows = [
             {
-                "id": d.id, "state": d.state.value, "due": d.due_at.isoformat(timespec="seconds"),
+                "id": d.id, "kind": d.kind, "state": d.state.value,
+                "due": d.due_at.isoformat(timespec="seconds"),
                 "recipient": d.recipient, "item": d.item_uid, "offset": d.offset,
                 "attempts": d.attempts,
                 "sent": d.sent_at.isoformat(timespec="seconds") if d.sent_at else None,
@@ -61,7 +62,7 @@ def list_outbox(
     if as_json:
         print_json(rows)
         return
-    columns = ["id", "state", "due", "recipient", "item", "offset", "attempts", "error"]
+    columns = ["id", "kind", "state", "due", "recipient", "item", "offset", "attempts", "error"]
     print_table("outbox", columns, [[r[c] for c in columns] for r in rows])
 
 

@@ -1,0 +1,507 @@
+"""What a person's digest says: the upcoming agenda by week and theme, what needs attention,
+what changed since their last digest, and counts per theme and level.
+
+Only what the reader may see: a confidential item appears only to its owner and participants
+(to others it is absent, not even counted). The same content feeds the email and the page.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from babel.dates import format_date, format_datetime, format_interval
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import clock
+from scheduler.agenda import item_query, occurrences
+from scheduler.models import (
+    AgendaItem,
+    Confidentiality,
+    Delivery,
+    DeliveryState,
+    DigestScope,
+    FollowUp,
+    ItemChange,
+    ItemKind,
+    ItemStatus,
+    Level,
+    OccurrenceOverride,
+    Partnership,
+    Person,
+    PersonRole,
+    StakeholderKind,
+)
+from scheduler.occurrences import Occurrence
+from scheduler.texts import Lang, label, text
+
+UNPREPARED_WITHIN = timedelta(days=7)  # "niet voorbereid": within a week without goal or message
+OUTCOME_LOOKBACK = timedelta(days=30)  # items done without an outcome, looked back this far
+# A stakeholder's level when no partnership it belongs to says otherwise.
+_KIND_LEVEL = {
+    StakeholderKind.GEMEENTE: Level.LOKAAL,
+    StakeholderKind.REGIO: Level.REGIONAAL,
+    StakeholderKind.PROVINCIE: Level.BOVENREGIONAAL,
+    StakeholderKind.RIJK: Level.BOVENREGIONAAL,
+}
+
+
+@dataclass(frozen=True)
+class DigestOptions:
+    days: int = 14  # the upcoming period
+    lobby_window: timedelta = timedelta(days=14)  # decision moments this close are highlighted
+    base_url: str = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One occurrence in the upcoming period, with what a manager wants to know of it."""
+
+    uid: str
+    title: str
+    when: str
+    kind: str
+    status: str
+    stakeholders: str
+    who: str  # owner and participants
+    goal: str
+    message: str
+    role: str
+    location: str
+    link: str
+    flags: tuple[str, ...] = ()  # "niet voorbereid", "geen eigenaar"
+
+
+@dataclass(frozen=True)
+class Group:
+    heading: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Week:
+    heading: str
+    themes: list[Group]
+
+
+@dataclass(frozen=True)
+class Line:
+    """A highlight or a change: one line of text, with a link where there is one."""
+
+    text: str
+    link: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    lines: list[Line]
+
+
+@dataclass(frozen=True)
+class Digest:
+    person: Person
+    lang: Lang
+    period: str  # "7 – 20 december 2026"
+    weeks: list[Week]
+    highlights: list[Section]
+    changes: list[Section]
+    by_theme: list[tuple[str, int]]
+    by_level: list[tuple[str, int]]
+    entries: int
+
+    @property
+    def empty(self) -> bool:
+        return not (self.entries or self.highlights or self.changes)
+
+
+def language_of(person: Person) -> Lang:
+    return "en" if person.language.value == "en" else "nl"
+
+
+def build(
+    session: Session, person: Person, options: DigestOptions, now: datetime, since: datetime
+) -> Digest:
+    """The digest `person` reads at `now`; "changed" counts from `since`."""
+    lang = language_of(person)
+    reader = _Reader(person)
+    end = now + timedelta(days=options.days)
+    upcoming = [
+        o
+        for o in occurrences(session, now, end)
+        if not o.cancelled
+        and o.item.status not in (ItemStatus.CANCELLED, ItemStatus.IDEA)
+        and reader.reads(o.item)
+    ]
+    writer = _Writer(person, lang, options)
+    zone = clock.zone(person.timezone)
+    last_day = (end - timedelta(seconds=1)).astimezone(zone).date()
+    return Digest(
+        person=person,
+        lang=lang,
+        period=_span(now.astimezone(zone).date(), last_day, lang),
+        weeks=_weeks(upcoming, writer, now),
+        highlights=_highlights(session, reader, writer, upcoming, options, now, since),
+        changes=_changes(session, reader, writer, since, now),
+        by_theme=_count_by_theme(upcoming, lang),
+        by_level=_count_by_level(session, upcoming, lang),
+        entries=len(upcoming),
+    )
+
+
+class _Reader:
+    """What the person may see (confidential rules) and asked for (their scope)."""
+
+    def __init__(self, person: Person) -> None:
+        self.person = person
+        self.theme_ids = {t.id for t in person.themes}
+        self.stakeholder_ids = {s.id for s in person.stakeholders}
+
+    def involved(self, item: AgendaItem) -> bool:
+        return item.owner_id == self.person.id or self.person in item.participants
+
+    def may_see(self, item: AgendaItem) -> bool:
+        return item.confidentiality != Confidentiality.CONFIDENTIAL or self.involved(item)
+
+    def reads(self, item: AgendaItem) -> bool:
+        if not self.may_see(item):
+            return False
+        if self.person.digest_scope == DigestScope.ALL or self.involved(item):
+            return True
+        return bool(
+            self.theme_ids & {t.id for t in item.themes}
+            or self.stakeholder_ids & {s.id for s in item.stakeholders}
+        )
+
+    def reads_partnership(self, partnership: Partnership) -> bool:
+        if self.person.digest_scope == DigestScope.ALL or partnership.contact_id == self.person.id:
+            return True
+        return bool(
+            self.theme_ids & {t.id for t in partnership.themes}
+            or self.stakeholder_ids & {s.id for s in partnership.members}
+        )
+
+    @property
+    def oversees(self) -> bool:
+        """Managers and admins also see the outbox's troubles."""
+        return bool({PersonRole.MANAGER, PersonRole.ADMIN} & set(self.person.roles))
+
+
+class _Writer:
+    """Words and dates in the reader's language and zone."""
+
+    def __init__(self, person: Person, lang: Lang, options: DigestOptions) -> None:
+        self.lang, self.options = lang, options
+        self.zone = clock.zone(person.timezone)
+        self.locale = "en_GB" if lang == "en" else "nl_NL"
+
+    def t(self, key: str, **values: str) -> str:
+        return text(key, self.lang, **values)
+
+    def moment(self, when: datetime, all_day: bool) -> str:
+        if all_day:
+            return format_date(when.astimezone(self.zone).date(), "EEE d MMM", locale=self.locale)
+        return format_datetime(when.astimezone(self.zone), "EEE d MMM HH:mm", locale=self.locale)
+
+    def day(self, day: date) -> str:
+        return format_date(day, "EEE d MMM", locale=self.locale)
+
+    def link(self, item: AgendaItem) -> str:
+        return f"{self.options.base_url}/items/{item.uid}"
+
+    def entry(self, occurrence: Occurrence, now: datetime) -> Entry:
+        item = occurrence.item
+        flags = []
+        if item.owner is None:
+            flags.append(self.t("no_owner"))
+        if _unprepared(occurrence, now):
+            flags.append(self.t("not_prepared"))
+        return Entry(
+            uid=item.uid,
+            title=" ".join(occurrence.title.split()),
+            when=self.moment(occurrence.start, item.all_day),
+            kind=label(item.kind.value, self.lang),
+            status=label(item.status.value, self.lang),
+            stakeholders=", ".join(s.name for s in item.stakeholders),
+            who=", ".join(p.name for p in ([item.owner] if item.owner else []) + item.participants),
+            goal=item.goal,
+            message=item.message,
+            role=label(item.role.value, self.lang) if item.role else "",
+            location=occurrence.location,
+            link=self.link(item),
+            flags=tuple(flags),
+        )
+
+    def line(self, occurrence: Occurrence, note: str = "") -> Line:
+        title = " ".join(occurrence.title.split())
+        when = self.moment(occurrence.start, occurrence.item.all_day)
+        return Line(f"{when}: {title}" + (f" ({note})" if note else ""), self.link(occurrence.item))
+
+
+def _unprepared(occurrence: Occurrence, now: datetime) -> bool:
+    item = occurrence.item
+    return occurrence.start < now + UNPREPARED_WITHIN and not (item.goal and item.message)
+
+
+def _span(first: date, last: date, lang: Lang) -> str:
+    """ "7–21 dec 2026", "28 dec 2026 – 10 jan 2027" (Babel's interval formats)."""
+    return format_interval(first, last, "yMMMd", locale="en_GB" if lang == "en" else "nl_NL")
+
+
+# ---------------------------------------------------------------- the upcoming period
+
+
+def _weeks(upcoming: Sequence[Occurrence], writer: _Writer, now: datetime) -> list[Week]:
+    by_week: dict[tuple[int, int], dict[str, list[Entry]]] = defaultdict(lambda: defaultdict(list))
+    for occurrence in upcoming:
+        local = occurrence.start.astimezone(writer.zone).date()
+        year, week, _ = local.isocalendar()
+        theme = occurrence.item.themes[0].name if occurrence.item.themes else writer.t("no_theme")
+        by_week[(year, week)][theme].append(writer.entry(occurrence, now))
+    weeks = []
+    for (year, week), themes in sorted(by_week.items()):
+        monday = date.fromisocalendar(year, week, 1)
+        heading = writer.t(
+            "week_heading",
+            week=str(week),
+            span=_span(monday, monday + timedelta(days=6), writer.lang),
+        )
+        groups = [Group(name, entries) for name, entries in sorted(themes.items())]
+        weeks.append(Week(heading, groups))
+    return weeks
+
+
+def _count_by_theme(upcoming: Sequence[Occurrence], lang: Lang) -> list[tuple[str, int]]:
+    counts: Counter[str] = Counter()
+    for occurrence in upcoming:
+        names = [t.name for t in occurrence.item.themes] or [text("no_theme", lang)]
+        counts.update(names)
+    return sorted(counts.items())
+
+
+def _count_by_level(
+    session: Session, upcoming: Sequence[Occurrence], lang: Lang
+) -> list[tuple[str, int]]:
+    """Occurrences per level of their stakeholders: the levels of the partnerships a
+    stakeholder belongs to, else one implied by its kind (a municipality is local)."""
+    levels: dict[int, set[Level]] = defaultdict(set)
+    for partnership in session.scalars(
+        select(Partnership).options(selectinload(Partnership.members))
+    ):
+        for member in partnership.members:
+            levels[member.id].add(partnership.level)
+    counts: Counter[Level] = Counter()
+    for occurrence in upcoming:
+        touched: set[Level] = set()
+        for stakeholder in occurrence.item.stakeholders:
+            implied = _KIND_LEVEL.get(stakeholder.kind)
+            touched |= levels.get(stakeholder.id) or ({implied} if implied else set())
+        counts.update(touched)
+    return [(label(level.value, lang), counts[level]) for level in Level if counts[level]]
+
+
+# ---------------------------------------------------------------- what needs attention
+
+
+def _highlights(
+    session: Session, reader: _Reader, writer: _Writer, upcoming: Sequence[Occurrence],
+    options: DigestOptions, now: datetime, since: datetime,
+) -> list[Section]:  # fmt: skip
+    window = now + options.lobby_window
+    sections = [
+        Section(
+            writer.t("lobby_windows_closing"),
+            [
+                writer.line(o)
+                for o in upcoming
+                if o.item.kind == ItemKind.DECISION and o.start < window
+            ],
+        ),
+        Section(writer.t("without_owner"), [writer.line(o) for o in upcoming if not o.item.owner]),
+        Section(
+            writer.t("unprepared_heading"),
+            [writer.line(o) for o in upcoming if _unprepared(o, now)],
+        ),
+        Section(writer.t("without_outcome"), _without_outcome(session, reader, writer, now)),
+        Section(writer.t("overdue_follow_ups"), _overdue_follow_ups(session, reader, writer, now)),
+        Section(
+            writer.t("evaluations_due"),
+            _evaluations_due(session, reader, writer, now + timedelta(days=options.days)),
+        ),
+    ]
+    if reader.oversees:
+        sections.append(
+            Section(writer.t("undelivered"), _undelivered(session, reader, writer, since))
+        )
+    return [section for section in sections if section.lines]
+
+
+def _without_outcome(
+    session: Session, reader: _Reader, writer: _Writer, now: datetime
+) -> list[Line]:
+    query = item_query().where(
+        AgendaItem.outcome == "",
+        AgendaItem.status.in_((ItemStatus.PLANNED, ItemStatus.CONFIRMED, ItemStatus.DONE)),
+        AgendaItem.last_ends_at.between(now - OUTCOME_LOOKBACK, now),
+    )
+    return [
+        Line(f"{writer.moment(item.starts_at, item.all_day)}: {item.title}", writer.link(item))
+        for item in session.scalars(query.order_by(AgendaItem.last_ends_at))
+        if reader.reads(item)
+    ]
+
+
+def _overdue_follow_ups(
+    session: Session, reader: _Reader, writer: _Writer, now: datetime
+) -> list[Line]:
+    today = now.astimezone(writer.zone).date()
+    query = (
+        select(FollowUp)
+        .where(FollowUp.done.is_(False), FollowUp.due_on < today)
+        .options(selectinload(FollowUp.owner), selectinload(FollowUp.item))
+        .order_by(FollowUp.due_on)
+    )
+    lines = []
+    for follow_up in session.scalars(query):
+        if not reader.reads(follow_up.item):
+            continue
+        assert follow_up.due_on is not None
+        owner = follow_up.owner or follow_up.item.owner
+        who = f" – {owner.name}" if owner else ""
+        due = writer.t("due_by", date=writer.day(follow_up.due_on))
+        text_ = " ".join(follow_up.text.split())
+        lines.append(Line(f"{text_} ({due}){who}", writer.link(follow_up.item)))
+    return lines
+
+
+def _evaluations_due(
+    session: Session, reader: _Reader, writer: _Writer, until: datetime
+) -> list[Line]:
+    query = (
+        select(Partnership)
+        .where(Partnership.next_evaluation_on <= until.astimezone(writer.zone).date())
+        .options(
+            selectinload(Partnership.themes),
+            selectinload(Partnership.members),
+            selectinload(Partnership.contact),
+        )
+        .order_by(Partnership.next_evaluation_on)
+    )
+    lines = []
+    for partnership in session.scalars(query):
+        if not reader.reads_partnership(partnership):
+            continue
+        assert partnership.next_evaluation_on is not None
+        contact = f" – {partnership.contact.name}" if partnership.contact else ""
+        when = writer.day(partnership.next_evaluation_on)
+        lines.append(
+            Line(f"{when}: {partnership.name}{contact}", f"{writer.options.base_url}/partnerships")
+        )
+    return lines
+
+
+def _undelivered(session: Session, reader: _Reader, writer: _Writer, since: datetime) -> list[Line]:
+    """Reminders that expired (downtime) or went dead since the last digest."""
+    query = (
+        select(Delivery)
+        .where(
+            Delivery.state.in_((DeliveryState.EXPIRED, DeliveryState.DEAD)),
+            Delivery.updated_at >= since,
+        )
+        .order_by(Delivery.due_at)
+    )
+    rows = list(session.scalars(query))
+    items = _items(session, {r.item_id for r in rows if r.item_id is not None})
+    lines = []
+    for row in rows:
+        item = items.get(row.item_id) if row.item_id is not None else None
+        about = (
+            item.title
+            if item and reader.may_see(item)
+            else writer.t("confidential_item")
+            if item
+            else row.kind
+        )
+        state = label(row.state.value, writer.lang)
+        lines.append(
+            Line(f"{writer.moment(row.due_at, False)}: {about} → {row.recipient} ({state})")
+        )
+    return lines
+
+
+def _items(session: Session, ids: Iterable[int]) -> dict[int, AgendaItem]:
+    return {i.id: i for i in session.scalars(item_query().where(AgendaItem.id.in_(set(ids))))}
+
+
+# ---------------------------------------------------------------- what changed
+
+
+def _changes(
+    session: Session, reader: _Reader, writer: _Writer, since: datetime, now: datetime
+) -> list[Section]:
+    history = list(
+        session.scalars(
+            select(ItemChange).where(
+                ItemChange.changed_at > since,
+                ItemChange.field.in_(("created", "start", "status")),
+            )
+        )
+    )
+    by_uid = {i.uid: i for i in session.scalars(
+        item_query().where(AgendaItem.uid.in_({c.item_uid for c in history}))
+    )}  # fmt: skip
+    added = {c.item_uid for c in history if c.field == "created"}
+    moved = {c.item_uid for c in history if c.field == "start"} - added
+    cancelled = {
+        c.item_uid
+        for c in history
+        if c.field == "status" and c.new_value == json.dumps(ItemStatus.CANCELLED.value)
+    }
+    overrides = list(
+        session.scalars(
+            select(OccurrenceOverride)
+            .where(OccurrenceOverride.changed_at > since)
+            .options(selectinload(OccurrenceOverride.item))
+        )
+    )
+
+    def lines(uids: set[str]) -> list[Line]:
+        found = [by_uid[uid] for uid in uids if uid in by_uid and reader.reads(by_uid[uid])]
+        found.sort(key=lambda i: (i.starts_at, i.uid))
+        return [
+            Line(f"{writer.moment(i.starts_at, i.all_day)}: {i.title}", writer.link(i))
+            for i in found
+        ]
+
+    moved_lines = lines(moved) + _override_lines(overrides, reader, writer, cancelled=False)
+    cancelled_lines = lines(cancelled) + _override_lines(overrides, reader, writer, cancelled=True)
+    sections = [
+        Section(writer.t("added"), lines(added - cancelled)),
+        Section(writer.t("moved"), moved_lines),
+        Section(writer.t("cancelled_heading"), cancelled_lines),
+    ]
+    return [section for section in sections if section.lines]
+
+
+def _override_lines(
+    overrides: Sequence[OccurrenceOverride], reader: _Reader, writer: _Writer, *, cancelled: bool
+) -> list[Line]:
+    lines = []
+    for override in overrides:
+        item = override.item
+        if override.cancelled != cancelled or not reader.reads(item):
+            continue
+        if not cancelled and override.starts_at is None:
+            continue  # a changed title or place, not a move
+        was = writer.moment(override.recurrence_id, item.all_day)
+        if cancelled:
+            lines.append(Line(f"{was}: {item.title}", writer.link(item)))
+        else:
+            assert override.starts_at is not None
+            now_at = writer.moment(override.starts_at, item.all_day)
+            lines.append(Line(f"{was} → {now_at}: {item.title}", writer.link(item)))
+    return lines
