@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -192,3 +193,65 @@ def test_two_replicas_on_one_postgresql_database_send_every_reminder_exactly_onc
     finally:
         db.dispose()
         postgres.execute("DROP DATABASE IF EXISTS replicas WITH (FORCE)")
+
+
+def _digest_time_now() -> tuple[str, str]:
+    """A zone and a local time a minute ago in it that digests accept (not 02:xx)."""
+    for zone in ("Europe/Amsterdam", "UTC"):
+        local = (now_utc() - timedelta(minutes=1)).astimezone(ZoneInfo(zone))
+        if local.hour != 2:
+            return zone, local.strftime("%H:%M")
+    raise AssertionError("Amsterdam and UTC cannot both be at 02:xx")
+
+
+def test_kill_9_while_digests_go_out_sends_each_person_one_digest(
+    tmp_path: Path, sqlite_template: Path, slow_smtp: tuple[SlowInbox, int]
+) -> None:
+    import shutil
+
+    inbox, port = slow_smtp
+    path = tmp_path / "digests.sqlite3"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    zone, at = _digest_time_now()
+    people = [
+        {"email": f"m{n}@example.nl", "name": f"Manager {n}", "roles": ["manager"],
+         "digest": "daily", "digest_time": at, "timezone": zone}
+        for n in range(60)
+    ]  # fmt: skip
+    import_data(db, {"people": people}, "people", ACTOR)
+    start = (now_utc() + timedelta(days=3)).replace(microsecond=0).isoformat(timespec="seconds")
+    with db.write() as session:
+        for n in range(30):
+            spec = {"uid": f"d{n}", "title": f"Overleg {n}", "kind": "meeting", "start": start,
+                    "owner": f"m{n}@example.nl"}  # fmt: skip
+            agenda.save_item(session, ItemIn.model_validate(spec), ACTOR)
+    expected = {p["email"] for p in people}
+    for _ in range(6):
+        before = len(inbox.messages)
+        process = serve(db.url, port)
+        wait_for(lambda before=before: len(inbox.messages) >= before + 3, timeout=20)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    final = serve(db.url, port)
+    try:
+        assert wait_for(lambda: _recipients(inbox) >= expected, timeout=60)
+        assert wait_for(lambda: _digests_sent(db) == len(expected), timeout=20)
+    finally:
+        final.send_signal(signal.SIGTERM)
+        final.wait(timeout=30)
+    received = Counter(str(m["To"]).split("<")[1].rstrip(">") for m in inbox.messages)
+    assert set(received) == expected
+    assert max(received.values()) == 1, {k: v for k, v in received.items() if v > 1}
+    db.dispose()
+
+
+def _digests_sent(db: Database) -> int:
+    with db.read() as session:
+        kinds = session.execute(select(Delivery.kind, Delivery.state))
+        return sum(1 for kind, state in kinds if kind == "digest" and state == DeliveryState.SENT)
+
+
+def _recipients(inbox: SlowInbox) -> set[str]:
+    with inbox.lock:
+        return {str(m["To"]).split("<")[1].rstrip(">") for m in inbox.messages}
