@@ -39,6 +39,15 @@ class BadParameter(LobbyError, ValueError):
     status = 400
 
 
+class SignInRequired(LobbyError):
+    """A page for signed-in people, asked for without a (live) session."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__("sign in with your personal link first")
+
+
 class NotFound(LobbyError, LookupError):
     status = 404
 

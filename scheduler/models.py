@@ -429,6 +429,20 @@ class FeedToken(Base):
     person: Mapped[Person] = relationship()
 
 
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a secret, the table only its hash."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    person: Mapped[Person] = relationship()
+
+
 class DataVersion(Base):
     """Counters raised by every committed change (see db.py); feeds key their caches on them.
 

@@ -15,7 +15,9 @@ from scheduler import catalog
 from scheduler.errors import Forbidden, Gone, NotFound, ValidationError
 from scheduler.models import FeedToken
 
-SCOPES = ("all", "me", "theme:SLUG", "stakeholder:SLUG")
+SCOPES = ("all", "me", "theme:SLUG", "stakeholder:SLUG", "login")
+# A login token opens no feed: it signs its person in to the pages (`/login/{token}`).
+LOGIN = "login"
 # Writing "last used" on every request would turn each calendar refresh into a write.
 _USE_RECORD_INTERVAL = timedelta(minutes=5)
 
@@ -26,9 +28,9 @@ def hash_token(secret: str) -> str:
 
 
 def check_scope(session: Session, scope: str) -> str:
-    """'all', 'me', 'theme:SLUG' or 'stakeholder:SLUG' with a slug that exists."""
+    """'all', 'me', 'theme:SLUG' or 'stakeholder:SLUG' with a slug that exists, or 'login'."""
     kind, _, slug = scope.partition(":")
-    if kind in ("all", "me") and not slug:
+    if kind in ("all", "me", LOGIN) and not slug:
         return kind
     if kind == "theme" and slug:
         catalog.themes(session, [slug], field="scope")

@@ -198,3 +198,94 @@ def test_a_page_for_a_revoked_or_unknown_link_is_refused_and_never_leaks_a_refer
         tokens.revoke(session, tokens.listing(session)[0].id, now_utc())
     assert httpx.get(f"{base}/feeds/{secret}").status_code == 410
     assert httpx.get(f"{base}/feeds/unknown-link").status_code == 404
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "var" / "test-artifacts"
+
+
+def agenda_items(db: Database) -> None:
+    """Three items in the coming days: one per theme, and a confidential one."""
+    from datetime import timedelta
+
+    from scheduler.schemas import ItemIn
+
+    day = (now_utc() + timedelta(days=2)).date().isoformat()
+    specs = [
+        {"uid": "mob", "title": "Bestuurlijk overleg MRA", "themes": ["mobiliteit"],
+         "stakeholders": ["mra"], "goal": "Fietsparkeren", "message": "Alkmaar draagt bij"},
+        {"uid": "won", "title": "Woondeal Noord-Holland Noord", "themes": ["wonen"]},
+        {"uid": "geheim", "title": "Vertrouwelijk vooroverleg", "themes": ["mobiliteit"],
+         "confidentiality": "confidential", "goal": "Grondposities",
+         "owner": "e.clarke@example.nl"},
+    ]  # fmt: skip
+    with db.write() as session:
+        for n, spec in enumerate(specs):
+            values = {"kind": "meeting", "start": f"{day}T{10 + n}:00",
+                      "owner": "j.jansen@example.nl"} | spec  # fmt: skip
+            agenda.save_item(session, ItemIn.model_validate(values), agenda.Actor("test", "test"))
+
+
+def test_sign_in_filter_the_agenda_open_an_item_and_see_nothing_confidential(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    agenda_items(db)
+    secret = link(db, "j.jansen@example.nl", scope="login")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page()
+    page.goto(f"{base}/login/{secret}")
+    assert page.url == f"{base}/agenda"
+    assert page.locator("h1").inner_text() == "Agenda"
+    page.screenshot(path=str(ARTIFACTS / "agenda.png"), full_page=True)
+    page.get_by_label("Thema").select_option("wonen")
+    page.get_by_role("button", name="Toon").click()
+    assert "theme=wonen" in page.url
+    titles = page.locator("li.occurrence .what a").all_inner_texts()
+    assert titles == ["Woondeal Noord-Holland Noord"]
+    page.get_by_role("link", name="Alle filters weg").click()
+    page.get_by_role("link", name="Bestuurlijk overleg MRA").click()
+    assert page.url == f"{base}/items/mob"
+    assert page.locator("dl.fields").inner_text().count("Fietsparkeren") == 1
+    page.screenshot(path=str(ARTIFACTS / "item.png"), full_page=True)
+    for path in ("/agenda", "/digest", "/partnerships", "/items/mob"):
+        page.goto(f"{base}{path}")
+        text = page.locator("body").inner_text()
+        assert "Vertrouwelijk vooroverleg" not in text and "Grondposities" not in text, path
+    assert page.goto(f"{base}/items/geheim").status == 404
+    page.goto(f"{base}/digest")
+    page.emulate_media(media="print")
+    assert page.locator("header.site").is_hidden()  # print: the digest without the menu
+    page.screenshot(path=str(ARTIFACTS / "digest-print.png"), full_page=True)
+    page.close()
+
+
+def test_the_agenda_fits_a_phone_and_works_with_the_keyboard(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    agenda_items(db)
+    secret = link(db, "j.jansen@example.nl", scope="login")
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(f"{base}/login/{secret}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(ARTIFACTS / "agenda-phone.png"), full_page=True)
+    # every form field has a label; the first Tab reaches the skip link
+    assert page.evaluate(
+        "[...document.querySelectorAll('select, input')].every(e => e.labels.length > 0)"
+    )
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.close()
+
+
+def test_the_public_agenda_needs_no_sign_in_and_shows_public_items_only(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    agenda_items(db)
+    page = browser.new_page()
+    assert page.goto(f"{base}/agenda").status == 401
+    assert "inloglink" in page.locator("main").inner_text()
+    page.goto(f"{base}/public")
+    assert page.locator("li.occurrence").count() == 0  # none of the three is public
+    page.close()

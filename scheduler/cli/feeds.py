@@ -23,6 +23,7 @@ token_app = typer.Typer(help="Private calendar feed links (tokens).", no_args_is
     epilog=example(
         "lobby-agenda token create j.jansen@example.nl --label 'Outlook werk'",
         "lobby-agenda token create j.jansen@example.nl --scope theme:mobiliteit --alarms",
+        "lobby-agenda token create j.jansen@example.nl --scope login",
     ),
 )
 def create(
@@ -32,11 +33,14 @@ def create(
         None, metavar="DATE", help="Last day it works (YYYY-MM-DD)."
     ),
     scope: str = typer.Option(
-        "all", help="all (every feed), me, theme:SLUG or stakeholder:SLUG (that feed only)."
+        "all",
+        help="all (every feed), me, theme:SLUG or stakeholder:SLUG (that feed only), "
+        "or login (a sign-in link for the web pages).",
     ),
     alarms: bool = typer.Option(False, "--alarms", help="Add the items' reminders as alarms."),
 ) -> None:
-    """Create a feed link and print it once, ready for Outlook, Apple, Google and Thunderbird."""
+    """Create a feed link (or a sign-in link) and print it once, ready for Outlook, Apple,
+    Google and Thunderbird."""
     conf = settings()
     today = clock.today_in(clock.zone(conf.timezone))
     with database().write() as session:
@@ -45,8 +49,11 @@ def create(
             alarms=alarms, today=today,
         )  # fmt: skip
         token_id, token_scope = token.id, token.scope
-    links = tokens.links(conf.base_url, secret, token_scope)
     typer.echo(f"token {token_id} for {email} (scope {token_scope}); shown only now:")
+    if token_scope == tokens.LOGIN:
+        typer.echo(f"  sign in: {conf.base_url}/login/{secret}")
+        return
+    links = tokens.links(conf.base_url, secret, token_scope)
     typer.echo(f"  https:  {links.https}")
     typer.echo(f"  webcal: {links.webcal}")
     typer.echo(f"  Google: {links.google}")

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from scheduler import __version__, jobs, reminders
@@ -17,7 +17,7 @@ from scheduler.db import Database
 from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
-from scheduler.web import feeds, health, metrics, pages
+from scheduler.web import agenda, feeds, health, metrics, pages
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(metrics.router)
     app.include_router(feeds.router)  # before pages: /feeds/public.ics is a feed, not a token
     app.include_router(pages.router)
+    app.include_router(agenda.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -65,7 +66,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     """The one place where errors become HTTP answers: JSON with a message and the field."""
 
     @app.exception_handler(LobbyError)
-    async def _domain_error(_request: Request, exc: LobbyError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: LobbyError) -> Response:
+        if "text/html" in request.headers.get("accept", ""):
+            return agenda.error_page(request, exc)  # a browser: a page, not JSON
         return JSONResponse({"error": exc.message, "field": exc.field}, status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from scheduler import catalog, clock, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
+from scheduler.errors import NotFound
 from scheduler.models import FeedToken
 from scheduler.rendering import render
 from scheduler.texts import Lang, text
@@ -77,6 +78,8 @@ def subscriptions(request: Request, token: str, lang: str | None = Query(None)) 
     try:
         with db.read() as session:
             found = tokens.resolve(session, token, today)
+            if found.scope == tokens.LOGIN:
+                raise NotFound("no such feed")  # a sign-in link opens no feeds
             language = _language(lang, found.person.language.value)
             groups = _groups(session, settings, found, token, language)
             html = render("pages/feeds.html", language, person=found.person, groups=groups)

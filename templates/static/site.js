@@ -12,3 +12,8 @@ document.addEventListener("click", async (event) => {
   }
   if (status) status.textContent = status.dataset.copied;
 });
+
+// Print buttons: <button data-print> opens the browser's print dialog (CSP forbids inline JS).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("button[data-print]")) window.print();
+});

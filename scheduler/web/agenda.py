@@ -1,0 +1,218 @@
+"""The agenda's pages: sign-in by link, the agenda, an item, the digest, the partnerships,
+and the open agenda (the only one without sign-in)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
+
+from scheduler import catalog, clock, digest_mail, reminders, sessions, views
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.digests import build as build_digest
+from scheduler.errors import LobbyError, SignInRequired, ValidationError
+from scheduler.models import ItemKind, ItemStatus, Person
+from scheduler.rendering import render
+from scheduler.texts import Lang
+from scheduler.web.feeds import DATABASE_DOWN, unavailable
+from scheduler.web.pages import PAGE_HEADERS
+
+router = APIRouter(tags=["pages"])
+COOKIE = "lobby_session"
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def signed_in(request: Request, session: Session) -> Person:
+    """The person whose session cookie came with the request, or SignInRequired."""
+    secret = request.cookies.get(COOKIE)
+    person = sessions.person_of(session, secret, clock.now_utc()) if secret else None
+    if person is None:
+        raise SignInRequired()
+    return person
+
+
+def _lang(request: Request, person: Person | None) -> Lang:
+    chosen = request.query_params.get("lang") or (
+        person.language.value if person else _settings(request).language
+    )
+    return "en" if chosen == "en" else "nl"
+
+
+def _page(request: Request, template: str, lang: Lang, **context: object) -> HTMLResponse:
+    html = render(template, lang, path=request.url.path, me=context.get("person"), **context)
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+# ---------------------------------------------------------------- signing in and out
+
+
+@router.get("/login/{token}", response_class=HTMLResponse, responses={404: {}, 410: {}})
+def login(request: Request, token: str) -> Response:
+    """Open a session from a personal sign-in link (`token create EMAIL --scope login`)."""
+    settings = _settings(request)
+    now = clock.now_utc()
+    with _db(request).write() as session:
+        secret = sessions.sign_in(
+            session, token, now, clock.today_in(clock.zone(settings.timezone))
+        )
+    response = RedirectResponse("/agenda", status_code=303, headers=PAGE_HEADERS)
+    response.set_cookie(
+        COOKIE, secret, max_age=int(sessions.LIFETIME.total_seconds()), httponly=True,
+        samesite="lax", secure=settings.base_url.startswith("https://"), path="/",
+    )  # fmt: skip
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """End this browser's session."""
+    secret = request.cookies.get(COOKIE)
+    if secret:
+        with _db(request).write() as session:
+            sessions.sign_out(session, secret, clock.now_utc())
+    response = RedirectResponse("/public", status_code=303, headers=PAGE_HEADERS)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+# ---------------------------------------------------------------- the pages
+
+
+def _dates(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+    def parse(value: str | None, field: str) -> date | None:
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+    first, last = parse(start, "from"), parse(end, "to")
+    if first and last and last < first:
+        raise ValidationError("'to' lies before 'from'", field="to")
+    return first, last
+
+
+def _chosen(values: list[str]) -> tuple[str, ...]:
+    """The filter's values, without the empty ones an untouched select sends."""
+    return tuple(v.strip() for v in values if v.strip())
+
+
+_Choice = TypeVar("_Choice", ItemKind, ItemStatus)
+
+
+def _members(kind: type[_Choice], values: list[str], field: str) -> tuple[_Choice, ...]:
+    try:
+        return tuple(kind(value) for value in _chosen(values))
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise ValidationError(f"{field}: use one of {allowed}", field=field) from None
+
+
+@router.get("/agenda", response_class=HTMLResponse, responses={401: {}, 404: {}, 422: {}})
+def agenda_page(
+    request: Request,
+    theme: Annotated[list[str], Query()] = [],  # noqa: B006  FastAPI reads the default
+    stakeholder: Annotated[list[str], Query()] = [],  # noqa: B006
+    kind: Annotated[list[str], Query()] = [],  # noqa: B006
+    status: Annotated[list[str], Query()] = [],  # noqa: B006
+    owner: str | None = None,
+    start: Annotated[str | None, Query(alias="from")] = None,
+    end: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    """Upcoming occurrences by week, filtered by theme, stakeholder, kind, owner, status, period."""
+    first, last = _dates(start, end)
+    query = views.AgendaQuery(
+        _chosen(theme), _chosen(stakeholder), _members(ItemKind, kind, "kind"),
+        _members(ItemStatus, status, "status"), (owner or "").strip().lower() or None,
+        first, last,
+    )  # fmt: skip
+    try:
+        with _db(request).read() as session:
+            person = signed_in(request, session)
+            lang = _lang(request, person)
+            catalog.themes(session, query.themes, field="theme")
+            catalog.stakeholders(session, query.stakeholders, field="stakeholder")
+            weeks = views.agenda_weeks(
+                session, person, query, lang, person.timezone, clock.now_utc()
+            )
+            return _page(
+                request, "pages/agenda.html", lang, person=person, weeks=weeks, query=query,
+                choices=views.filter_choices(session), kinds=list(ItemKind),
+                statuses=list(ItemStatus),
+            )  # fmt: skip
+    except DATABASE_DOWN as exc:
+        return unavailable(exc)
+
+
+@router.get("/items/{uid}", response_class=HTMLResponse, responses={401: {}, 404: {}})
+def item_page(request: Request, uid: str) -> Response:
+    """Every field of an item, its next occurrences, its reminders and its history."""
+    with _db(request).read() as session:
+        person = signed_in(request, session)
+        lang = _lang(request, person)
+        page = views.item_page(session, person, uid, lang, person.timezone, clock.now_utc())
+        return _page(request, "pages/item.html", lang, person=person, page=page)
+
+
+@router.get("/digest", response_class=HTMLResponse, responses={401: {}})
+def digest_page(request: Request) -> Response:
+    """The signed-in person's digest as a page (print it for a meeting pack)."""
+    settings = reminders.settings_from(_settings(request))
+    now = clock.now_utc()
+    with _db(request).read() as session:
+        person = signed_in(request, session)
+        lang = _lang(request, person)
+        since = digest_mail.since_last(session, person, now)
+        digest = build_digest(session, person, digest_mail.options_of(settings), now, since)
+        context = digest_mail.context_of(digest)
+        return _page(request, "pages/digest.html", lang, person=person, **context)
+
+
+@router.get("/partnerships", response_class=HTMLResponse, responses={401: {}})
+def partnerships_page(request: Request) -> Response:
+    """Themes × levels: each partnership, our role and its next evaluation."""
+    with _db(request).read() as session:
+        person = signed_in(request, session)
+        lang = _lang(request, person)
+        return _page(
+            request, "pages/partnerships.html", lang, person=person,
+            matrix=views.partnership_matrix(session, lang), levels=views.level_names(lang),
+        )  # fmt: skip
+
+
+@router.get("/public", response_class=HTMLResponse)
+def public_page(request: Request) -> Response:
+    """The open agenda: public items only, no people, no sign-in."""
+    settings = _settings(request)
+    lang = _lang(request, None)
+    try:
+        with _db(request).read() as session:
+            weeks = views.agenda_weeks(
+                session, None, views.AgendaQuery(), lang, settings.timezone, clock.now_utc(),
+                public=True,
+            )  # fmt: skip
+            return _page(request, "pages/public.html", lang, person=None, weeks=weeks)
+    except DATABASE_DOWN as exc:
+        return unavailable(exc)
+
+
+def error_page(request: Request, error: LobbyError) -> HTMLResponse:
+    """A domain error as a page: the sign-in explanation for 401, else the message."""
+    lang = _lang(request, None)
+    template = "pages/signin.html" if isinstance(error, SignInRequired) else "pages/error.html"
+    html = render(template, lang, path=request.url.path, me=None, person=None, error=error)
+    return HTMLResponse(html, status_code=error.status, headers=PAGE_HEADERS)

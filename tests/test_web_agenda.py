@@ -1,0 +1,178 @@
+"""The agenda's pages over real HTTP through the ASGI app: sign-in by link, the session
+cookie, each page, its filters and bad input, and confidential items kept from outsiders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+
+from scheduler import tokens
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.web import create_app
+from tests.test_digests import DATA, LOBBYIST, MADE, MANAGER, OUTSIDER, item
+
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # Monday 7 December, 10:00 Amsterdam
+HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def site(db: Database) -> Iterator[tuple[TestClient, Database]]:
+    from scheduler.interchange import import_data
+    from tests.test_reminders import ACTOR
+
+    with time_machine.travel(MADE, tick=False):
+        import_data(db, DATA, "pages data", ACTOR)
+        item(db, "mob", title="Bestuurlijk overleg MRA", start="2026-12-08T10:00",
+             end="2026-12-08T11:30", themes=["mobiliteit"], stakeholders=["mra"],
+             goal="Fietsparkeren", message="Alkmaar draagt bij", confidentiality="public")  # fmt: skip
+        item(db, "ps", title="PS besluit Wonen", kind="decision", start="2026-12-14T14:00",
+             end="2026-12-14T17:00", themes=["wonen"], owner=None)  # fmt: skip
+        item(db, "geheim", title="Vertrouwelijk vooroverleg woningbouw", start="2026-12-09T09:00",
+             end="2026-12-09T10:00", themes=["wonen"], confidentiality="confidential",
+             goal="Grondposities", message="Nog niet delen")  # fmt: skip
+    settings = Settings(database_url=db.url, public_url="https://lobby.example")
+    with (
+        time_machine.travel(NOW, tick=False),
+        TestClient(
+            create_app(settings, run_jobs=False), base_url="https://lobby.example"
+        ) as client,
+    ):
+        yield client, db
+
+
+def sign_in(client: TestClient, db: Database, email: str) -> None:
+    with db.write() as session:
+        _, secret = tokens.create(session, email, scope="login", today=NOW.date())
+    answer = client.get(f"/login/{secret}", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/agenda"
+
+
+def test_a_sign_in_link_sets_an_httponly_session_cookie_and_opens_the_agenda(
+    site: tuple[TestClient, Database],
+) -> None:
+    client, db = site
+    with db.write() as session:
+        _, secret = tokens.create(session, MANAGER, scope="login", today=NOW.date())
+    answer = client.get(f"/login/{secret}", follow_redirects=False)
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
+    assert answer.headers["referrer-policy"] == "no-referrer"  # the link must not leak
+    page = client.get("/agenda", headers=HTML)
+    assert page.status_code == 200 and "Bestuurlijk overleg MRA" in page.text
+    assert "Ingelogd als Mira Manager" in page.text
+
+
+def test_pages_without_a_session_ask_to_sign_in_and_the_public_page_does_not(
+    site: tuple[TestClient, Database],
+) -> None:
+    client, _ = site
+    for path in ("/agenda", "/items/mob", "/digest", "/partnerships"):
+        answer = client.get(path, headers=HTML)
+        assert answer.status_code == 401 and "persoonlijke inloglink" in answer.text, path
+    assert client.get("/agenda").json()["error"].startswith("sign in")  # API clients: JSON
+    public = client.get("/public", headers=HTML)
+    assert public.status_code == 200 and "Bestuurlijk overleg MRA" in public.text
+    for internal in ("PS besluit Wonen", "Vertrouwelijk", "Fietsparkeren", "Lars Lobbyist"):
+        assert internal not in public.text  # public items only, and no goals or people
+
+
+def test_a_feed_link_does_not_sign_in_and_a_sign_in_link_opens_no_feed(
+    site: tuple[TestClient, Database],
+) -> None:
+    client, db = site
+    with db.write() as session:
+        _, feed = tokens.create(session, MANAGER, today=NOW.date())
+        _, login = tokens.create(session, MANAGER, scope="login", today=NOW.date())
+    assert client.get(f"/login/{feed}", headers=HTML).status_code == 404
+    assert client.get(f"/feeds/{login}", headers=HTML).status_code == 404
+    assert client.get(f"/feeds/{login}/all.ics").status_code == 403
+    assert client.get("/login/not-a-token", headers=HTML).status_code == 404
+
+
+def test_a_confidential_item_is_hidden_from_outsiders_on_every_page(
+    site: tuple[TestClient, Database],
+) -> None:
+    client, db = site
+    sign_in(client, db, MANAGER)
+    for path in ("/agenda", "/agenda?theme=wonen", "/digest", "/partnerships"):
+        page = client.get(path, headers=HTML)
+        assert page.status_code == 200, path
+        for secret in ("Vertrouwelijk vooroverleg", "Grondposities", "Nog niet delen"):
+            assert secret not in page.text, (path, secret)
+    assert client.get("/items/geheim", headers=HTML).status_code == 404  # as if unknown
+    sign_in(client, db, LOBBYIST)
+    assert "Grondposities" in client.get("/items/geheim", headers=HTML).text
+    assert "Vertrouwelijk vooroverleg woningbouw" in client.get("/agenda", headers=HTML).text
+
+
+def test_the_agenda_filters_by_theme_kind_owner_and_period(
+    site: tuple[TestClient, Database],
+) -> None:
+    client, db = site
+    sign_in(client, db, MANAGER)
+
+    def titles(query: str) -> list[str]:
+        page = client.get(f"/agenda?{query}", headers=HTML).text
+        return [t for t in ("Bestuurlijk overleg MRA", "PS besluit Wonen") if t in page]
+
+    assert titles("") == ["Bestuurlijk overleg MRA", "PS besluit Wonen"]
+    assert titles("theme=wonen") == ["PS besluit Wonen"]
+    assert titles("kind=decision") == ["PS besluit Wonen"]
+    assert titles(f"owner={LOBBYIST}") == ["Bestuurlijk overleg MRA"]
+    assert titles("from=2026-12-10&to=2026-12-31") == ["PS besluit Wonen"]
+    assert titles("stakeholder=mra&kind=meeting") == ["Bestuurlijk overleg MRA"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "message"),
+    [
+        ("theme=onbekend", 404, "unknown theme"),
+        ("from=morgen", 422, "is not a date"),
+        ("from=2026-12-10&to=2026-12-01", 422, "lies before"),
+        ("kind=lunch", 422, ""),
+    ],
+)
+def test_a_bad_filter_gets_a_clear_answer_not_a_500(
+    site: tuple[TestClient, Database], query: str, status: int, message: str
+) -> None:
+    client, db = site
+    sign_in(client, db, MANAGER)
+    answer = client.get(f"/agenda?{query}")
+    assert answer.status_code == status and message in answer.json()["error"]
+
+
+def test_an_item_page_shows_every_field_its_next_occurrences_and_history(
+    site: tuple[TestClient, Database],
+) -> None:
+    client, db = site
+    sign_in(client, db, MANAGER)
+    page = client.get("/items/mob", headers=HTML).text
+    for expected in ("dinsdag 8 december 2026 om 10:00", "Fietsparkeren", "Alkmaar draagt bij",
+                     "Metropoolregio Amsterdam", "Lars Lobbyist", "Geschiedenis", "created"):  # fmt: skip
+        assert expected in page, expected
+
+
+def test_the_digest_and_partnership_pages(site: tuple[TestClient, Database]) -> None:
+    client, db = site
+    sign_in(client, db, MANAGER)
+    digest = client.get("/digest", headers=HTML).text
+    assert "Aandachtspunten" in digest and "PS besluit Wonen" in digest
+    assert "data-print" in digest
+    matrix = client.get("/partnerships", headers=HTML).text
+    assert "MRA bestuurlijk overleg" in matrix and "bovenregionaal" in matrix
+
+
+def test_signing_out_ends_the_session(site: tuple[TestClient, Database]) -> None:
+    client, db = site
+    sign_in(client, db, OUTSIDER)
+    assert client.get("/agenda", headers=HTML).status_code == 200
+    stolen = dict(client.cookies)
+    answer = client.post("/logout", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/public"
+    client.cookies.update(stolen)  # the old cookie no longer works, even if kept
+    assert client.get("/agenda", headers=HTML).status_code == 401
