@@ -372,3 +372,41 @@ def test_the_digest_email_matches_its_snapshot(digest_db: Database, email: str, 
     with digest_db.read() as session:
         outgoing = digest_mail.preview(session, mail_settings(), email, MONDAY)
     assert_matches_snapshot(outgoing.parsed(), name)
+
+
+def test_weekly_digests_around_the_spring_dst_change_come_at_0730_local(
+    db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = mail_settings(controller)
+    march = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
+    with time_machine.travel(march, tick=False):
+        import_data(db, {**DATA, "partnerships": []}, "people", ACTOR)
+        item(db, "lente", title="Voorjaarsoverleg", start="2026-03-31T10:00",
+             end="2026-03-31T11:00", themes=["wonen"])  # fmt: skip
+    dispatch_at(db, settings, march)
+    before_change = datetime(2026, 3, 23, 6, 30, tzinfo=UTC)  # Monday 07:30 CET
+    after_change = datetime(2026, 3, 30, 5, 30, tzinfo=UTC)  # Monday 07:30 CEST
+    assert dispatch_at(db, settings, before_change - timedelta(seconds=1)) == 0
+    assert dispatch_at(db, settings, before_change + timedelta(seconds=1)) >= 1
+    assert dispatch_at(db, settings, after_change - timedelta(seconds=1)) == 0
+    assert dispatch_at(db, settings, after_change + timedelta(seconds=1)) >= 1
+    mira = [m for m in inbox.messages if MANAGER in str(m["To"])]
+    assert [str(m["Subject"]).split(":")[0] for m in mira] == [
+        "Lobbyagenda 23 mrt – 6 apr 2026",
+        "Lobbyagenda 30 mrt – 13 apr 2026",
+    ]
+    sent = sorted(r.sent_at for r in rows(db) if r.recipient == MANAGER and r.sent_at)
+    assert sent == [before_change + timedelta(seconds=1), after_change + timedelta(seconds=1)]
+
+
+def test_a_busy_week_digest_matches_its_snapshot(digest_db: Database) -> None:
+    with time_machine.travel(MADE, tick=False):
+        for n in range(8):
+            item(digest_db, f"druk{n}", title=f"Werkbezoek {n + 1}", start=f"2026-12-{8 + n % 4:02d}T{9 + n:02d}:00",
+                 end=f"2026-12-{8 + n % 4:02d}T{9 + n:02d}:45", themes=["mobiliteit" if n % 2 else "wonen"],
+                 stakeholders=["mra"], goal=f"Doel {n + 1}", message="Kern" if n % 3 else "",
+                 participants=[MANAGER] if n % 2 else [])  # fmt: skip
+    with digest_db.read() as session:
+        outgoing = digest_mail.preview(session, mail_settings(), MANAGER, MONDAY)
+    assert_matches_snapshot(outgoing.parsed(), "digest-nl-busy-week")
