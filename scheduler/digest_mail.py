@@ -237,7 +237,7 @@ def messages(
 def message(
     digest: digests.Digest, key: str, settings: ReminderSettings, *, late: bool
 ) -> Outgoing:
-    context = context_of(digest, late=late)
+    context = context_of(digest, late=late, online=f"{settings.base_url}/digest")
     lang = digest.lang
     return compose(
         sender=settings.mail_from,
@@ -250,9 +250,12 @@ def message(
     )
 
 
-def context_of(digest: digests.Digest, *, late: bool = False) -> dict[str, object]:
+def context_of(
+    digest: digests.Digest, *, late: bool = False, online: str = ""
+) -> dict[str, object]:
+    """What the digest templates (email and page) need; `online`: the page's address."""
     return {
-        "name": digest.person.name, "late": late, "period": digest.period,
+        "name": digest.person.name, "late": late, "period": digest.period, "online": online,
         "weeks": digest.weeks, "highlights": digest.highlights, "changes": digest.changes,
         "by_theme": digest.by_theme, "by_level": digest.by_level, "entries": digest.entries,
         "attention": sum(len(s.lines) for s in digest.highlights),

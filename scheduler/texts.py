@@ -92,6 +92,10 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Dit overzicht komt later dan gepland: de dienst was een tijd niet bereikbaar.",
         "en": "This digest comes later than planned: the service was unavailable for a while.",
     },
+    "digest_online": {
+        "nl": "Dit overzicht staat ook online, om af te drukken",
+        "en": "This digest is online too, ready to print",
+    },
     "attention_heading": {"nl": "Aandachtspunten", "en": "Points of attention"},
     "upcoming_heading": {"nl": "Wat komt er", "en": "What is coming"},
     "changes_heading": {
