@@ -153,14 +153,17 @@ def _follow_ups(
         if person is None or not _wants(person, NudgeKind.FOLLOW_UP):
             continue
         assert follow_up.due_on is not None
-        moment, zone = _at_start_of(follow_up.due_on, person)
-        for offset in offsets:
-            due = falls_at(parse_offset(offset), moment, moment, zone)
-            key = (
-                f"{NudgeKind.FOLLOW_UP}:{follow_up.item.uid}:{follow_up.id}:"
-                f"{follow_up.due_on.isoformat()}:{offset}:{person.email}"
-            )
+        subject = f"{follow_up.item.uid}:{follow_up.id}:{follow_up.due_on.isoformat()}"
+        for offset, due in _before(follow_up.due_on, person, offsets):
+            key = f"{NudgeKind.FOLLOW_UP}:{subject}:{offset}:{person.email}"
             yield Nudge(key, NudgeKind.FOLLOW_UP, person, due, follow_up.item, follow_up.id, offset)
+
+
+def _before(day: date, person: Person, offsets: Sequence[str]) -> Iterator[tuple[str, datetime]]:
+    """Each offset with when it falls, counted from the start of the working day `day`."""
+    moment, zone = _at_start_of(day, person)
+    for offset in offsets:
+        yield offset, falls_at(parse_offset(offset), moment, moment, zone)
 
 
 def follow_up_recipient(follow_up: FollowUp) -> Person | None:
@@ -187,13 +190,9 @@ def _evaluations(
         if contact is None or not _wants(contact, NudgeKind.EVALUATION):
             continue
         assert partnership.next_evaluation_on is not None
-        moment, zone = _at_start_of(partnership.next_evaluation_on, contact)
-        for offset in offsets:
-            due = falls_at(parse_offset(offset), moment, moment, zone)
-            key = (
-                f"{NudgeKind.EVALUATION}:{partnership.slug}:"
-                f"{partnership.next_evaluation_on.isoformat()}:{offset}:{contact.email}"
-            )
+        subject = f"{partnership.slug}:{partnership.next_evaluation_on.isoformat()}"
+        for offset, due in _before(partnership.next_evaluation_on, contact, offsets):
+            key = f"{NudgeKind.EVALUATION}:{subject}:{offset}:{contact.email}"
             yield Nudge(
                 key, NudgeKind.EVALUATION, contact, due, subject_id=partnership.id, offset=offset
             )

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 from functools import cache
 from typing import Any, TypeVar
 
@@ -85,6 +86,15 @@ def window(
     if last < first:
         raise ValidationError(f"--to {last} is before --from {first}", field="--to")
     return clock.local_midnight(first, tz), clock.local_midnight(last + timedelta(days=1), tz)
+
+
+def print_message(message: EmailMessage, *, html: bool) -> None:
+    """An email as a reader sees it: subject, recipient, then its text (or HTML) part."""
+    typer.echo(f"Subject: {message['Subject']}")
+    typer.echo(f"To: {message['To']}")
+    typer.echo("")
+    part = message.get_body(("html",) if html else ("plain",))
+    typer.echo(part.get_content() if part is not None else "")
 
 
 def print_json(data: Any) -> None:

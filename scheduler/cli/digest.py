@@ -5,7 +5,15 @@ from __future__ import annotations
 import typer
 
 from scheduler import clock, delivery, digest_mail, liveness, reminders
-from scheduler.cli.common import JsonOption, database, example, print_json, print_table, settings
+from scheduler.cli.common import (
+    JsonOption,
+    database,
+    example,
+    print_json,
+    print_message,
+    print_table,
+    settings,
+)
 
 digest_app = typer.Typer(
     help="Digests of the upcoming agenda: send now, preview.", no_args_is_help=True
@@ -59,8 +67,4 @@ def preview(
         message = digest_mail.preview(
             session, reminders.settings_from(settings()), person, clock.now_utc()
         ).parsed()
-    typer.echo(f"Subject: {message['Subject']}")
-    typer.echo(f"To: {message['To']}")
-    typer.echo("")
-    part = message.get_body(("html",) if html else ("plain",))
-    typer.echo(part.get_content() if part is not None else "")
+    print_message(message, html=html)

@@ -6,7 +6,15 @@ import typer
 from sqlalchemy import select
 
 from scheduler import clock, delivery, liveness, outbox, reminders
-from scheduler.cli.common import JsonOption, database, example, print_json, print_table, settings
+from scheduler.cli.common import (
+    JsonOption,
+    database,
+    example,
+    print_json,
+    print_message,
+    print_table,
+    settings,
+)
 from scheduler.errors import ValidationError
 from scheduler.models import Delivery, DeliveryState
 
@@ -95,8 +103,4 @@ def preview(
         message = reminders.preview(
             session, reminders.settings_from(settings()), uid, person, clock.now_utc()
         ).parsed()
-    typer.echo(f"Subject: {message['Subject']}")
-    typer.echo(f"To: {message['To']}")
-    typer.echo("")
-    part = message.get_body(("html",) if html else ("plain",))
-    typer.echo(part.get_content() if part is not None else "")
+    print_message(message, html=html)
