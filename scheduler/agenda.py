@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
@@ -39,7 +39,7 @@ from scheduler.occurrences import (
     normalize_rrule,
     occurrences_between,
 )
-from scheduler.schemas import FollowUpIn, ItemIn, OverrideIn, WallTime, parse_wall_time
+from scheduler.schemas import FollowUpIn, ItemIn, OverrideIn, WallTime, parse, parse_wall_time
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -257,6 +257,21 @@ def save_item(
     return ("updated" if changed else "unchanged"), existing
 
 
+def update(
+    session: Session, item: AgendaItem, changes: Mapping[str, Any], actor: Actor
+) -> AgendaItem:
+    """Change the given fields (in the import format) of `item`; the rest stays. A new start
+    without an end moves the end along, as in `save_item`."""
+    if changes.get("uid", item.uid) != item.uid:
+        raise ValidationError("the uid of an item cannot change", field="uid")
+    merged = describe_item(item) | dict(changes)
+    spec = parse(ItemIn, merged)
+    if "start" in changes and "end" not in changes:
+        spec = parse(ItemIn, merged | {"end": _shifted_end(item, spec.start)})
+    save_item(session, spec, actor)
+    return item
+
+
 def _new_uid() -> str:
     return str(uuid.uuid4())
 
@@ -426,16 +441,48 @@ def cancel(session: Session, uid: str, actor: Actor, occurrence: str | None = No
     if occurrence is None:
         description["status"] = ItemStatus.CANCELLED.value
     else:
-        try:
-            wanted = parse_wall_time(occurrence)
-        except ValueError as exc:
-            raise ValidationError(str(exc), field="occurrence") from exc
-        entries = {e["recurrence_id"]: e for e in description["occurrences"]}
-        key = next((k for k in entries if parse_wall_time(k) == wanted), occurrence)
+        entries = _overrides_by_start(description, occurrence)
+        key = next(
+            (k for k in entries if parse_wall_time(k) == parse_wall_time(occurrence)), occurrence
+        )
         entries[key] = {**entries.get(key, {"recurrence_id": occurrence}), "cancelled": True}
         description["occurrences"] = list(entries.values())
     save_item(session, ItemIn.model_validate(description), actor)
     return item
+
+
+def move(
+    session: Session, uid: str, actor: Actor, occurrence: str, start: str, end: str | None
+) -> AgendaItem:
+    """Move one occurrence of a recurring item (given by its original wall time)."""
+    item = find_item(session, uid)
+    description = describe_item(item)
+    entries = _overrides_by_start(description, occurrence)
+    key = next(
+        (k for k in entries if parse_wall_time(k) == parse_wall_time(occurrence)), occurrence
+    )
+    moved = {**entries.get(key, {"recurrence_id": occurrence}), "cancelled": False, "start": start}
+    entries[key] = moved | ({"end": end} if end else {})
+    description["occurrences"] = list(entries.values())
+    save_item(session, ItemIn.model_validate(description), actor)
+    return item
+
+
+def _overrides_by_start(description: dict[str, Any], occurrence: str) -> dict[str, Any]:
+    try:
+        parse_wall_time(occurrence)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="occurrence") from exc
+    return {e["recurrence_id"]: e for e in description["occurrences"]}
+
+
+def delete(session: Session, uid: str, actor: Actor) -> None:
+    """Remove an item; its history stays (recorded as "deleted"), its pending reminders are
+    cancelled by the next planning, and feeds drop it."""
+    item = find_item(session, uid)
+    # The whole item as it was, so that the history keeps what was deleted.
+    _record(session, item, {"deleted": describe_item(item)}, {"deleted": None}, actor)
+    session.delete(item)
 
 
 # ---------------------------------------------------------------- listing
@@ -460,6 +507,16 @@ def items_in_window(
             (AgendaItem.starts_at < end) & (AgendaItem.ends_at >= start),
         )
     )
+    return list(session.scalars(_filtered(query, where)))
+
+
+def filtered_items(session: Session, where: ItemFilter) -> list[AgendaItem]:
+    """Every item matching the filters, by start."""
+    query = item_query().order_by(AgendaItem.starts_at, AgendaItem.uid)
+    return list(session.scalars(_filtered(query, where)))
+
+
+def _filtered(query: Select[AgendaItem], where: ItemFilter) -> Select[AgendaItem]:
     if where.themes:
         query = query.where(AgendaItem.themes.any(Theme.slug.in_(where.themes)))
     if where.stakeholders:
@@ -468,7 +525,7 @@ def items_in_window(
         query = query.where(AgendaItem.kind.in_(where.kinds))
     if where.statuses:
         query = query.where(AgendaItem.status.in_(where.statuses))
-    return list(session.scalars(query))
+    return query
 
 
 def occurrences(

@@ -21,7 +21,6 @@ from scheduler import clock
 from scheduler.agenda import item_query, occurrences
 from scheduler.models import (
     AgendaItem,
-    Confidentiality,
     Delivery,
     DeliveryState,
     DigestScope,
@@ -37,6 +36,7 @@ from scheduler.models import (
     StakeholderKind,
 )
 from scheduler.occurrences import Occurrence
+from scheduler.permissions import has_role, involved, may_see
 from scheduler.texts import Lang, label, text
 
 UNPREPARED_WITHIN = timedelta(days=7)  # "niet voorbereid": within a week without goal or message
@@ -161,16 +161,13 @@ class _Reader:
         self.theme_ids = {t.id for t in person.themes}
         self.stakeholder_ids = {s.id for s in person.stakeholders}
 
-    def involved(self, item: AgendaItem) -> bool:
-        return item.owner_id == self.person.id or self.person in item.participants
-
     def may_see(self, item: AgendaItem) -> bool:
-        return item.confidentiality != Confidentiality.CONFIDENTIAL or self.involved(item)
+        return may_see(item, self.person)
 
     def reads(self, item: AgendaItem) -> bool:
-        if not self.may_see(item):
+        if not may_see(item, self.person):
             return False
-        if self.person.digest_scope == DigestScope.ALL or self.involved(item):
+        if self.person.digest_scope == DigestScope.ALL or involved(item, self.person):
             return True
         return bool(
             self.theme_ids & {t.id for t in item.themes}
@@ -188,7 +185,7 @@ class _Reader:
     @property
     def oversees(self) -> bool:
         """Managers and admins also see the outbox's troubles."""
-        return bool({PersonRole.MANAGER, PersonRole.ADMIN} & set(self.person.roles))
+        return has_role(self.person, PersonRole.MANAGER) or has_role(self.person, PersonRole.ADMIN)
 
 
 class _Writer:

@@ -44,8 +44,8 @@ class SignInRequired(LobbyError):
 
     status = 401
 
-    def __init__(self) -> None:
-        super().__init__("sign in with your personal link first")
+    def __init__(self, message: str = "sign in with your personal link first") -> None:
+        super().__init__(message)
 
 
 class NotFound(LobbyError, LookupError):
@@ -58,6 +58,18 @@ class Conflict(LobbyError):
 
 class Forbidden(LobbyError, PermissionError):
     status = 403
+
+
+class PreconditionFailed(LobbyError):
+    """An update based on a stale version (If-Match no longer matches): nothing changed."""
+
+    status = 412
+
+
+class PreconditionRequired(LobbyError):
+    """An update without If-Match: it could overwrite someone else's change unseen."""
+
+    status = 428
 
 
 class Gone(LobbyError, LookupError):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
 
 from scheduler import clock
+from scheduler.errors import ValidationError
 from scheduler.models import (
     Confidentiality,
     DigestFrequency,
@@ -36,17 +38,31 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _WALL = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 
+# Dates an agenda can mean: wider would only let arithmetic (offsets, zones) overflow.
+YEARS = range(1900, 3000)
+
+
 def parse_wall_time(value: Any) -> WallTime:
     """`2026-12-08` (a day), `2026-12-08T10:00` (wall time) or with an offset/Z (an instant)."""
     if isinstance(value, datetime | date):
-        return value
+        return check_year(value)
     text = str(value).strip()
     if not _WALL.fullmatch(text):
         raise ValueError(f"{text!r} is not a date (2026-12-08) or date and time (2026-12-08T10:00)")
     try:
-        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        found = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a real date or time: {exc}") from exc
+    return check_year(found)
+
+
+_Day = TypeVar("_Day", bound=date)  # a date or a datetime
+
+
+def check_year(value: _Day) -> _Day:
+    if value.year not in YEARS:
+        raise ValueError(f"{value.isoformat()} lies outside the years {YEARS[0]}–{YEARS[-1]}")
+    return value
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -91,7 +107,11 @@ OptionalWall = Annotated[
 SlugList = Annotated[list[Slug], BeforeValidator(_as_list)]
 EmailList = Annotated[list[Email], BeforeValidator(_as_list)]
 WallList = Annotated[list[Wall], BeforeValidator(_as_list)]
-OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
+OptionalDate = Annotated[
+    date | None,
+    BeforeValidator(_blank_to_none),
+    AfterValidator(lambda v: None if v is None else check_year(v)),
+]
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -124,6 +144,25 @@ def parse_digest_time(value: Any) -> str:
 
 class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=False)
+
+
+RecordT = TypeVar("RecordT", bound=Record)
+
+
+def parse(model: type[RecordT], data: Any) -> RecordT:
+    """Validate `data` as a `model`; the first problem becomes a ValidationError that names
+    its field (`follow_ups.0.due`)."""
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(map(str, first["loc"])) or model.__name__
+        reason = (
+            "required"
+            if first["type"] == "missing"
+            else str(first["msg"]).removeprefix("Value error, ")
+        )
+        raise ValidationError(f"{field}: {reason}", field=field) from None
 
 
 class ThemeIn(Record):

@@ -15,9 +15,11 @@ from scheduler import catalog
 from scheduler.errors import Forbidden, Gone, NotFound, ValidationError
 from scheduler.models import FeedToken
 
-SCOPES = ("all", "me", "theme:SLUG", "stakeholder:SLUG", "login")
-# A login token opens no feed: it signs its person in to the pages (`/login/{token}`).
-LOGIN = "login"
+SCOPES = ("all", "me", "theme:SLUG", "stakeholder:SLUG", "login", "api-read", "api-write")
+# These open no feed: a login token signs its person in to the pages (`/login/{token}`);
+# API tokens authorize `/api/v1/` requests (`Authorization: Bearer …`), to read or also write.
+LOGIN, API_READ, API_WRITE = "login", "api-read", "api-write"
+NOT_FEEDS = (LOGIN, API_READ, API_WRITE)
 # Writing "last used" on every request would turn each calendar refresh into a write.
 _USE_RECORD_INTERVAL = timedelta(minutes=5)
 
@@ -28,9 +30,10 @@ def hash_token(secret: str) -> str:
 
 
 def check_scope(session: Session, scope: str) -> str:
-    """'all', 'me', 'theme:SLUG' or 'stakeholder:SLUG' with a slug that exists, or 'login'."""
+    """'all', 'me', 'theme:SLUG' or 'stakeholder:SLUG' with a slug that exists; 'login',
+    'api-read' or 'api-write'."""
     kind, _, slug = scope.partition(":")
-    if kind in ("all", "me", LOGIN) and not slug:
+    if kind in ("all", "me", *NOT_FEEDS) and not slug:
         return kind
     if kind == "theme" and slug:
         catalog.themes(session, [slug], field="scope")

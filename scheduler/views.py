@@ -29,18 +29,8 @@ from scheduler.models import (
     Person,
 )
 from scheduler.occurrences import Occurrence, expand
+from scheduler.permissions import may_see
 from scheduler.texts import Lang, label, text
-
-
-def may_see(item: AgendaItem, person: Person | None) -> bool:
-    """Whether `person` may see the item's details (None: the public)."""
-    if item.confidentiality == Confidentiality.PUBLIC:
-        return True
-    if person is None:
-        return False
-    if item.confidentiality == Confidentiality.INTERNAL:
-        return True
-    return item.owner_id == person.id or person in item.participants
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
-import pydantic
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -20,9 +19,7 @@ from scheduler import agenda, clock, logs
 from scheduler.config import Settings, get_settings
 from scheduler.db import Database
 from scheduler.errors import ValidationError
-from scheduler.schemas import Record
-
-RecordT = TypeVar("RecordT", bound=Record)
+from scheduler.schemas import RecordT, parse
 
 app = typer.Typer(
     name="lobby-agenda",
@@ -123,14 +120,4 @@ JsonOption = typer.Option(False, "--json", help="Print JSON instead of a table."
 
 def validated(model: type[RecordT], data: dict[str, Any]) -> RecordT:
     """Check options against an input record; the first problem names its field."""
-    try:
-        return model.model_validate({k: v for k, v in data.items() if v is not None})
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(map(str, first["loc"])) or model.__name__
-        reason = (
-            "required"
-            if first["type"] == "missing"
-            else str(first["msg"]).removeprefix("Value error, ")
-        )
-        raise ValidationError(f"{field}: {reason}", field=field) from exc
+    return parse(model, {k: v for k, v in data.items() if v is not None})

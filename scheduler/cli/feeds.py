@@ -24,6 +24,7 @@ token_app = typer.Typer(help="Private calendar feed links (tokens).", no_args_is
         "lobby-agenda token create j.jansen@example.nl --label 'Outlook werk'",
         "lobby-agenda token create j.jansen@example.nl --scope theme:mobiliteit --alarms",
         "lobby-agenda token create j.jansen@example.nl --scope login",
+        "lobby-agenda token create j.jansen@example.nl --scope api-write --expires 2027-06-30",
     ),
 )
 def create(
@@ -34,8 +35,8 @@ def create(
     ),
     scope: str = typer.Option(
         "all",
-        help="all (every feed), me, theme:SLUG or stakeholder:SLUG (that feed only), "
-        "or login (a sign-in link for the web pages).",
+        help="all (every feed), me, theme:SLUG or stakeholder:SLUG (that feed only); "
+        "login (a sign-in link for the web pages); api-read or api-write (an API token).",
     ),
     alarms: bool = typer.Option(False, "--alarms", help="Add the items' reminders as alarms."),
 ) -> None:
@@ -52,6 +53,9 @@ def create(
     typer.echo(f"token {token_id} for {email} (scope {token_scope}); shown only now:")
     if token_scope == tokens.LOGIN:
         typer.echo(f"  sign in: {conf.base_url}/login/{secret}")
+        return
+    if token_scope in (tokens.API_READ, tokens.API_WRITE):
+        typer.echo(f"  Authorization: Bearer {secret}")
         return
     links = tokens.links(conf.base_url, secret, token_scope)
     typer.echo(f"  https:  {links.https}")

@@ -17,7 +17,7 @@ from scheduler.db import Database
 from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
-from scheduler.web import agenda, feeds, health, metrics, pages
+from scheduler.web import agenda, api, feeds, health, metrics, pages
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(feeds.router)  # before pages: /feeds/public.ics is a feed, not a token
     app.include_router(pages.router)
     app.include_router(agenda.router)
+    app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
@@ -69,7 +70,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _domain_error(request: Request, exc: LobbyError) -> Response:
         if "text/html" in request.headers.get("accept", ""):
             return agenda.error_page(request, exc)  # a browser: a page, not JSON
-        return JSONResponse({"error": exc.message, "field": exc.field}, status_code=exc.status)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse(
+            {"error": exc.message, "field": exc.field}, status_code=exc.status, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

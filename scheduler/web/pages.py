@@ -78,8 +78,8 @@ def subscriptions(request: Request, token: str, lang: str | None = Query(None)) 
     try:
         with db.read() as session:
             found = tokens.resolve(session, token, today)
-            if found.scope == tokens.LOGIN:
-                raise NotFound("no such feed")  # a sign-in link opens no feeds
+            if found.scope in tokens.NOT_FEEDS:
+                raise NotFound("no such feed")  # sign-in and API tokens open no feeds
             language = _language(lang, found.person.language.value)
             groups = _groups(session, settings, found, token, language)
             html = render("pages/feeds.html", language, person=found.person, groups=groups)

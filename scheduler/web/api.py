@@ -1,0 +1,400 @@
+"""The JSON API under /api/v1/: items (with ETag and If-Match), the catalog, the caller's own
+settings, and the outbox for admins. Every request carries `Authorization: Bearer TOKEN`
+(`lobby-agenda token create EMAIL --scope api-read|api-write`); errors are JSON naming the
+field, as everywhere (see `scheduler.web`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from scheduler import agenda, catalog, clock, permissions, tokens
+from scheduler.agenda import Actor, ItemFilter
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    SignInRequired,
+    ValidationError,
+)
+from scheduler.models import (
+    AgendaItem,
+    Delivery,
+    DeliveryState,
+    ItemKind,
+    ItemStatus,
+    Person,
+    PersonRole,
+)
+from scheduler.schemas import ItemIn, PersonIn, parse
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+_bearer = HTTPBearer(auto_error=False, description="A token made with --scope api-read|api-write")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": text, "model": None}
+    for code, text in (
+        (401, "no token, or not a live API token"),
+        (403, "the token or the person's role does not allow this"),
+        (404, "not found (or not yours to see)"),
+        (422, "a value is not acceptable; `field` names it"),
+    )
+}
+
+
+class Caller(BaseModel):
+    """Who is calling and what their token allows."""
+
+    person_id: int
+    email: str
+    may_write: bool
+
+
+def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None:
+        raise SignInRequired("send Authorization: Bearer TOKEN (token create --scope api-read)")
+    settings: Settings = request.app.state.settings
+    with _db(request).read() as session:
+        try:
+            token = tokens.resolve(
+                session, credentials.credentials, clock.today_in(clock.zone(settings.timezone))
+            )
+        except NotFound:
+            raise SignInRequired("unknown API token") from None
+        except Gone as exc:
+            raise SignInRequired(exc.message) from None
+        if token.scope not in (tokens.API_READ, tokens.API_WRITE):
+            raise SignInRequired("not an API token: make one with --scope api-read or api-write")
+        return Caller(
+            person_id=token.person_id,
+            email=token.person.email,
+            may_write=token.scope == tokens.API_WRITE,
+        )
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+@contextmanager
+def _reading(request: Request, who: Caller) -> Iterator[tuple[Session, Person]]:
+    with _db(request).read() as session:
+        yield session, _person(session, who)
+
+
+@contextmanager
+def _writing(request: Request, who: Caller) -> Iterator[tuple[Session, Person]]:
+    if not who.may_write:
+        raise Forbidden("this token may only read; make one with --scope api-write")
+    with _db(request).write() as session:
+        yield session, _person(session, who)
+
+
+def _person(session: Session, who: Caller) -> Person:
+    person = session.get(Person, who.person_id)
+    if person is None or not person.active:
+        raise SignInRequired()
+    return person
+
+
+def _actor(who: Caller) -> Actor:
+    return Actor(who.email, "api")
+
+
+# ---------------------------------------------------------------- items
+
+
+def _etag(item: AgendaItem) -> str:
+    return f'"rev-{item.revision}"'
+
+
+def _item_json(item: AgendaItem, person: Person) -> dict[str, Any]:
+    if not permissions.may_see(item, person):
+        # An admin learns that a confidential item exists, and when; nothing more.
+        return {
+            "uid": item.uid, "kind": item.kind.value, "confidentiality": "confidential",
+            "start": agenda.describe_item(item)["start"], "title": None, "revision": item.revision,
+        }  # fmt: skip
+    return agenda.describe_item(item) | {
+        "revision": item.revision,
+        "created_at": item.created_at.isoformat(),
+        "updated_at": item.updated_at.isoformat(),
+    }
+
+
+def _visible_item(session: Session, uid: str, person: Person) -> AgendaItem:
+    try:
+        item = agenda.find_item(session, uid)
+    except NotFound:
+        item = None
+    if item is None or not permissions.may_know_of(item, person):
+        raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid")
+    return item
+
+
+def _check_match(item: AgendaItem, if_match: str | None) -> None:
+    if if_match is None:
+        raise PreconditionRequired(
+            "send If-Match with the item's ETag, so that no one else's change is overwritten",
+            field="If-Match",
+        )
+    if if_match.strip() not in (_etag(item), "*"):
+        raise PreconditionFailed(
+            f"{item.uid} changed since you read it (now {_etag(item)}): read it again",
+            field="If-Match",
+        )
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("/items", responses=ERRORS)
+def list_items(
+    request: Request,
+    who: CallerDep,
+    theme: Annotated[list[str], Query()] = [],  # noqa: B006  FastAPI reads the default
+    stakeholder: Annotated[list[str], Query()] = [],  # noqa: B006
+    kind: Annotated[list[ItemKind], Query()] = [],  # noqa: B006
+    status: Annotated[list[ItemStatus], Query()] = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page:
+    """Items (not occurrences) the caller may know of, by start; filters as in the CLI."""
+    with _reading(request, who) as (session, person):
+        catalog.themes(session, theme, field="theme")
+        catalog.stakeholders(session, stakeholder, field="stakeholder")
+        where = ItemFilter(tuple(theme), tuple(stakeholder), tuple(kind), tuple(status))
+        known = [
+            item
+            for item in agenda.filtered_items(session, where)
+            if permissions.may_know_of(item, person)
+        ]
+        chosen = known[offset : offset + limit]
+        return Page(
+            items=[_item_json(item, person) for item in chosen],
+            total=len(known),
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.get("/items/{uid}", responses=ERRORS)
+def get_item(request: Request, who: CallerDep, uid: str, response: Response) -> dict[str, Any]:
+    """One item; its ETag goes with an update as If-Match."""
+    with _reading(request, who) as (session, person):
+        item = _visible_item(session, uid, person)
+        response.headers["ETag"] = _etag(item)
+        return _item_json(item, person)
+
+
+@router.post("/items", status_code=201, responses=ERRORS | {409: {"description": "uid taken"}})
+def create_item(
+    request: Request, who: CallerDep, spec: ItemIn, response: Response
+) -> dict[str, Any]:
+    """Create an item (lobbyists and admins); the caller must be able to edit what they make."""
+    with _writing(request, who) as (session, person):
+        permissions.check_create(person)
+        if spec.uid and session.scalar(select(AgendaItem.id).where(AgendaItem.uid == spec.uid)):
+            raise Conflict(f"an item with uid {spec.uid!r} exists; update it instead", field="uid")
+        _, item = agenda.save_item(session, spec, _actor(who))
+        permissions.check_edit(item, person)
+        response.headers["ETag"] = _etag(item)
+        response.headers["Location"] = f"/api/v1/items/{item.uid}"
+        return _item_json(item, person)
+
+
+@router.patch("/items/{uid}", responses=ERRORS | {412: {}, 428: {}})
+def update_item(
+    request: Request,
+    who: CallerDep,
+    uid: str,
+    response: Response,
+    changes: Annotated[dict[str, Any], Body(description="The fields to change (import format).")],
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Change the given fields; needs If-Match with the ETag last read (412 when stale)."""
+    with _writing(request, who) as (session, person):
+        item = _visible_item(session, uid, person)
+        permissions.check_edit(item, person)
+        _check_match(item, if_match)
+        agenda.update(session, item, changes, _actor(who))
+        permissions.check_edit(item, person)  # e.g. not by removing oneself from it
+        response.headers["ETag"] = _etag(item)
+        return _item_json(item, person)
+
+
+@router.delete("/items/{uid}", status_code=204, responses=ERRORS | {412: {}, 428: {}})
+def delete_item(
+    request: Request,
+    who: CallerDep,
+    uid: str,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Delete an item (its history stays); needs If-Match."""
+    with _writing(request, who) as (session, person):
+        item = _visible_item(session, uid, person)
+        permissions.check_edit(item, person)
+        _check_match(item, if_match)
+        agenda.delete(session, uid, _actor(who))
+    return Response(status_code=204)
+
+
+class OccurrenceChange(BaseModel):
+    occurrence: str = Field(description="The occurrence's original wall time, 2027-01-12T10:00")
+    cancel: bool = False
+    start: str | None = Field(None, description="Its new wall time (to move it)")
+    end: str | None = None
+
+
+@router.post("/items/{uid}/occurrences", responses=ERRORS | {412: {}, 428: {}})
+def change_occurrence(
+    request: Request,
+    who: CallerDep,
+    uid: str,
+    change: OccurrenceChange,
+    response: Response,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Cancel (`cancel: true`) or move (`start`, `end`) one occurrence of a recurring item."""
+    if change.cancel == bool(change.start):
+        raise ValidationError("give either cancel: true or a new start", field="start")
+    with _writing(request, who) as (session, person):
+        item = _visible_item(session, uid, person)
+        permissions.check_edit(item, person)
+        _check_match(item, if_match)
+        if change.cancel:
+            agenda.cancel(session, uid, _actor(who), change.occurrence)
+        else:
+            assert change.start is not None
+            agenda.move(session, uid, _actor(who), change.occurrence, change.start, change.end)
+        response.headers["ETag"] = _etag(item)
+        return _item_json(item, person)
+
+
+# ---------------------------------------------------------------- catalog and people
+
+
+@router.get("/themes", responses=ERRORS)
+def list_themes(request: Request, who: CallerDep) -> list[dict[str, Any]]:
+    with _reading(request, who) as (session, _):
+        return [catalog.describe_theme(t) for t in catalog.all_themes(session)]
+
+
+@router.get("/stakeholders", responses=ERRORS)
+def list_stakeholders(request: Request, who: CallerDep) -> list[dict[str, Any]]:
+    with _reading(request, who) as (session, _):
+        return [catalog.describe_stakeholder(s) for s in catalog.all_stakeholders(session)]
+
+
+@router.get("/partnerships", responses=ERRORS)
+def list_partnerships(request: Request, who: CallerDep) -> list[dict[str, Any]]:
+    with _reading(request, who) as (session, _):
+        return [catalog.describe_partnership(p) for p in catalog.all_partnerships(session)]
+
+
+@router.get("/people", responses=ERRORS)
+def list_people(request: Request, who: CallerDep) -> list[dict[str, Any]]:
+    """Names, emails and roles of colleagues; their settings only for admins."""
+    with _reading(request, who) as (session, person):
+        admin = permissions.has_role(person, PersonRole.ADMIN)
+        return [
+            catalog.describe_person(p)
+            if admin
+            else {"email": p.email, "name": p.name, "roles": list(p.roles), "active": p.active}
+            for p in catalog.all_people(session)
+        ]
+
+
+@router.put("/people/{email}", responses=ERRORS)
+def save_person(request: Request, who: CallerDep, email: str, spec: PersonIn) -> dict[str, Any]:
+    """Add or update a person (admins)."""
+    if spec.email != email.lower():
+        raise ValidationError("the email in the path and the body differ", field="email")
+    with _writing(request, who) as (session, person):
+        permissions.check_admin(person, "manage people")
+        catalog.save_person(session, spec)
+        return catalog.describe_person(catalog.person(session, spec.email, "email"))
+
+
+class OwnSettings(BaseModel):
+    """What a person sets for themself: language, zone, reminders and digest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: str | None = None
+    timezone: str | None = None
+    follow_reminders: bool | None = None
+    reminders_off: list[str] | None = None
+    digest: str | None = None
+    digest_day: str | None = None
+    digest_time: str | None = None
+    digest_scope: str | None = None
+
+
+@router.get("/me", responses=ERRORS)
+def me(request: Request, who: CallerDep) -> dict[str, Any]:
+    """The caller: who they are, what they follow, their reminder and digest settings."""
+    with _reading(request, who) as (_, person):
+        return catalog.describe_person(person)
+
+
+@router.patch("/me", responses=ERRORS)
+def change_me(request: Request, who: CallerDep, changes: OwnSettings) -> dict[str, Any]:
+    """Change one's own language, zone, reminder preferences or digest subscription."""
+    given = changes.model_dump(exclude_unset=True)
+    with _writing(request, who) as (session, person):
+        spec = parse(PersonIn, {"email": person.email, "name": person.name} | given)
+        catalog.save_person(session, spec)
+        session.flush()
+        return catalog.describe_person(person)
+
+
+# ---------------------------------------------------------------- the outbox
+
+
+@router.get("/outbox", responses=ERRORS)
+def outbox(
+    request: Request,
+    who: CallerDep,
+    state: Annotated[list[DeliveryState], Query()] = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """Deliveries, newest due first (admins; read-only)."""
+    with _reading(request, who) as (session, person):
+        permissions.check_admin(person, "read the outbox")
+        query = select(Delivery).order_by(Delivery.due_at.desc(), Delivery.id.desc())
+        if state:
+            query = query.where(Delivery.state.in_(state))
+        return [
+            {
+                "id": d.id, "kind": d.kind, "state": d.state.value, "key": d.key,
+                "recipient": d.recipient, "item": d.item_uid or None,
+                "due_at": d.due_at.isoformat(), "attempts": d.attempts,
+                "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                "error": d.last_error or None,
+            }
+            for d in session.scalars(query.limit(limit).offset(offset))
+        ]  # fmt: skip
