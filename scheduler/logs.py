@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -37,6 +38,26 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass  # StreamHandler.__init__ assigns it; the property always answers sys.stderr
 
 
+# Paths that carry a secret: a feed link's token, a sign-in link's token.
+_SECRET_IN_PATH = re.compile(r"^(/feeds|/login)/(?!public\.ics)[^/?#]+")
+
+
+def redact_path(path: str) -> str:
+    """`/feeds/SECRET/me.ics` → `/feeds/***/me.ics`: no token reaches a log line."""
+    return _SECRET_IN_PATH.sub(r"\1/***", path)
+
+
+class RedactSecrets(logging.Filter):
+    """For uvicorn's access log, whose arguments are (client, method, path, version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3:
+            args = list(record.args)
+            args[2] = redact_path(str(args[2]))
+            record.args = tuple(args)
+        return True
+
+
 def configure(level: str = "INFO", fmt: str = "text") -> None:
     """Send all logs (ours, uvicorn's, APScheduler's) to stderr in one format."""
     handler = _StderrHandler()
@@ -54,6 +75,9 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "apscheduler"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSecrets) for f in access.filters):
+        access.addFilter(RedactSecrets())
     # Alembic narrates every step at INFO; `Database.upgrade` logs the one line that matters.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     # APScheduler narrates every job added and run at INFO; `jobs` logs what matters.

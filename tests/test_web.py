@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -90,6 +91,10 @@ def test_serve_runs_as_a_real_process_and_stops_cleanly_on_sigterm(tmp_path: Pat
         assert health.status_code == 200
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
         assert ready.status_code == 200, ready.text
+        base = f"http://127.0.0.1:{port}"
+        httpx.get(f"{base}/feeds/FEEDSECRET4711/all.ics", timeout=5)
+        httpx.get(f"{base}/login/LOGINSECRET4711", timeout=5)
+        httpx.get(f"{base}/api/v1/items", headers={"authorization": "Bearer APISECRET4711"})
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=30)
     finally:
@@ -100,6 +105,9 @@ def test_serve_runs_as_a_real_process_and_stops_cleanly_on_sigterm(tmp_path: Pat
     assert "Application shutdown complete" in err
     assert f"lobby-agenda serving at http://127.0.0.1:{port}" in out
     assert "scheduler started" in err and "scheduler stopped" in err
+    # The access log shows requests, never the secrets in their paths or headers.
+    assert '"GET /feeds/***/all.ics HTTP/1.1" 404' in err and "GET /login/***" in err
+    assert "SECRET4711" not in err + out
 
 
 def _wait_for(url: str, process: subprocess.Popen[str]) -> httpx.Response:
@@ -124,3 +132,33 @@ def test_the_openapi_schema_describes_the_feeds_and_their_filters() -> None:
     assert {p["name"] for p in feed["parameters"]} == {"token", "slug", "kind", "status"}
     assert {"304", "403", "404", "410", "503"} <= set(feed["responses"])
     assert "/healthz" in schema["paths"] and "/feeds/public.ics" in schema["paths"]
+
+
+def test_every_answer_carries_the_security_headers() -> None:
+    with TestClient(create_app(Settings(), run_jobs=False)) as client:
+        for path in ("/healthz", "/nothing-here", "/feeds", "/api/v1/items"):
+            answer = client.get(path)
+            assert answer.headers["x-content-type-options"] == "nosniff", path
+            assert answer.headers["referrer-policy"] == "no-referrer", path
+            assert "frame-ancestors 'none'" in answer.headers["content-security-policy"], path
+        assert client.get("/nothing-here").json() == {"error": "Not Found", "field": None}
+        pages = client.get("/feeds").headers["content-security-policy"]
+        assert "style-src 'self'" in pages  # a page's own policy wins over the default
+
+
+def test_a_request_body_over_a_megabyte_gets_413_even_without_a_length() -> None:
+    big = b"{" + b" " * (1024 * 1024 + 10) + b"}"
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(big), 65536):
+            yield big[start : start + 65536]
+
+    with TestClient(create_app(Settings(), run_jobs=False)) as client:
+        declared = client.post(
+            "/api/v1/items", content=big, headers={"content-type": "application/json"}
+        )
+        streamed = client.post(
+            "/api/v1/items", content=chunks(), headers={"content-type": "application/json"}
+        )
+    for answer in (declared, streamed):
+        assert answer.status_code == 413 and "larger than 1024 kB" in answer.json()["error"]

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scheduler import __version__, jobs, reminders
 from scheduler.config import Settings, get_settings
@@ -17,7 +18,7 @@ from scheduler.db import Database
 from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
-from scheduler.web import agenda, api, feeds, health, metrics, pages
+from scheduler.web import agenda, api, feeds, guard, health, metrics, pages
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(agenda.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(guard.Guard)
     return app
 
 
@@ -73,6 +75,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(
             {"error": exc.message, "field": exc.field}, status_code=exc.status, headers=headers
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """Unknown paths, wrong methods, bodies too large: the same JSON as every error."""
+        return JSONResponse(
+            {"error": str(exc.detail), "field": None},
+            status_code=exc.status_code,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

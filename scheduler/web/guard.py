@@ -1,0 +1,73 @@
+"""What every HTTP answer gets: security headers, and a limit on the size of request bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY = 1024 * 1024  # an agenda item is a few kB; an import goes through the CLI
+HEADERS = {
+    b"x-content-type-options": b"nosniff",
+    b"referrer-policy": b"no-referrer",  # feed and sign-in tokens live in paths
+    b"x-frame-options": b"DENY",
+}
+# Swagger UI at /docs loads its script and style from a CDN; everything else needs nothing.
+_CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_TOO_LARGE = f"the request body is larger than {MAX_BODY // 1024} kB"
+
+
+class Guard:
+    """ASGI middleware: adds the headers (those a route set itself win) and answers 413 to
+    a body over MAX_BODY, counted as it arrives (a Content-Length may be absent or lie)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            await _too_large(send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY:
+                raise HTTPException(413, _TOO_LARGE)  # answered by the app's error handler
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in HEADERS.items() if k not in present]
+                if b"content-security-policy" not in present and scope["path"] != "/docs":
+                    extra.append((b"content-security-policy", _CSP))
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, counting_receive, send_with_headers)
+
+
+async def _too_large(send: Send) -> None:
+    body: dict[str, Any] = {"error": _TOO_LARGE, "field": None}
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *HEADERS.items(),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
