@@ -426,12 +426,16 @@ def _record(
     return True
 
 
-def history(session: Session, uid: str) -> list[ItemChange]:
-    return list(
-        session.scalars(
-            select(ItemChange).where(ItemChange.item_uid == uid).order_by(ItemChange.id)
-        )
-    )
+def history(
+    session: Session, uid: str | None = None, since: datetime | None = None
+) -> list[ItemChange]:
+    """The audit trail, oldest first: of one item (also a deleted one), from `since`."""
+    query = select(ItemChange).order_by(ItemChange.id)
+    if uid is not None:
+        query = query.where(ItemChange.item_uid == uid)
+    if since is not None:
+        query = query.where(ItemChange.changed_at >= since)
+    return list(session.scalars(query))
 
 
 def cancel(session: Session, uid: str, actor: Actor, occurrence: str | None = None) -> AgendaItem:

@@ -461,3 +461,26 @@ def test_digest_preview_and_send_once_per_period(cli) -> None:  # type: ignore[n
     rows = json.loads(cli("outbox", "--json").out)
     mine = sorted((r["kind"], r["state"]) for r in rows if r["recipient"] == "m@example.nl")
     assert mine == [("digest", "pending"), ("digest", "sent")]  # this week's; next week's
+
+
+def test_the_audit_trail_lists_every_change_with_before_and_after(cli) -> None:  # type: ignore[no-untyped-def]
+    import time_machine
+
+    with time_machine.travel("2026-11-28T09:00:00Z", tick=False):
+        cli("people", "add", "j.jansen@example.nl", "--name", "Joost Jansen")
+        cli("items", "add", "--uid", "m1", "--title", "Overleg", "--kind", "meeting",
+            "--start", "2026-12-08T10:00")  # fmt: skip
+    with time_machine.travel("2026-12-02T09:00:00Z", tick=False):
+        cli("items", "add", "--uid", "m1", "--title", "Overleg MRA", "--kind", "meeting",
+            "--start", "2026-12-08T10:00")  # fmt: skip
+    everything = json.loads(cli("audit", "--json").out)
+    assert [(r["item"], r["field"], r["via"]) for r in everything] == [
+        ("m1", "created", "cli"), ("m1", "title", "cli")
+    ]  # fmt: skip
+    recent = json.loads(cli("audit", "--since", "2026-12-01", "--item", "m1", "--json").out)
+    assert [(r["field"], r["before"], r["after"]) for r in recent] == [
+        ("title", '"Overleg"', '"Overleg MRA"')
+    ]
+    assert "Overleg MRA" in cli("audit").out
+    bad = cli("audit", "--since", "gisteren")
+    assert bad.code == 2 and bad.err.startswith("error: --since 'gisteren' is not a date")

@@ -8,7 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from scheduler.cli import admin, catalog, common, digest, feeds, items, outbox
+from scheduler.cli import admin, audit, catalog, common, digest, feeds, items, outbox
 from scheduler.cli.common import app
 from scheduler.errors import LobbyError
 
@@ -28,6 +28,7 @@ app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
 )
 app.add_typer(admin.db_app, name="db")
 admin.register(app)
+audit.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
