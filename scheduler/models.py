@@ -443,6 +443,19 @@ class WebSession(Base):
     person: Mapped[Person] = relationship()
 
 
+class LoginLink(Base):
+    """A one-time sign-in link sent by email: valid for minutes, used once; hash only."""
+
+    __tablename__ = "login_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    link_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
 class DataVersion(Base):
     """Counters raised by every committed change (see db.py); feeds key their caches on them.
 

@@ -1,33 +1,76 @@
-"""Signed-in browsers: a login link (a token of scope `login`) opens a session whose secret
-lives in an HttpOnly cookie; only its hash is stored, and signing out ends it."""
+"""Signed-in browsers. A sign-in link opens a session whose secret lives in an HttpOnly
+cookie; only hashes are stored, and signing out ends the session. Two kinds of link: one
+asked for by email (valid LINK_LIFETIME, used once), and a lasting one an admin makes
+(`token create EMAIL --scope login`)."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from scheduler import tokens
-from scheduler.errors import NotFound
-from scheduler.models import Person, WebSession
+from scheduler.errors import Gone, NotFound
+from scheduler.mailer import Outgoing, compose
+from scheduler.models import LoginLink, Person, WebSession
+from scheduler.rendering import render
+from scheduler.texts import Lang
 
 LIFETIME = timedelta(days=14)
+LINK_LIFETIME = timedelta(minutes=15)
+LINKS_PER_LIFETIME = 3  # more requests for one address within LINK_LIFETIME send nothing
+
+
+def request_link(session: Session, email: str, now: datetime) -> tuple[Person, str] | None:
+    """A one-time sign-in link's secret for an active person, or None (an unknown address,
+    or too many links asked for it lately): the caller answers alike, so that nobody learns
+    from the answer who is known."""
+    person = session.scalar(select(Person).where(Person.email == email.strip().lower()))
+    if person is None or not person.active:
+        return None
+    recent = session.scalar(
+        select(func.count(LoginLink.id)).where(
+            LoginLink.person_id == person.id, LoginLink.created_at > now - LINK_LIFETIME
+        )
+    )
+    if (recent or 0) >= LINKS_PER_LIFETIME:
+        return None
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        LoginLink(
+            link_hash=tokens.hash_token(secret), person_id=person.id, created_at=now,
+            expires_at=now + LINK_LIFETIME,
+        )
+    )  # fmt: skip
+    return person, secret
 
 
 def sign_in(session: Session, login_secret: str, now: datetime, today: date) -> str:
-    """A new session for the person of a live login token; returns the cookie's secret.
-    Unknown, revoked and expired links are refused as `tokens.resolve` refuses them; a feed
-    link is not a login link."""
-    token = tokens.resolve(session, login_secret, today)
-    if token.scope != tokens.LOGIN:
-        raise NotFound("no such login link")
+    """A new session for the person of a live sign-in link; returns the cookie's secret.
+    An emailed link works once and for minutes; a lasting one until revoked or expired (as
+    `tokens.resolve` judges). A feed link is not a sign-in link."""
+    link = session.scalar(
+        select(LoginLink).where(LoginLink.link_hash == tokens.hash_token(login_secret))
+    )
+    if link is not None:
+        if link.used_at is not None:
+            raise Gone("this sign-in link was used already; ask for a new one")
+        if link.expires_at <= now:
+            raise Gone("this sign-in link expired (they last 15 minutes); ask for a new one")
+        link.used_at = now
+        person_id = link.person_id
+    else:
+        token = tokens.resolve(session, login_secret, today)
+        if token.scope != tokens.LOGIN:
+            raise NotFound("no such sign-in link")
+        person_id = token.person_id
     secret = secrets.token_urlsafe(32)
     session.add(
         WebSession(
             session_hash=tokens.hash_token(secret),
-            person_id=token.person_id,
+            person_id=person_id,
             created_at=now,
             expires_at=now + LIFETIME,
         )
@@ -54,3 +97,18 @@ def sign_out(session: Session, secret: str, now: datetime) -> None:
     )
     if found is not None and found.ended_at is None:
         found.ended_at = now
+
+
+def link_message(person: Person, link: str, mail_from: str, domain: str) -> Outgoing:
+    """The email with a one-time sign-in link, in the person's language."""
+    lang: Lang = "en" if person.language.value == "en" else "nl"
+    context = {"name": person.name, "link": link}
+    return compose(
+        sender=mail_from,
+        to=(" ".join(person.name.split()), person.email),
+        subject=render("email/sign_in.subject.txt", lang, **context).strip(),
+        message_id=f"<{secrets.token_hex(16)}@{domain}>",
+        text=render("email/sign_in.txt", lang, **context),
+        html=render("email/sign_in.html", lang, **context),
+        headers={"Auto-Submitted": "auto-generated"},
+    )

@@ -154,10 +154,40 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "signed_in_as": {"nl": "Ingelogd als {name}", "en": "Signed in as {name}"},
     "sign_in_title": {"nl": "Inloggen", "en": "Sign in"},
     "sign_in_text": {
-        "nl": "Deze pagina is alleen voor collega's. Open de persoonlijke inloglink die je van "
-        "een beheerder kreeg (lobby-agenda token create E-MAIL --scope login).",
-        "en": "This page is for colleagues only. Open the personal sign-in link an "
-        "administrator gave you (lobby-agenda token create EMAIL --scope login).",
+        "nl": "Deze pagina is alleen voor collega's. Vraag een inloglink aan per mail, of open "
+        "de persoonlijke inloglink die je van een beheerder kreeg.",
+        "en": "This page is for colleagues only. Ask for a sign-in link by email, or open the "
+        "personal sign-in link an administrator gave you.",
+    },
+    "sign_in_ask": {
+        "nl": "Vul je e-mailadres in; je krijgt een inloglink die 15 minuten en één keer werkt.",
+        "en": "Enter your email address; you get a sign-in link that works once, for 15 minutes.",
+    },
+    "email": {"nl": "E-mailadres", "en": "Email address"},
+    "send_link": {"nl": "Stuur inloglink", "en": "Send sign-in link"},
+    "link_sent": {
+        "nl": "Als dit adres bij ons bekend is, is er een inloglink onderweg. Kijk in je mail.",
+        "en": "If we know this address, a sign-in link is on its way. Check your mail.",
+    },
+    "mail_failed": {
+        "nl": "De mail kon nu niet worden verstuurd. Probeer het over een paar minuten opnieuw.",
+        "en": "The mail could not be sent just now. Try again in a few minutes.",
+    },
+    "sign_in_subject": {
+        "nl": "Je inloglink voor de lobbyagenda",
+        "en": "Your sign-in link for the lobby agenda",
+    },
+    "sign_in_mail_intro": {
+        "nl": "Met deze link log je in op de lobbyagenda:",
+        "en": "This link signs you in to the lobby agenda:",
+    },
+    "sign_in_mail_note": {
+        "nl": "De link werkt 15 minuten en één keer. Vroeg je er niet om? Dan kun je deze mail negeren.",
+        "en": "The link works once, for 15 minutes. Did you not ask for it? Then ignore this mail.",
+    },
+    "form_expired": {
+        "nl": "Dit formulier is verlopen of kwam niet van deze site. Laad de pagina opnieuw.",
+        "en": "This form expired or did not come from this site. Reload the page.",
     },
     "error_title": {"nl": "Dat lukte niet", "en": "That did not work"},
     "filters": {"nl": "Filters", "en": "Filters"},

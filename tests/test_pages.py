@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -63,13 +64,20 @@ def browser() -> Iterator[Any]:
 def server(sqlite_db: Database) -> Iterator[tuple[str, Database]]:
     """The app on a real port, in a thread of this process."""
     import_data(sqlite_db, CATALOG, "pages test", agenda.Actor("test", "test"))
+    with serving(sqlite_db) as base:
+        yield base, sqlite_db
+
+
+@contextlib.contextmanager
+def serving(db: Database, **settings: Any) -> Iterator[str]:
     port = free_port()
-    settings = Settings(
-        database_url=sqlite_db.url, port=port, public_url=f"http://127.0.0.1:{port}"
-    )
     config = uvicorn.Config(
-        create_app(settings, run_jobs=False), host="127.0.0.1", port=port, log_config=None
-    )
+        create_app(
+            Settings(database_url=db.url, port=port, public_url=f"http://127.0.0.1:{port}", **settings),
+            run_jobs=False,
+        ),
+        host="127.0.0.1", port=port, log_config=None,
+    )  # fmt: skip
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -78,9 +86,11 @@ def server(sqlite_db: Database) -> Iterator[tuple[str, Database]]:
         if time.monotonic() > deadline:
             raise AssertionError("the test server did not start")
         time.sleep(0.05)  # a real server starting, not the test clock
-    yield f"http://127.0.0.1:{port}", sqlite_db
-    running.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
 
 
 def link(db: Database, email: str, **options: Any) -> str:
@@ -271,7 +281,7 @@ def test_the_agenda_fits_a_phone_and_works_with_the_keyboard(
     page.screenshot(path=str(ARTIFACTS / "agenda-phone.png"), full_page=True)
     # every form field has a label; the first Tab reaches the skip link
     assert page.evaluate(
-        "[...document.querySelectorAll('select, input')].every(e => e.labels.length > 0)"
+        "[...document.querySelectorAll('select, input:not([type=hidden])')].every(e => e.labels.length > 0)"
     )
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"
@@ -289,3 +299,38 @@ def test_the_public_agenda_needs_no_sign_in_and_shows_public_items_only(
     page.goto(f"{base}/public")
     assert page.locator("li.occurrence").count() == 0  # none of the three is public
     page.close()
+
+
+def test_sign_in_by_a_link_read_from_the_mail(sqlite_db: Database, browser: Any) -> None:
+    import re
+
+    from aiosmtpd.controller import Controller
+
+    from tests.test_reminders import Inbox
+
+    import_data(sqlite_db, CATALOG, "pages test", agenda.Actor("test", "test"))
+    agenda_items(sqlite_db)
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        with serving(sqlite_db, smtp_host="127.0.0.1", smtp_port=controller.port,
+                     smtp_security="none") as base:  # fmt: skip
+            page = browser.new_page()
+            page.goto(f"{base}/agenda")
+            page.get_by_role("link", name="Stuur inloglink").click()
+            page.get_by_label("E-mailadres").fill("j.jansen@example.nl")
+            page.get_by_role("button", name="Stuur inloglink").click()
+            assert "inloglink onderweg" in page.locator("[role=status]").inner_text()
+            [message] = inbox.messages
+            body = message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+            [link] = re.findall(r"http://127\.0\.0\.1:\d+/login/\S+", body)
+            page.goto(link)
+            assert page.url == f"{base}/agenda"
+            assert "Ingelogd als Joost Jansen" in page.locator("header").inner_text()
+            page.get_by_role("button", name="Uitloggen").click()
+            assert page.url == f"{base}/public"
+            assert page.goto(f"{base}/agenda").status == 401
+            page.close()
+    finally:
+        controller.stop()

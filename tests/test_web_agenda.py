@@ -3,11 +3,15 @@ cookie, each page, its filters and bad input, and confidential items kept from o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+from typing import Any
 
 import pytest
 import time_machine
+from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from scheduler import tokens
@@ -15,6 +19,9 @@ from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.web import create_app
 from tests.test_digests import DATA, LOBBYIST, MADE, MANAGER, OUTSIDER, item
+from tests.test_reminders import Inbox, smtp
+
+__all__ = ["smtp"]  # a fixture used by name below
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # Monday 7 December, 10:00 Amsterdam
 HTML = {"accept": "text/html"}
@@ -172,7 +179,92 @@ def test_signing_out_ends_the_session(site: tuple[TestClient, Database]) -> None
     sign_in(client, db, OUTSIDER)
     assert client.get("/agenda", headers=HTML).status_code == 200
     stolen = dict(client.cookies)
-    answer = client.post("/logout", follow_redirects=False)
+    forged = client.post("/logout", data={"csrf": "guess"}, follow_redirects=False)
+    assert forged.status_code == 403  # a form from elsewhere does not sign anyone out
+    answer = client.post(
+        "/logout", data={"csrf": client.cookies["lobby_csrf"]}, follow_redirects=False
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/public"
-    client.cookies.update(stolen)  # the old cookie no longer works, even if kept
+    client.cookies.update({"lobby_session": stolen["lobby_session"]})  # kept: still no use
     assert client.get("/agenda", headers=HTML).status_code == 401
+
+
+# ---------------------------------------------------------------- sign-in by email
+
+
+@pytest.fixture
+def mail_site(db: Database, smtp: tuple[Inbox, Controller]) -> Iterator[tuple[TestClient, Inbox]]:
+    from scheduler.interchange import import_data
+    from tests.test_reminders import ACTOR
+
+    inbox, controller = smtp
+    with time_machine.travel(MADE, tick=False):
+        import_data(db, DATA, "pages data", ACTOR)
+    settings = Settings(
+        database_url=db.url, public_url="https://lobby.example", smtp_host="127.0.0.1",
+        smtp_port=controller.port, smtp_security="none",
+    )  # fmt: skip
+    with TestClient(
+        create_app(settings, run_jobs=False), base_url="https://lobby.example"
+    ) as client:
+        yield client, inbox
+
+
+def ask_link(client: TestClient, email: str) -> Any:
+    client.get("/login")
+    return client.post("/login", data={"email": email, "csrf": client.cookies["lobby_csrf"]})
+
+
+def link_in(message: Message) -> str:
+    body = message.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    [link] = re.findall(r"https://lobby\.example(/login/\S+)", body)
+    return str(link)
+
+
+def test_a_sign_in_link_by_email_works_once_for_fifteen_minutes(
+    mail_site: tuple[TestClient, Inbox],
+) -> None:
+    client, inbox = mail_site
+    with time_machine.travel(NOW, tick=False):
+        answer = ask_link(client, "L@Example.nl ")
+        assert answer.status_code == 200 and "inloglink onderweg" in answer.text
+        [message] = inbox.messages
+        assert str(message["To"]) == "Lars Lobbyist <l@example.nl>"
+        assert str(message["Subject"]) == "Je inloglink voor de lobbyagenda"
+        link = link_in(message)
+        opened = client.get(link, follow_redirects=False)
+        assert opened.status_code == 303 and "lobby_session" in opened.headers["set-cookie"]
+        again = client.get(link, headers=HTML)
+        assert (again.status_code == 410 and "al gebruikt" in again.text) or "used" in again.text
+        ask_link(client, LOBBYIST)
+    with time_machine.travel(NOW + timedelta(minutes=16), tick=False):
+        late = client.get(link_in(inbox.messages[1]))
+        assert late.status_code == 410 and "expired" in late.json()["error"]
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_mail(
+    mail_site: tuple[TestClient, Inbox],
+) -> None:
+    client, inbox = mail_site
+    with time_machine.travel(NOW, tick=False):
+        known = ask_link(client, LOBBYIST).text
+        unknown = ask_link(client, "nobody@example.nl").text
+    assert unknown == known and len(inbox.messages) == 1
+
+
+def test_sign_in_requests_are_limited_per_address_and_per_client(
+    mail_site: tuple[TestClient, Inbox],
+) -> None:
+    client, inbox = mail_site
+    with time_machine.travel(NOW, tick=False):
+        answers = [ask_link(client, LOBBYIST).status_code for _ in range(10)]
+        assert answers == [200] * 10 and len(inbox.messages) == 3  # three links per 15 minutes
+        assert ask_link(client, MANAGER).status_code == 429  # this client asked too often
+        forged = client.post("/login", data={"email": LOBBYIST, "csrf": "x"})
+        assert forged.status_code == 403 and len(inbox.messages) == 3
+
+
+def test_guessing_sign_in_links_is_cut_off(mail_site: tuple[TestClient, Inbox]) -> None:
+    client, _ = mail_site
+    answers = [client.get(f"/login/guess{n}").status_code for n in range(31)]
+    assert answers[:30] == [404] * 30 and answers[30] == 429

@@ -3,10 +3,12 @@ and the open agenda (the only one without sign-in)."""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from datetime import date
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -14,15 +16,18 @@ from scheduler import catalog, clock, digest_mail, reminders, sessions, views
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.digests import build as build_digest
-from scheduler.errors import LobbyError, SignInRequired, ValidationError
+from scheduler.errors import Forbidden, Gone, LobbyError, NotFound, SignInRequired, ValidationError
+from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person
 from scheduler.rendering import render
-from scheduler.texts import Lang
+from scheduler.texts import Lang, text
+from scheduler.web import limits
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
 from scheduler.web.pages import PAGE_HEADERS
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"])
-COOKIE = "lobby_session"
+COOKIE, CSRF_COOKIE = "lobby_session", "lobby_csrf"
 
 
 def _settings(request: Request) -> Settings:
@@ -52,22 +57,94 @@ def _lang(request: Request, person: Person | None) -> Lang:
 
 
 def _page(request: Request, template: str, lang: Lang, **context: object) -> HTMLResponse:
-    html = render(template, lang, path=request.url.path, me=context.get("person"), **context)
-    return HTMLResponse(html, headers=PAGE_HEADERS)
+    return _page_with_status(request, template, lang, 200, context)
+
+
+def _page_with_status(
+    request: Request, template: str, lang: Lang, status: int, context: dict[str, object]
+) -> HTMLResponse:
+    """A page; its forms carry the CSRF token that the cookie of the same name holds."""
+    token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    html = render(
+        template, lang, path=request.url.path, me=context.get("person"), csrf=token, **context
+    )
+    response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+    if request.cookies.get(CSRF_COOKIE) != token:
+        response.set_cookie(
+            CSRF_COOKIE, token, httponly=True, samesite="strict", path="/",
+            secure=_settings(request).base_url.startswith("https://"),
+        )  # fmt: skip
+    return response
+
+
+def _check_csrf(request: Request, sent: str) -> None:
+    """A form post must carry the token of the cookie set with the page (double submit)."""
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, sent):
+        raise Forbidden(text("form_expired", _lang(request, None)), field="csrf")
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 # ---------------------------------------------------------------- signing in and out
 
 
-@router.get("/login/{token}", response_class=HTMLResponse, responses={404: {}, 410: {}})
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    """Ask for a sign-in link by email."""
+    return _page(request, "pages/login.html", _lang(request, None), person=None, sent=False)
+
+
+@router.post("/login", response_class=HTMLResponse, responses={403: {}, 429: {}, 503: {}})
+def send_login_link(
+    request: Request,
+    email: Annotated[str, Form(max_length=320)],
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Mail a one-time sign-in link (15 minutes) to a known address; the answer is the same
+    for an unknown one."""
+    _check_csrf(request, csrf)
+    limits.SIGN_IN_REQUESTS.check(_client(request))
+    limits.SIGN_IN_REQUESTS.count(_client(request))
+    settings = _settings(request)
+    lang = _lang(request, None)
+    with _db(request).write() as session:
+        found = sessions.request_link(session, email, clock.now_utc())
+        message = (
+            sessions.link_message(
+                found[0], f"{settings.base_url}/login/{found[1]}", settings.mail_from,
+                settings.calendar_domain,
+            )
+            if found
+            else None
+        )  # fmt: skip
+    if message is not None:
+        try:
+            with Mailer(reminders.settings_from(settings).smtp) as mailer:
+                mailer.send(message)
+        except SendError as exc:
+            log.warning("could not send a sign-in link: %s", exc)
+            context: dict[str, object] = {"person": None, "sent": False, "failed": True}
+            return _page_with_status(request, "pages/login.html", lang, 503, context)
+    return _page(request, "pages/login.html", lang, person=None, sent=True)
+
+
+@router.get("/login/{token}", response_class=HTMLResponse, responses={404: {}, 410: {}, 429: {}})
 def login(request: Request, token: str) -> Response:
-    """Open a session from a personal sign-in link (`token create EMAIL --scope login`)."""
+    """Open a session from a sign-in link (emailed, or `token create EMAIL --scope login`)."""
     settings = _settings(request)
     now = clock.now_utc()
-    with _db(request).write() as session:
-        secret = sessions.sign_in(
-            session, token, now, clock.today_in(clock.zone(settings.timezone))
-        )
+    limits.BAD_TOKENS.check(_client(request))
+    try:
+        with _db(request).write() as session:
+            secret = sessions.sign_in(
+                session, token, now, clock.today_in(clock.zone(settings.timezone))
+            )
+    except (NotFound, Gone):
+        limits.BAD_TOKENS.count(_client(request))
+        raise
     response = RedirectResponse("/agenda", status_code=303, headers=PAGE_HEADERS)
     response.set_cookie(
         COOKIE, secret, max_age=int(sessions.LIFETIME.total_seconds()), httponly=True,
@@ -76,9 +153,10 @@ def login(request: Request, token: str) -> Response:
     return response
 
 
-@router.post("/logout")
-def logout(request: Request) -> Response:
+@router.post("/logout", responses={403: {}})
+def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     """End this browser's session."""
+    _check_csrf(request, csrf)
     secret = request.cookies.get(COOKIE)
     if secret:
         with _db(request).write() as session:
@@ -214,5 +292,5 @@ def error_page(request: Request, error: LobbyError) -> HTMLResponse:
     """A domain error as a page: the sign-in explanation for 401, else the message."""
     lang = _lang(request, None)
     template = "pages/signin.html" if isinstance(error, SignInRequired) else "pages/error.html"
-    html = render(template, lang, path=request.url.path, me=None, person=None, error=error)
+    html = render(template, lang, path=request.url.path, me=None, person=None, error=error, csrf="")
     return HTMLResponse(html, status_code=error.status, headers=PAGE_HEADERS)
