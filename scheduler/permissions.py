@@ -45,8 +45,12 @@ def may_edit(item: AgendaItem, person: Person) -> bool:
     return has_role(person, PersonRole.LOBBYIST) and involved(item, person)
 
 
+def may_create(person: Person) -> bool:
+    return has_role(person, PersonRole.LOBBYIST) or has_role(person, PersonRole.ADMIN)
+
+
 def check_create(person: Person) -> None:
-    if not (has_role(person, PersonRole.LOBBYIST) or has_role(person, PersonRole.ADMIN)):
+    if not may_create(person):
         raise Forbidden("only lobbyists and admins create agenda items")
 
 

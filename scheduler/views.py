@@ -67,7 +67,7 @@ class AgendaQuery:
     end: date | None = None  # inclusive
 
 
-class _Words:
+class Words:
     def __init__(self, lang: Lang, zone_name: str) -> None:
         self.lang, self.zone = lang, clock.zone(zone_name)
         self.locale = "en_GB" if lang == "en" else "nl_NL"
@@ -98,7 +98,7 @@ def agenda_weeks(
 ) -> list[WeekRows]:  # fmt: skip
     """Occurrences in the period (default: today and the next four weeks), by ISO week; only
     what `person` may see (`public`: public items only, without people)."""
-    words = _Words(lang, zone)
+    words = Words(lang, zone)
     start, end = _period(query, words, now)
     where = ItemFilter(query.themes, query.stakeholders, query.kinds, query.statuses)
     found = [o for o in occurrences(session, start, end, where) if _shown(o, person, query, public)]
@@ -111,7 +111,7 @@ def agenda_weeks(
     return [weeks[key] for key in sorted(weeks)]
 
 
-def _period(query: AgendaQuery, words: _Words, now: datetime) -> tuple[datetime, datetime]:
+def _period(query: AgendaQuery, words: Words, now: datetime) -> tuple[datetime, datetime]:
     today = now.astimezone(words.zone).date()
     first = query.start or today
     last = query.end or first + timedelta(days=27)
@@ -129,7 +129,7 @@ def _shown(occurrence: Occurrence, person: Person | None, query: AgendaQuery, pu
     return query.owner is None or (item.owner is not None and item.owner.email == query.owner)
 
 
-def _row(occurrence: Occurrence, words: _Words, now: datetime, public: bool) -> Row:
+def _row(occurrence: Occurrence, words: Words, now: datetime, public: bool) -> Row:
     item = occurrence.item
     flags: list[str] = []
     soon = now < occurrence.start < now + timedelta(days=7)
@@ -159,7 +159,7 @@ def _row(occurrence: Occurrence, words: _Words, now: datetime, public: bool) -> 
 class ItemPage:
     item: AgendaItem
     when: str
-    next_occurrences: list[tuple[str, bool]]  # (when, cancelled)
+    next_occurrences: list[tuple[str, bool, str]]  # (when, cancelled, original wall time)
     deliveries: list[Delivery]
     history: list[ItemChange]
     labels: dict[str, str]
@@ -175,7 +175,7 @@ def item_page(
         raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid") from None
     if not may_see(item, person):
         raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid")
-    words = _Words(lang, zone)
+    words = Words(lang, zone)
     ahead = [o for o in expand(item, now, now + timedelta(days=800))][:5]
     deliveries = session.scalars(
         select(Delivery).where(Delivery.item_id == item.id).order_by(Delivery.due_at.desc())
@@ -189,16 +189,27 @@ def item_page(
         "kind": label(item.kind.value, lang),
         "status": label(item.status.value, lang),
         "role": label(item.role.value, lang) if item.role else "",
-        "confidentiality": item.confidentiality.value,
+        "confidentiality": label(item.confidentiality.value, lang),
     }
     return ItemPage(
         item=item,
         when=words.long(item.starts_at, item.all_day),
-        next_occurrences=[(words.long(o.start, item.all_day), o.cancelled) for o in ahead],
+        next_occurrences=[
+            (words.long(o.start, item.all_day), o.cancelled, _wall_id(o, words)) for o in ahead
+        ],
         deliveries=list(deliveries),
         history=list(history),
         labels=labels,
     )
+
+
+def _wall_id(occurrence: Occurrence, words: Words) -> str:
+    """The occurrence's original start as wall time in the item's zone (how to name it)."""
+    original = occurrence.recurrence_id or occurrence.start
+    zone = occurrence.zone
+    if occurrence.all_day:
+        return original.astimezone(zone).date().isoformat()
+    return original.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
 
 # ---------------------------------------------------------------- partnerships

@@ -328,9 +328,43 @@ def test_sign_in_by_a_link_read_from_the_mail(sqlite_db: Database, browser: Any)
             page.goto(link)
             assert page.url == f"{base}/agenda"
             assert "Ingelogd als Joost Jansen" in page.locator("header").inner_text()
+            feed = link_to_feed(sqlite_db, base)
+            before = httpx.get(feed).text
+            assert "SEQUENCE:1" in _event(before, "mob")
+            # edit the item's time in the form, then see it on the page, in the history, in the feed
+            page.get_by_role("link", name="Bestuurlijk overleg MRA").click()
+            page.get_by_role("link", name="Bewerken").click()
+            start = page.get_by_label("Begin")  # the end moves along
+            new_start = start.input_value()[:11] + "16:30"
+            start.fill(new_start)
+            page.get_by_role("button", name="Opslaan").click()
+            assert page.url == f"{base}/items/mob"
+            assert "om 16:30" in page.locator("dl.fields").inner_text()
+            history = page.locator("section", has_text="Geschiedenis").inner_text()
+            assert "j.jansen@example.nl (web)" in history and "start" in history
+            page.screenshot(path=str(ARTIFACTS / "item-edited.png"), full_page=True)
+            after = _event(httpx.get(feed).text, "mob")
+            assert (
+                "SEQUENCE:2" in after
+                and f"DTSTART;TZID=Europe/Amsterdam:{new_start.replace('-', '').replace(':', '')}00"
+                in after
+            )
             page.get_by_role("button", name="Uitloggen").click()
             assert page.url == f"{base}/public"
             assert page.goto(f"{base}/agenda").status == 401
             page.close()
     finally:
         controller.stop()
+
+
+def link_to_feed(db: Database, base: str) -> str:
+    return f"{base}/feeds/{link(db, 'j.jansen@example.nl')}/all.ics"
+
+
+def _event(calendar: str, uid: str) -> str:
+    """The VEVENT of `uid` in a feed, unfolded."""
+    unfolded = calendar.replace("\r\n ", "")
+    for block in unfolded.split("BEGIN:VEVENT")[1:]:
+        if f"UID:{uid}" in block:
+            return block.split("END:VEVENT")[0]
+    raise AssertionError(f"no event {uid} in the feed")

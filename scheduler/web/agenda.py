@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
-from scheduler import catalog, clock, digest_mail, reminders, sessions, views
+from scheduler import catalog, clock, digest_mail, permissions, reminders, sessions, views
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.digests import build as build_digest
@@ -30,12 +30,12 @@ router = APIRouter(tags=["pages"])
 COOKIE, CSRF_COOKIE = "lobby_session", "lobby_csrf"
 
 
-def _settings(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _db(request: Request) -> Database:
+def database_of(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
@@ -49,18 +49,18 @@ def signed_in(request: Request, session: Session) -> Person:
     return person
 
 
-def _lang(request: Request, person: Person | None) -> Lang:
+def language(request: Request, person: Person | None) -> Lang:
     chosen = request.query_params.get("lang") or (
-        person.language.value if person else _settings(request).language
+        person.language.value if person else settings_of(request).language
     )
     return "en" if chosen == "en" else "nl"
 
 
-def _page(request: Request, template: str, lang: Lang, **context: object) -> HTMLResponse:
-    return _page_with_status(request, template, lang, 200, context)
+def page(request: Request, template: str, lang: Lang, **context: object) -> HTMLResponse:
+    return page_with_status(request, template, lang, 200, context)
 
 
-def _page_with_status(
+def page_with_status(
     request: Request, template: str, lang: Lang, status: int, context: dict[str, object]
 ) -> HTMLResponse:
     """A page; its forms carry the CSRF token that the cookie of the same name holds."""
@@ -72,16 +72,16 @@ def _page_with_status(
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(
             CSRF_COOKIE, token, httponly=True, samesite="strict", path="/",
-            secure=_settings(request).base_url.startswith("https://"),
+            secure=settings_of(request).base_url.startswith("https://"),
         )  # fmt: skip
     return response
 
 
-def _check_csrf(request: Request, sent: str) -> None:
+def check_csrf(request: Request, sent: str) -> None:
     """A form post must carry the token of the cookie set with the page (double submit)."""
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, sent):
-        raise Forbidden(text("form_expired", _lang(request, None)), field="csrf")
+        raise Forbidden(text("form_expired", language(request, None)), field="csrf")
 
 
 def _client(request: Request) -> str:
@@ -94,7 +94,7 @@ def _client(request: Request) -> str:
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     """Ask for a sign-in link by email."""
-    return _page(request, "pages/login.html", _lang(request, None), person=None, sent=False)
+    return page(request, "pages/login.html", language(request, None), person=None, sent=False)
 
 
 @router.post("/login", response_class=HTMLResponse, responses={403: {}, 429: {}, 503: {}})
@@ -105,12 +105,12 @@ def send_login_link(
 ) -> Response:
     """Mail a one-time sign-in link (15 minutes) to a known address; the answer is the same
     for an unknown one."""
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     limits.SIGN_IN_REQUESTS.check(_client(request))
     limits.SIGN_IN_REQUESTS.count(_client(request))
-    settings = _settings(request)
-    lang = _lang(request, None)
-    with _db(request).write() as session:
+    settings = settings_of(request)
+    lang = language(request, None)
+    with database_of(request).write() as session:
         found = sessions.request_link(session, email, clock.now_utc())
         message = (
             sessions.link_message(
@@ -127,18 +127,18 @@ def send_login_link(
         except SendError as exc:
             log.warning("could not send a sign-in link: %s", exc)
             context: dict[str, object] = {"person": None, "sent": False, "failed": True}
-            return _page_with_status(request, "pages/login.html", lang, 503, context)
-    return _page(request, "pages/login.html", lang, person=None, sent=True)
+            return page_with_status(request, "pages/login.html", lang, 503, context)
+    return page(request, "pages/login.html", lang, person=None, sent=True)
 
 
 @router.get("/login/{token}", response_class=HTMLResponse, responses={404: {}, 410: {}, 429: {}})
 def login(request: Request, token: str) -> Response:
     """Open a session from a sign-in link (emailed, or `token create EMAIL --scope login`)."""
-    settings = _settings(request)
+    settings = settings_of(request)
     now = clock.now_utc()
     limits.BAD_TOKENS.check(_client(request))
     try:
-        with _db(request).write() as session:
+        with database_of(request).write() as session:
             secret = sessions.sign_in(
                 session, token, now, clock.today_in(clock.zone(settings.timezone))
             )
@@ -156,10 +156,10 @@ def login(request: Request, token: str) -> Response:
 @router.post("/logout", responses={403: {}})
 def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     """End this browser's session."""
-    _check_csrf(request, csrf)
+    check_csrf(request, csrf)
     secret = request.cookies.get(COOKIE)
     if secret:
-        with _db(request).write() as session:
+        with database_of(request).write() as session:
             sessions.sign_out(session, secret, clock.now_utc())
     response = RedirectResponse("/public", status_code=303, headers=PAGE_HEADERS)
     response.delete_cookie(COOKIE, path="/")
@@ -219,18 +219,18 @@ def agenda_page(
         first, last,
     )  # fmt: skip
     try:
-        with _db(request).read() as session:
+        with database_of(request).read() as session:
             person = signed_in(request, session)
-            lang = _lang(request, person)
+            lang = language(request, person)
             catalog.themes(session, query.themes, field="theme")
             catalog.stakeholders(session, query.stakeholders, field="stakeholder")
             weeks = views.agenda_weeks(
                 session, person, query, lang, person.timezone, clock.now_utc()
             )
-            return _page(
+            return page(
                 request, "pages/agenda.html", lang, person=person, weeks=weeks, query=query,
                 choices=views.filter_choices(session), kinds=list(ItemKind),
-                statuses=list(ItemStatus),
+                statuses=list(ItemStatus), may_create=permissions.may_create(person),
             )  # fmt: skip
     except DATABASE_DOWN as exc:
         return unavailable(exc)
@@ -239,34 +239,35 @@ def agenda_page(
 @router.get("/items/{uid}", response_class=HTMLResponse, responses={401: {}, 404: {}})
 def item_page(request: Request, uid: str) -> Response:
     """Every field of an item, its next occurrences, its reminders and its history."""
-    with _db(request).read() as session:
+    with database_of(request).read() as session:
         person = signed_in(request, session)
-        lang = _lang(request, person)
-        page = views.item_page(session, person, uid, lang, person.timezone, clock.now_utc())
-        return _page(request, "pages/item.html", lang, person=person, page=page)
+        lang = language(request, person)
+        found = views.item_page(session, person, uid, lang, person.timezone, clock.now_utc())
+        editable = permissions.may_edit(found.item, person)
+        return page(request, "pages/item.html", lang, person=person, page=found, editable=editable)
 
 
 @router.get("/digest", response_class=HTMLResponse, responses={401: {}})
 def digest_page(request: Request) -> Response:
     """The signed-in person's digest as a page (print it for a meeting pack)."""
-    settings = reminders.settings_from(_settings(request))
+    settings = reminders.settings_from(settings_of(request))
     now = clock.now_utc()
-    with _db(request).read() as session:
+    with database_of(request).read() as session:
         person = signed_in(request, session)
-        lang = _lang(request, person)
+        lang = language(request, person)
         since = digest_mail.since_last(session, person, now)
         digest = build_digest(session, person, digest_mail.options_of(settings), now, since)
         context = digest_mail.context_of(digest)
-        return _page(request, "pages/digest.html", lang, person=person, **context)
+        return page(request, "pages/digest.html", lang, person=person, **context)
 
 
 @router.get("/partnerships", response_class=HTMLResponse, responses={401: {}})
 def partnerships_page(request: Request) -> Response:
     """Themes × levels: each partnership, our role and its next evaluation."""
-    with _db(request).read() as session:
+    with database_of(request).read() as session:
         person = signed_in(request, session)
-        lang = _lang(request, person)
-        return _page(
+        lang = language(request, person)
+        return page(
             request, "pages/partnerships.html", lang, person=person,
             matrix=views.partnership_matrix(session, lang), levels=views.level_names(lang),
         )  # fmt: skip
@@ -275,22 +276,22 @@ def partnerships_page(request: Request) -> Response:
 @router.get("/public", response_class=HTMLResponse)
 def public_page(request: Request) -> Response:
     """The open agenda: public items only, no people, no sign-in."""
-    settings = _settings(request)
-    lang = _lang(request, None)
+    settings = settings_of(request)
+    lang = language(request, None)
     try:
-        with _db(request).read() as session:
+        with database_of(request).read() as session:
             weeks = views.agenda_weeks(
                 session, None, views.AgendaQuery(), lang, settings.timezone, clock.now_utc(),
                 public=True,
             )  # fmt: skip
-            return _page(request, "pages/public.html", lang, person=None, weeks=weeks)
+            return page(request, "pages/public.html", lang, person=None, weeks=weeks)
     except DATABASE_DOWN as exc:
         return unavailable(exc)
 
 
 def error_page(request: Request, error: LobbyError) -> HTMLResponse:
     """A domain error as a page: the sign-in explanation for 401, else the message."""
-    lang = _lang(request, None)
+    lang = language(request, None)
     template = "pages/signin.html" if isinstance(error, SignInRequired) else "pages/error.html"
     html = render(template, lang, path=request.url.path, me=None, person=None, error=error, csrf="")
     return HTMLResponse(html, status_code=error.status, headers=PAGE_HEADERS)

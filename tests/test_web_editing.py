@@ -1,0 +1,146 @@
+"""Editing items in the browser's forms, over real HTTP through the ASGI app: create, change,
+preview, errors next to their field, stale forms, one occurrence cancelled or moved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.models import AgendaItem, ItemChange
+from scheduler.web import create_app
+from tests.test_digests import DATA, LOBBYIST, MADE, MANAGER, OUTSIDER, item
+from tests.test_web_agenda import HTML, NOW, sign_in
+
+FORM = {
+    "title": "Werkbezoek station", "kind": "meeting", "start": "2026-12-15T10:00", "end": "",
+    "timezone": "Europe/Amsterdam", "repeat": "none", "until": "", "rrule": "",
+    "location": "Station Alkmaar", "online_url": "", "themes": ["mobiliteit"],
+    "stakeholders": ["mra"], "owner": LOBBYIST, "participants": [MANAGER], "goal": "Fietsen",
+    "message": "", "role": "", "status": "planned", "confidentiality": "internal",
+    "reminders": "P1D", "description": "", "outcome": "", "revision": "0",
+}  # fmt: skip
+
+
+@pytest.fixture
+def editor(db: Database) -> Iterator[tuple[TestClient, Database]]:
+    from scheduler.interchange import import_data
+    from tests.test_reminders import ACTOR
+
+    with time_machine.travel(MADE, tick=False):
+        import_data(db, DATA, "pages data", ACTOR)
+        item(db, "reeks", title="Wekelijks overleg", start="2026-12-08T09:00",
+             end="2026-12-08T09:30", rrule="FREQ=WEEKLY;COUNT=4", themes=["wonen"])  # fmt: skip
+    settings = Settings(database_url=db.url, public_url="https://lobby.example")
+    with (
+        time_machine.travel(NOW, tick=False),
+        TestClient(create_app(settings, run_jobs=False), base_url="https://lobby.example") as c,
+    ):
+        sign_in(c, db, LOBBYIST)
+        yield c, db
+
+
+def post(client: TestClient, path: str, form: dict[str, Any]) -> Any:
+    client.get(
+        path.replace("/edit", "/edit") if path.endswith("/edit") else "/items/new", headers=HTML
+    )
+    data = form | {"csrf": client.cookies["lobby_csrf"]}
+    return client.post(path, data=data, headers=HTML, follow_redirects=False)
+
+
+def titles(db: Database) -> set[str]:
+    with db.read() as session:
+        return set(session.scalars(select(AgendaItem.title)))
+
+
+def test_a_lobbyist_creates_an_item_in_the_form(editor: tuple[TestClient, Database]) -> None:
+    client, db = editor
+    answer = post(client, "/items/new", FORM)
+    assert answer.status_code == 303
+    uid = answer.headers["location"].removeprefix("/items/")
+    page = client.get(f"/items/{uid}", headers=HTML).text
+    for expected in ("Werkbezoek station", "dinsdag 15 december 2026 om 10:00", "Station Alkmaar",
+                     "Mira Manager", "Fietsen"):  # fmt: skip
+        assert expected in page, expected
+    with db.read() as session:
+        [created] = session.scalars(select(ItemChange).where(ItemChange.item_uid == uid))
+    assert (created.field, created.changed_by, created.channel) == ("created", LOBBYIST, "web")
+
+
+def test_an_error_is_shown_next_to_its_field_and_nothing_is_saved(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, db = editor
+    answer = post(client, "/items/new", FORM | {"start": "morgen"})
+    assert answer.status_code == 422
+    assert 'id="start-error"' in answer.text and 'aria-invalid="true"' in answer.text
+    assert 'value="Werkbezoek station"' in answer.text  # what was typed stays
+    bad_rule = post(client, "/items/new", FORM | {"repeat": "custom", "rrule": "FREQ=HOURLY"})
+    assert bad_rule.status_code == 422 and 'id="repeat-error"' in bad_rule.text
+    assert "Werkbezoek station" not in titles(db)
+
+
+def test_the_preview_shows_the_next_five_occurrences_without_saving(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, db = editor
+    monthly = FORM | {"start": "2026-12-08T10:00", "repeat": "monthly", "action": "preview"}
+    answer = post(client, "/items/new", monthly)
+    assert answer.status_code == 200
+    for day in ("dinsdag 8 december 2026", "dinsdag 12 januari 2027", "dinsdag 9 februari 2027",
+                "dinsdag 9 maart 2027", "dinsdag 13 april 2027 om 10:00"):  # fmt: skip
+        assert day in answer.text, day
+    assert "Werkbezoek station" not in titles(db)
+
+
+def test_a_stale_form_is_refused_and_a_fresh_one_saves(editor: tuple[TestClient, Database]) -> None:
+    client, db = editor
+    form = client.get("/items/reeks/edit", headers=HTML)
+    assert form.status_code == 200 and 'value="Wekelijks overleg"' in form.text
+    # FREQ=WEEKLY;COUNT=4 is no friendly choice (those end by date): it shows as the rule itself
+    assert '<option value="custom" selected>' in form.text
+    assert 'value="FREQ=WEEKLY;COUNT=4"' in form.text
+    values = FORM | {"title": "Wekelijks overleg MRA", "start": "2026-12-08T09:00",
+                     "end": "2026-12-08T09:30", "repeat": "custom",
+                     "rrule": "FREQ=WEEKLY;COUNT=4", "themes": ["wonen"]}  # fmt: skip
+    stale = post(client, "/items/reeks/edit", values | {"revision": "0"})
+    assert stale.status_code == 412 and "someone changed this item" in stale.text
+    with db.read() as session:
+        revision = session.scalar(select(AgendaItem.revision).where(AgendaItem.uid == "reeks"))
+    fresh = post(client, "/items/reeks/edit", values | {"revision": str(revision)})
+    assert fresh.status_code == 303 and "Wekelijks overleg MRA" in titles(db)
+
+
+def test_people_who_may_not_edit_get_403(editor: tuple[TestClient, Database]) -> None:
+    client, db = editor
+    sign_in(client, db, OUTSIDER)  # staff
+    assert client.get("/items/new", headers=HTML).status_code == 403
+    assert client.get("/items/reeks/edit", headers=HTML).status_code == 403
+    assert "Bewerken" not in client.get("/items/reeks", headers=HTML).text
+    forged = client.post("/items/new", data=FORM, headers=HTML)
+    assert forged.status_code == 403 and "Werkbezoek station" not in titles(db)
+
+
+def test_one_occurrence_is_cancelled_or_moved_from_the_item_page(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, _ = editor
+    page = client.get("/items/reeks", headers=HTML).text
+    assert 'name="occurrence" value="2026-12-15T09:00"' in page
+    csrf = client.cookies["lobby_csrf"]
+    cancel = {"csrf": csrf, "occurrence": "2026-12-15T09:00", "action": "cancel"}
+    move = {"csrf": csrf, "occurrence": "2026-12-22T09:00", "action": "move",
+            "start": "2026-12-23T14:00"}  # fmt: skip
+    for form in (cancel, move):
+        answer = client.post("/items/reeks/occurrence", data=form, headers=HTML,
+                             follow_redirects=False)  # fmt: skip
+        assert answer.status_code == 303
+    page = client.get("/items/reeks", headers=HTML).text
+    assert "dinsdag 15 december 2026 om 09:00 (geannuleerd)" in page
+    assert "woensdag 23 december 2026 om 14:00" in page
