@@ -3,6 +3,7 @@ preview, errors next to their field, stale forms, one occurrence cancelled or mo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -144,3 +145,65 @@ def test_one_occurrence_is_cancelled_or_moved_from_the_item_page(
     page = client.get("/items/reeks", headers=HTML).text
     assert "dinsdag 15 december 2026 om 09:00 (geannuleerd)" in page
     assert "woensdag 23 december 2026 om 14:00" in page
+
+
+# ---------------------------------------------------------------- my own settings and links
+
+
+def test_a_person_sets_their_reminders_and_digest_on_their_page(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, db = editor
+    page = client.get("/me", headers=HTML)
+    assert page.status_code == 200 and "Lars Lobbyist" in page.text
+    form = {"csrf": client.cookies["lobby_csrf"], "language": "en", "timezone": "Europe/London",
+            "follow_reminders": "1", "reminders_off": ["networking", "outcome"],
+            "digest": "weekly", "digest_day": "wednesday", "digest_time": "16:00",
+            "digest_scope": "followed"}  # fmt: skip
+    saved = client.post("/me", data=form, headers=HTML, follow_redirects=False)
+    assert saved.status_code == 303
+    with db.read() as session:
+        from scheduler import catalog
+
+        me = catalog.describe_person(catalog.person(session, LOBBYIST))
+    assert (me["language"], me["timezone"], me["follow_reminders"]) == ("en", "Europe/London", True)
+    assert me["reminders_off"] == ["networking", "outcome"]
+    assert (me["digest"], me["digest_day"], me["digest_time"], me["digest_scope"]) == (
+        "weekly", "wednesday", "16:00", "followed"
+    )  # fmt: skip
+    bad = client.post("/me", data=form | {"digest_time": "02:15"}, headers=HTML)
+    assert bad.status_code == 422 and "between 02:00 and 03:00" in bad.text
+    with db.read() as session:
+        assert catalog.person(session, LOBBYIST).digest_time == "16:00"
+
+
+def test_a_person_makes_and_revokes_their_own_links_and_tokens(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, db = editor
+    client.get("/me", headers=HTML)
+    csrf = client.cookies["lobby_csrf"]
+    made = client.post("/me/tokens", data={"csrf": csrf, "scope": "me", "label": "Outlook"},
+                       headers=HTML)  # fmt: skip
+    assert made.status_code == 200 and "maar één keer getoond" in made.text
+    [feed] = re.findall(r'value="https://lobby\.example(/feeds/[^"]+/me\.ics)"', made.text)
+    assert client.get(feed).status_code == 200
+    api = client.post("/me/tokens", data={"csrf": csrf, "scope": "api-read"}, headers=HTML)
+    [bearer] = re.findall(r'value="Bearer ([^"]+)"', api.text)
+    me = client.get("/api/v1/me", headers={"authorization": f"Bearer {bearer}"})
+    assert me.json()["email"] == LOBBYIST
+    assert (
+        client.post("/me/tokens", data={"csrf": csrf, "scope": "login"}, headers=HTML).status_code
+        == 404
+    )
+    from scheduler import tokens
+
+    with db.write() as session:
+        ids = {t.label: t.id for t in tokens.listing(session, LOBBYIST) if t.label}
+        someone_else, _ = tokens.create(session, MANAGER, today=NOW.date())
+        theirs = someone_else.id
+    revoked = client.post(f"/me/tokens/{ids['Outlook']}/revoke", data={"csrf": csrf},
+                          headers=HTML, follow_redirects=False)  # fmt: skip
+    assert revoked.status_code == 303 and client.get(feed).status_code == 410
+    other = client.post(f"/me/tokens/{theirs}/revoke", data={"csrf": csrf}, headers=HTML)
+    assert other.status_code == 404  # someone else's link cannot be revoked from here

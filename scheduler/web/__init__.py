@@ -18,7 +18,7 @@ from scheduler.db import Database
 from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
-from scheduler.web import agenda, api, editing, feeds, guard, health, metrics, pages
+from scheduler.web import agenda, api, editing, feeds, guard, health, me, metrics, pages
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(pages.router)
     app.include_router(editing.router)  # before agenda: /items/new is not an item's uid
     app.include_router(agenda.router)
+    app.include_router(me.router)
     app.include_router(api.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(guard.Guard)
