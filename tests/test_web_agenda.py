@@ -268,3 +268,12 @@ def test_guessing_sign_in_links_is_cut_off(mail_site: tuple[TestClient, Inbox]) 
     client, _ = mail_site
     answers = [client.get(f"/login/guess{n}").status_code for n in range(31)]
     assert answers[:30] == [404] * 30 and answers[30] == 429
+
+
+def test_guessing_feed_links_and_api_tokens_is_cut_off(site: tuple[TestClient, Database]) -> None:
+    client, _ = site
+    feeds = [client.get(f"/feeds/guess{n}/all.ics").status_code for n in range(30)]
+    assert feeds == [404] * 30
+    assert client.get("/feeds/guess-more/all.ics").status_code == 429
+    api = client.get("/api/v1/items", headers={"authorization": "Bearer guess"})
+    assert api.status_code == 429 and "too many" in api.json()["error"]

@@ -84,10 +84,6 @@ def check_csrf(request: Request, sent: str) -> None:
         raise Forbidden(text("form_expired", language(request, None)), field="csrf")
 
 
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 # ---------------------------------------------------------------- signing in and out
 
 
@@ -106,8 +102,8 @@ def send_login_link(
     """Mail a one-time sign-in link (15 minutes) to a known address; the answer is the same
     for an unknown one."""
     check_csrf(request, csrf)
-    limits.SIGN_IN_REQUESTS.check(_client(request))
-    limits.SIGN_IN_REQUESTS.count(_client(request))
+    limits.SIGN_IN_REQUESTS.check(limits.client_of(request))
+    limits.SIGN_IN_REQUESTS.count(limits.client_of(request))
     settings = settings_of(request)
     lang = language(request, None)
     with database_of(request).write() as session:
@@ -136,14 +132,14 @@ def login(request: Request, token: str) -> Response:
     """Open a session from a sign-in link (emailed, or `token create EMAIL --scope login`)."""
     settings = settings_of(request)
     now = clock.now_utc()
-    limits.BAD_TOKENS.check(_client(request))
+    limits.BAD_TOKENS.check(limits.client_of(request))
     try:
         with database_of(request).write() as session:
             secret = sessions.sign_in(
                 session, token, now, clock.today_in(clock.zone(settings.timezone))
             )
     except (NotFound, Gone):
-        limits.BAD_TOKENS.count(_client(request))
+        limits.BAD_TOKENS.count(limits.client_of(request))
         raise
     response = RedirectResponse("/agenda", status_code=303, headers=PAGE_HEADERS)
     response.set_cookie(

@@ -39,6 +39,7 @@ from scheduler.models import (
     PersonRole,
 )
 from scheduler.schemas import ItemIn, PersonIn, parse
+from scheduler.web import limits
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 _bearer = HTTPBearer(auto_error=False, description="A token made with --scope api-read|api-write")
@@ -70,9 +71,10 @@ def caller(
     settings: Settings = request.app.state.settings
     with _db(request).read() as session:
         try:
-            token = tokens.resolve(
-                session, credentials.credentials, clock.today_in(clock.zone(settings.timezone))
-            )
+            token = limits.resolve_guarded(
+                session, credentials.credentials,
+                clock.today_in(clock.zone(settings.timezone)), request,
+            )  # fmt: skip
         except NotFound:
             raise SignInRequired("unknown API token") from None
         except Gone as exc:

@@ -21,6 +21,7 @@ from scheduler.db import Database
 from scheduler.errors import BadParameter, DatabaseUnavailable, NotFound
 from scheduler.feeds import FeedBuilder, FeedKind, FeedSpec, RenderedFeed, Viewer
 from scheduler.models import ItemKind, ItemStatus
+from scheduler.web import limits
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["feeds"])
@@ -138,7 +139,7 @@ def _serve(request: Request, secret: str | None, spec: FeedSpec) -> Response:
         with db.read() as session:
             viewer = Viewer(None, settings.language)
             if secret is not None:
-                token = tokens.resolve(session, secret, today)
+                token = limits.resolve_guarded(session, secret, today, request)
                 tokens.allows(token, spec.kind, spec.slug)
                 viewer = Viewer(token.person_id, token.person.language.value, token.alarms)
                 if tokens.use_worth_noting(token, user_agent, now):

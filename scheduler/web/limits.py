@@ -8,8 +8,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
+from datetime import date
 
-from scheduler.errors import LobbyError
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+
+from scheduler import tokens
+from scheduler.errors import LobbyError, NotFound
+from scheduler.models import FeedToken
 
 
 class TooMany(LobbyError):
@@ -49,3 +55,18 @@ class Window:
 
 SIGN_IN_REQUESTS = Window(10, 15 * 60, "sign-in requests from this address")
 BAD_TOKENS = Window(30, 15 * 60, "unknown links or tokens from this address")
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def resolve_guarded(session: Session, secret: str, today: date, request: Request) -> FeedToken:
+    """`tokens.resolve`, but a client that sent too many unknown tokens is turned away."""
+    client = client_of(request)
+    BAD_TOKENS.check(client)
+    try:
+        return tokens.resolve(session, secret, today)
+    except NotFound:
+        BAD_TOKENS.count(client)
+        raise
