@@ -294,3 +294,23 @@ def test_people_and_the_outbox_are_for_admins(api: API) -> None:
     )
     assert error(client.get("/api/v1/outbox", headers=headers[MANAGER]))[0] == 403
     assert client.get("/api/v1/outbox", headers=headers[ADMIN]).json() == []
+
+
+def test_a_person_makes_lists_and_revokes_their_own_tokens(api: API) -> None:
+    client, _, headers = api
+    auth = headers[STAFF]
+    made = client.post("/api/v1/me/tokens", json={"scope": "me", "label": "Outlook"}, headers=auth)
+    assert made.status_code == 201
+    body = made.json()
+    assert body["links"]["https"].endswith(f"/feeds/{body['secret']}/me.ics")
+    assert client.get(f"/feeds/{body['secret']}/me.ics").status_code == 200
+    listed = client.get("/api/v1/me/tokens", headers=auth).json()
+    assert "Outlook" in [t["label"] for t in listed] and all("secret" not in t for t in listed)
+    login = client.post("/api/v1/me/tokens", json={"scope": "login"}, headers=auth)
+    assert error(login) == (422, "scope")
+    bad = client.post("/api/v1/me/tokens", json={"scope": "theme:nope"}, headers=auth)
+    assert error(bad)[1] == "scope"
+    others = client.get("/api/v1/me/tokens", headers=headers[OWNER]).json()
+    assert error(client.delete(f"/api/v1/me/tokens/{others[0]['id']}", headers=auth))[0] == 404
+    assert client.delete(f"/api/v1/me/tokens/{body['id']}", headers=auth).status_code == 204
+    assert client.get(f"/feeds/{body['secret']}/me.ics").status_code == 410

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
@@ -371,6 +372,62 @@ def change_me(request: Request, who: CallerDep, changes: OwnSettings) -> dict[st
         catalog.save_person(session, spec)
         session.flush()
         return catalog.describe_person(person)
+
+
+class NewToken(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scope: str = Field(
+        "all", description="all, me, theme:SLUG, stakeholder:SLUG, api-read, api-write"
+    )
+    label: str = Field("", max_length=200)
+    expires_on: date | None = None
+    alarms: bool = False
+
+
+def _token_json(token: Any) -> dict[str, Any]:
+    return {
+        "id": token.id, "label": token.label, "scope": token.scope, "alarms": token.alarms,
+        "created_at": token.created_at.isoformat(),
+        "expires_on": token.expires_on.isoformat() if token.expires_on else None,
+        "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+        "last_user_agent": token.last_user_agent or None,
+    }  # fmt: skip
+
+
+@router.get("/me/tokens", responses=ERRORS)
+def my_tokens(request: Request, who: CallerDep) -> list[dict[str, Any]]:
+    """The caller's feed links, sign-in links and API tokens (never their secrets)."""
+    with _reading(request, who) as (session, person):
+        return [_token_json(t) for t in tokens.listing(session, person.email)]
+
+
+@router.post("/me/tokens", status_code=201, responses=ERRORS)
+def make_my_token(request: Request, who: CallerDep, new: NewToken) -> dict[str, Any]:
+    """A new feed link or API token for the caller; its secret is in this answer only."""
+    if new.scope == tokens.LOGIN:
+        raise ValidationError("sign-in links come by email (/login)", field="scope")
+    settings: Settings = request.app.state.settings
+    with _writing(request, who) as (session, person):
+        token, secret = tokens.create(
+            session, person.email, label=new.label, scope=new.scope, expires_on=new.expires_on,
+            alarms=new.alarms, today=clock.today_in(clock.zone(settings.timezone)),
+        )  # fmt: skip
+        answer = _token_json(token) | {"secret": secret}
+        if token.scope not in tokens.NOT_FEEDS:
+            answer["links"] = tokens.links(settings.base_url, secret, token.scope).__dict__
+        return answer
+
+
+@router.delete("/me/tokens/{token_id}", status_code=204, responses=ERRORS)
+def revoke_my_token(request: Request, who: CallerDep, token_id: int) -> Response:
+    """Revoke one of the caller's links or tokens (calendar clients then get 410)."""
+    with _writing(request, who) as (session, person):
+        if token_id not in {t.id for t in tokens.listing(session, person.email)}:
+            raise NotFound(f"you have no link or token {token_id}", field="token_id")
+        tokens.revoke(session, token_id, clock.now_utc())
+    return Response(status_code=204)
 
 
 # ---------------------------------------------------------------- the outbox
