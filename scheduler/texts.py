@@ -223,6 +223,7 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Reminders (e.g. P7D, P1D, 5WD; empty: the defaults)",
     },
     "save": {"nl": "Opslaan", "en": "Save"},
+    "follow_up_text": {"nl": "Actie", "en": "Action"},
     "cancel_edit": {"nl": "Annuleren", "en": "Cancel"},
     "cancel_occurrence": {"nl": "Laat deze vervallen", "en": "Cancel this one"},
     "move_occurrence": {"nl": "Verplaats naar", "en": "Move to"},

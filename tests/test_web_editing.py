@@ -207,3 +207,24 @@ def test_a_person_makes_and_revokes_their_own_links_and_tokens(
     assert revoked.status_code == 303 and client.get(feed).status_code == 410
     other = client.post(f"/me/tokens/{theirs}/revoke", data={"csrf": csrf}, headers=HTML)
     assert other.status_code == 404  # someone else's link cannot be revoked from here
+
+
+def test_follow_up_actions_are_added_and_ticked_off_in_the_form(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, db = editor
+    rows = {"fu_rows": "2", "fu_text_0": "Notitie sturen", "fu_owner_0": MANAGER,
+            "fu_due_0": "2026-12-18", "fu_text_1": ""}  # fmt: skip
+    made = post(client, "/items/new", FORM | rows)
+    uid = made.headers["location"].removeprefix("/items/")
+    form = client.get(f"/items/{uid}/edit", headers=HTML).text
+    assert 'value="Notitie sturen"' in form and 'name="fu_text_2"' in form  # two blank rows
+    with db.read() as session:
+        revision = session.scalar(select(AgendaItem.revision).where(AgendaItem.uid == uid))
+    ticked = rows | {"fu_done_0": "1", "revision": str(revision)}
+    assert post(client, f"/items/{uid}/edit", FORM | ticked).status_code == 303
+    page = client.get(f"/items/{uid}", headers=HTML).text
+    assert "Notitie sturen – Mira Manager (2026-12-18) ✓ klaar" in page
+    bad = post(client, f"/items/{uid}/edit", FORM | rows | {"fu_due_0": "2026-13-45",
+               "revision": str(revision + 1)})  # fmt: skip
+    assert bad.status_code == 422 and 'id="follow_ups-error"' in bad.text

@@ -62,7 +62,7 @@ def _form_field(error: LobbyError | None) -> str:
         return ""
     name = error.field.split(".")[0]
     name = "repeat" if name in ("rrule", "until") else name
-    return name if name in (*TEXTS, *LISTS, "repeat", "reminders") else ""
+    return name if name in (*TEXTS, *LISTS, "repeat", "reminders", "follow_ups") else ""
 
 
 @router.get("/items/new", response_class=HTMLResponse, responses={401: {}, 403: {}})
@@ -173,6 +173,7 @@ def _again(
     """The form once more, as it was sent, with the error or the preview."""
     values = dict(form)
     values["all_day"] = bool(form.get("all_day"))
+    values.setdefault("fu_rows", 0)
     with database_of(request).read() as session:
         person = signed_in(request, session)
         revision = int(form.get("revision") or 0)

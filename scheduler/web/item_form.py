@@ -76,6 +76,23 @@ def _day_of(start: str) -> date:
     return date.fromisoformat(text[:10]) if text else datetime.now().date()
 
 
+BLANK_FOLLOW_UPS = 2  # empty rows the form offers for new follow-up actions
+
+
+def _follow_ups(form: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows `fu_text_N`, `fu_owner_N`, `fu_due_N`, `fu_done_N` that have a text."""
+    rows = []
+    for n in range(int(form.get("fu_rows") or 0)):
+        text = str(form.get(f"fu_text_{n}", "")).strip()
+        if text:
+            rows.append({
+                "text": text, "owner": str(form.get(f"fu_owner_{n}", "")).strip() or None,
+                "due": str(form.get(f"fu_due_{n}", "")).strip() or None,
+                "done": bool(form.get(f"fu_done_{n}")),
+            })  # fmt: skip
+    return rows
+
+
 def spec_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
     """The import-format fields of a posted form (lists from multi-selects and text)."""
     spec: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in TEXTS}
@@ -91,6 +108,8 @@ def spec_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
     if repeat.choice not in REPEATS:
         repeat = Repeat("custom", custom=repeat.custom)
     spec["rrule"] = rule(repeat, spec["start"])
+    if "fu_rows" in form:  # a form without the rows leaves the follow-ups alone
+        spec["follow_ups"] = _follow_ups(form)
     # Every field is sent (an emptied one clears its value), but a new item has no uid yet.
     return {k: v for k, v in spec.items() if k != "uid" or v}
 
@@ -104,4 +123,15 @@ def form_from_item(described: Mapping[str, Any]) -> dict[str, Any]:
     values["all_day"] = len(str(described.get("start", ""))) == 10
     repeat = repeat_of(described.get("rrule"), str(described.get("start", "")))
     values |= {"repeat": repeat.choice, "until": repeat.until, "rrule": repeat.custom}
+    return values | follow_up_rows(described.get("follow_ups") or [])
+
+
+def follow_up_rows(follow_ups: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The form's follow-up fields: the existing rows and BLANK_FOLLOW_UPS empty ones."""
+    values: dict[str, Any] = {"fu_rows": len(follow_ups) + BLANK_FOLLOW_UPS}
+    for n, entry in enumerate(follow_ups):
+        values |= {
+            f"fu_text_{n}": entry.get("text") or "", f"fu_owner_{n}": entry.get("owner") or "",
+            f"fu_due_{n}": entry.get("due") or "", f"fu_done_{n}": bool(entry.get("done")),
+        }  # fmt: skip
     return values
