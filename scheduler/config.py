@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     reminders_follow_up: list[str] = ["1WD"]
     reminders_evaluation: list[str] = ["P14D"]
     outcome_reminder_days: int = Field(default=3, ge=0, le=90)  # 0: no outcome reminders
+    oidc_issuer: str = ""  # empty: no single sign-on; sign-in by email link only
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid email profile"
+    oidc_email_claim: str = "email"
     digest_days: int = Field(default=14, ge=1, le=90)
     digest_skip_empty: bool = True
     reminder_horizon_days: int = Field(default=35, ge=1, le=400)

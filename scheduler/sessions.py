@@ -66,6 +66,11 @@ def sign_in(session: Session, login_secret: str, now: datetime, today: date) -> 
         if token.scope != tokens.LOGIN:
             raise NotFound("no such sign-in link")
         person_id = token.person_id
+    return open_session(session, person_id, now)
+
+
+def open_session(session: Session, person_id: int, now: datetime) -> str:
+    """A new session for a person whose identity was proven; returns the cookie's secret."""
     secret = secrets.token_urlsafe(32)
     session.add(
         WebSession(

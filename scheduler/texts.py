@@ -164,6 +164,7 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Enter your email address; you get a sign-in link that works once, for 15 minutes.",
     },
     "email": {"nl": "E-mailadres", "en": "Email address"},
+    "sign_on": {"nl": "Inloggen met je werkaccount", "en": "Sign in with your work account"},
     "send_link": {"nl": "Stuur inloglink", "en": "Send sign-in link"},
     "link_sent": {
         "nl": "Als dit adres bij ons bekend is, is er een inloglink onderweg. Kijk in je mail.",

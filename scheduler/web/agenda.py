@@ -10,9 +10,10 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import catalog, clock, digest_mail, permissions, reminders, sessions, views
+from scheduler import catalog, clock, digest_mail, oidc, permissions, reminders, sessions, views
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.digests import build as build_digest
@@ -27,7 +28,7 @@ from scheduler.web.pages import PAGE_HEADERS
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"])
-COOKIE, CSRF_COOKIE = "lobby_session", "lobby_csrf"
+COOKIE, CSRF_COOKIE, OIDC_COOKIE = "lobby_session", "lobby_csrf", "lobby_oidc"
 
 
 def settings_of(request: Request) -> Settings:
@@ -90,7 +91,14 @@ def check_csrf(request: Request, sent: str) -> None:
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     """Ask for a sign-in link by email."""
-    return page(request, "pages/login.html", language(request, None), person=None, sent=False)
+    return page(
+        request,
+        "pages/login.html",
+        language(request, None),
+        person=None,
+        sent=False,
+        sign_on=provider_of(request) is not None,
+    )
 
 
 @router.post("/login", response_class=HTMLResponse, responses={403: {}, 429: {}, 503: {}})
@@ -122,9 +130,68 @@ def send_login_link(
                 mailer.send(message)
         except SendError as exc:
             log.warning("could not send a sign-in link: %s", exc)
-            context: dict[str, object] = {"person": None, "sent": False, "failed": True}
+            context: dict[str, object] = {
+                "person": None,
+                "sent": False,
+                "failed": True,
+                "sign_on": False,
+            }
             return page_with_status(request, "pages/login.html", lang, 503, context)
-    return page(request, "pages/login.html", lang, person=None, sent=True)
+    return page(request, "pages/login.html", lang, person=None, sent=True, sign_on=False)
+
+
+def provider_of(request: Request) -> oidc.Provider | None:
+    """The single sign-on provider, when one is configured."""
+    settings = settings_of(request)
+    if not settings.oidc_issuer:
+        return None
+    return oidc.Provider(
+        issuer=settings.oidc_issuer, client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        redirect_uri=f"{settings.base_url}/login/oidc/callback", scopes=settings.oidc_scopes,
+        email_claim=settings.oidc_email_claim,
+    )  # fmt: skip
+
+
+@router.get("/login/oidc", responses={302: {}, 404: {}})
+def sign_on(request: Request) -> Response:
+    """Off to the municipality's identity provider (OpenID Connect)."""
+    provider = provider_of(request)
+    if provider is None:
+        raise NotFound("no single sign-on is configured here; ask for a link by email")
+    started = oidc.start(provider)
+    response = RedirectResponse(started.url, status_code=302, headers=PAGE_HEADERS)
+    response.set_cookie(
+        OIDC_COOKIE, f"{started.state}.{started.nonce}.{started.verifier}", max_age=600,
+        httponly=True, samesite="lax", path="/login/oidc",
+        secure=settings_of(request).base_url.startswith("https://"),
+    )  # fmt: skip
+    return response
+
+
+@router.get("/login/oidc/callback", responses={303: {}, 401: {}, 403: {}, 404: {}})
+def signed_on(request: Request, code: str = "", state: str = "", error: str = "") -> Response:
+    """Back from the provider: check state, exchange the code, verify the ID token, and sign
+    in the active person with that email."""
+    provider = provider_of(request)
+    if provider is None:
+        raise NotFound("no single sign-on is configured here")
+    if error:
+        raise oidc.SignOnFailed(f"the sign-on provider answered: {error[:200]}")
+    kept = request.cookies.get(OIDC_COOKIE, "").split(".")
+    if len(kept) != 3 or not code or not secrets.compare_digest(kept[0], state):
+        raise oidc.SignOnFailed("this sign-on did not start here, or took too long; try again")
+    email = oidc.finish(provider, code, nonce=kept[1], verifier=kept[2])
+    now = clock.now_utc()
+    with database_of(request).write() as session:
+        person = session.scalar(select(Person).where(Person.email == email))
+        if person is None or not person.active:
+            raise Forbidden(f"{email} has no access to the lobby agenda; ask an administrator")
+        secret = sessions.open_session(session, person.id, now)
+    response = RedirectResponse("/agenda", status_code=303, headers=PAGE_HEADERS)
+    response.delete_cookie(OIDC_COOKIE, path="/login/oidc")
+    _set_session_cookie(request, response, secret)
+    return response
 
 
 @router.get("/login/{token}", response_class=HTMLResponse, responses={404: {}, 410: {}, 429: {}})
@@ -142,11 +209,15 @@ def login(request: Request, token: str) -> Response:
         limits.BAD_TOKENS.count(limits.client_of(request))
         raise
     response = RedirectResponse("/agenda", status_code=303, headers=PAGE_HEADERS)
+    _set_session_cookie(request, response, secret)
+    return response
+
+
+def _set_session_cookie(request: Request, response: Response, secret: str) -> None:
     response.set_cookie(
         COOKIE, secret, max_age=int(sessions.LIFETIME.total_seconds()), httponly=True,
-        samesite="lax", secure=settings.base_url.startswith("https://"), path="/",
+        samesite="lax", secure=settings_of(request).base_url.startswith("https://"), path="/",
     )  # fmt: skip
-    return response
 
 
 @router.post("/logout", responses={403: {}})
