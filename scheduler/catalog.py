@@ -151,6 +151,13 @@ def is_empty(session: Session) -> bool:
     return all(session.scalar(select(model.id).limit(1)) is None for model in models)
 
 
+def by_slug(session: Session, model: type[Keyed], slug: str) -> Keyed:
+    found = _by_slug(session, model, slug)
+    if found is None:
+        raise NotFound(f"unknown {model.__name__.lower()} {slug!r}", field="slug")
+    return found
+
+
 def describe_theme(theme: Theme) -> dict[str, Any]:
     return {"slug": theme.slug, "name": theme.name, "description": theme.description}
 

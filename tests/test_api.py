@@ -314,3 +314,29 @@ def test_a_person_makes_lists_and_revokes_their_own_tokens(api: API) -> None:
     assert error(client.delete(f"/api/v1/me/tokens/{others[0]['id']}", headers=auth))[0] == 404
     assert client.delete(f"/api/v1/me/tokens/{body['id']}", headers=auth).status_code == 204
     assert client.get(f"/feeds/{body['secret']}/me.ics").status_code == 410
+
+
+def test_admins_manage_the_catalog(api: API) -> None:
+    client, _, headers = api
+    theme = {"slug": "cultuur", "name": "Cultuur"}
+    assert error(client.put("/api/v1/themes/cultuur", json=theme, headers=headers[OWNER]))[0] == 403
+    assert client.put("/api/v1/themes/cultuur", json=theme, headers=headers[ADMIN]).json() == (
+        theme | {"description": ""}
+    )
+    mra = {"slug": "mra", "name": "Metropoolregio Amsterdam", "kind": "regio"}
+    assert (
+        client.put("/api/v1/stakeholders/mra", json=mra, headers=headers[ADMIN]).status_code == 200
+    )
+    deal = {"slug": "deal", "name": "Regio Deal", "level": "regionaal", "kind": "strategisch",
+            "members": ["mra"], "themes": ["cultuur"], "next_evaluation_on": "2027-03-01"}  # fmt: skip
+    made = client.put("/api/v1/partnerships/deal", json=deal, headers=headers[ADMIN])
+    assert made.status_code == 200 and made.json()["members"] == ["mra"]
+    unknown = deal | {"members": ["nope"]}
+    assert error(client.put("/api/v1/partnerships/deal", json=unknown, headers=headers[ADMIN])) == (
+        404, "members"
+    )  # fmt: skip
+    assert error(client.put("/api/v1/themes/other", json=theme, headers=headers[ADMIN])) == (
+        422, "slug"
+    )  # fmt: skip
+    names = [t["slug"] for t in client.get("/api/v1/themes", headers=headers[STAFF]).json()]
+    assert names == ["cultuur", "wonen"]

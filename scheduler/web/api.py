@@ -36,10 +36,13 @@ from scheduler.models import (
     DeliveryState,
     ItemKind,
     ItemStatus,
+    Partnership,
     Person,
     PersonRole,
+    Stakeholder,
+    Theme,
 )
-from scheduler.schemas import ItemIn, PersonIn, parse
+from scheduler.schemas import ItemIn, PartnershipIn, PersonIn, StakeholderIn, ThemeIn, parse
 from scheduler.web import limits
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -315,6 +318,45 @@ def list_stakeholders(request: Request, who: CallerDep) -> list[dict[str, Any]]:
 def list_partnerships(request: Request, who: CallerDep) -> list[dict[str, Any]]:
     with _reading(request, who) as (session, _):
         return [catalog.describe_partnership(p) for p in catalog.all_partnerships(session)]
+
+
+def _check_slug(path_slug: str, body_slug: str) -> None:
+    if path_slug != body_slug:
+        raise ValidationError("the slug in the path and the body differ", field="slug")
+
+
+@router.put("/themes/{slug}", responses=ERRORS)
+def save_theme(request: Request, who: CallerDep, slug: str, spec: ThemeIn) -> dict[str, Any]:
+    """Add or update a theme (admins)."""
+    _check_slug(slug, spec.slug)
+    with _writing(request, who) as (session, person):
+        permissions.check_admin(person, "manage themes")
+        catalog.save_theme(session, spec)
+        return catalog.describe_theme(catalog.by_slug(session, Theme, slug))
+
+
+@router.put("/stakeholders/{slug}", responses=ERRORS)
+def save_stakeholder(
+    request: Request, who: CallerDep, slug: str, spec: StakeholderIn
+) -> dict[str, Any]:
+    """Add or update a stakeholder (admins)."""
+    _check_slug(slug, spec.slug)
+    with _writing(request, who) as (session, person):
+        permissions.check_admin(person, "manage stakeholders")
+        catalog.save_stakeholder(session, spec)
+        return catalog.describe_stakeholder(catalog.by_slug(session, Stakeholder, slug))
+
+
+@router.put("/partnerships/{slug}", responses=ERRORS)
+def save_partnership(
+    request: Request, who: CallerDep, slug: str, spec: PartnershipIn
+) -> dict[str, Any]:
+    """Add or update a partnership (admins)."""
+    _check_slug(slug, spec.slug)
+    with _writing(request, who) as (session, person):
+        permissions.check_admin(person, "manage partnerships")
+        catalog.save_partnership(session, spec)
+        return catalog.describe_partnership(catalog.by_slug(session, Partnership, slug))
 
 
 @router.get("/people", responses=ERRORS)
