@@ -21,10 +21,12 @@ from email.message import EmailMessage
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import Compat32
 from email.utils import formataddr, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -76,7 +78,35 @@ class Attachment:
 # Readable in any client's "show source", safe over any server (no 8BITMIME needed).
 _UTF8 = Charset("utf-8")
 _UTF8.body_encoding = QP
-_WIRE = policy.compat32.clone(linesep="\r\n")
+
+
+class _Wire(Compat32):
+    """compat32 with CRLF line ends, for SMTP.
+
+    A header that fits on its line and is plain printable ASCII is written as it is: the
+    same bytes compat32's folding gives for it, without the `Header` object that folding
+    builds for every line (a third of composing a reminder went there). Anything else (long,
+    non-ASCII, a `Header`) is folded and encoded as before.
+    """
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if isinstance(value, str) and _as_is(name, value, self.max_line_length or 0):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+def _as_is(name: str, value: str, max_length: int) -> bool:
+    """Whether folding would leave `name: value` untouched: it fits, and has no character
+    (non-ASCII, control, leading or trailing blank) that folding encodes or rearranges."""
+    return (
+        len(name) + 2 + len(value) <= max_length
+        and value.isascii()
+        and value.isprintable()
+        and value == value.strip()
+    )
+
+
+_WIRE = _Wire(linesep="\r\n")
 
 
 def compose(
@@ -103,13 +133,9 @@ def compose(
         message = MIMEMultipart("mixed", boundary=f"=_m{token}")
         message.attach(body)
         for attachment in attachments:
-            part = _text_part(attachment.data, attachment.subtype)
-            for name, value in attachment.params:
-                part.set_param(name, value)
-            part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
-            message.attach(part)
+            message.attach(_attachment_part(attachment))
     # compat32 takes a Header (encoded words, folded); typeshed types the value as str only.
-    message["Subject"] = subject if subject.isascii() else cast("str", Header(subject, "utf-8"))
+    message["Subject"] = subject if subject.isascii() else cast("str", _subject_header(subject))
     message["From"] = sender
     message["To"] = formataddr(to)
     message["Message-ID"] = message_id
@@ -128,6 +154,41 @@ def _text_part(content: str, subtype: str) -> MIMENonMultipart:
     del part["MIME-Version"]  # only the top level carries it
     part.set_payload(content if content.endswith("\n") else content + "\n", _UTF8)
     return part
+
+
+@lru_cache(maxsize=256)
+def _attachment_part(attachment: Attachment) -> MIMENonMultipart:
+    """One part per distinct attachment, shared by the messages that carry it (an occurrence's
+    .ics goes to each of its recipients): encoded once, then only flattened, which leaves a
+    part unchanged."""
+    part = _text_part(attachment.data, attachment.subtype)
+    for name, value in attachment.params:
+        part.set_param(name, value)
+    part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+    return part
+
+
+class _SharedHeader(Header):
+    """A utf-8 `Header` that keeps its encoded form: one serves every message with the same
+    subject (the recipients of an occurrence), and encoding (RFC 2047, which the email package
+    does character by character) is then done once."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, "utf-8")
+        self._encoded: dict[tuple[str, int | None, str], str] = {}
+
+    def encode(
+        self, splitchars: str = ";, \t", maxlinelen: int | None = None, linesep: str = "\n"
+    ) -> str:
+        key = (splitchars, maxlinelen, linesep)
+        if key not in self._encoded:
+            self._encoded[key] = super().encode(splitchars, maxlinelen, linesep)
+        return self._encoded[key]
+
+
+@lru_cache(maxsize=1024)
+def _subject_header(subject: str) -> _SharedHeader:
+    return _SharedHeader(subject)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email import policy
+from email.header import Header
 from email.message import Message
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from scheduler.mailer import Attachment, Mailer, Outgoing, SendError, SmtpSettings, compose
+from scheduler.mailer import (
+    _WIRE,
+    Attachment,
+    Mailer,
+    Outgoing,
+    SendError,
+    SmtpSettings,
+    _subject_header,
+    compose,
+)
 from tests.conftest import free_port
 from tests.test_reminders import Inbox
 
@@ -117,3 +130,32 @@ def test_a_line_break_never_reaches_a_header(field: str) -> None:
             sender="l@example.nl", to=(values["name"], "p@example.nl"), subject=values["subject"],
             message_id="<2@example.nl>", text="t", html="h", headers={"X-Test": values["header"]},
         )  # fmt: skip
+
+
+COMPAT32 = policy.compat32.clone(linesep="\r\n")
+HEADER_NAMES = st.sampled_from(["To", "Subject", "Content-Type", "X-Lobby-Agenda-Delivery"])
+# Characters that folding treats specially: blanks, split points, quotes, control and non-ASCII.
+HEADER_TEXT = st.text(st.sampled_from(list(' \t;,="()<>@:.-_aZ09\x00\x7fé–')), max_size=100)
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=HEADER_NAMES, value=HEADER_TEXT)
+def test_headers_are_written_byte_for_byte_as_compat32_folds_them(name: str, value: str) -> None:
+    """The wire policy writes short plain headers as they are, without compat32's folding
+    machinery: the bytes must be those that folding gives."""
+    assert _WIRE.fold_binary(name, value) == COMPAT32.fold_binary(name, value)
+
+
+@pytest.mark.parametrize("subject", ["Herinnering: Overleg – di 8 dec 10:00", "ü" * 120])
+def test_a_shared_subject_encodes_as_a_fresh_header_would(subject: str) -> None:
+    fresh = COMPAT32.fold_binary("Subject", Header(subject, "utf-8"))  # type: ignore[arg-type]
+    for _ in range(2):  # the second time from what the first kept
+        assert _WIRE.fold_binary("Subject", _subject_header(subject)) == fresh
+
+
+def test_messages_sharing_an_attachment_each_carry_it_whole() -> None:
+    first, second = message(), message(text="Anders.\n")
+    for sent in (first, second):
+        [calendar] = [p for p in sent.parsed().walk() if p.get_content_type() == "text/calendar"]
+        assert calendar.get_content() == "BEGIN:VCALENDAR\nEND:VCALENDAR\n"  # as read from disk
+        assert calendar.get_filename() == "x.ics" and calendar.get_param("method") == "PUBLISH"
