@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from scheduler import clock, liveness, outbox, reminders
 from scheduler.db import Database
-from scheduler.mailer import Outgoing
 from scheduler.models import Delivery
 from scheduler.reminders import ReminderSettings
 
@@ -27,7 +26,7 @@ def dispatch(
             reminders.plan(session, settings, now)
         outbox.expire(session, settings.grace, now)
 
-    def compose(session: Session, rows: Sequence[Delivery], at: datetime) -> dict[int, Outgoing]:
-        return reminders.messages(session, settings, rows, at)
+    def render(session: Session, rows: Sequence[Delivery], at: datetime) -> outbox.Composer:
+        return reminders.composer(session, settings, rows, at)
 
-    return outbox.send_due(db, settings.outbox, worker, compose)
+    return outbox.send_due(db, settings.outbox, worker, render)
