@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import clock, liveness, outbox, reminders
 from scheduler.db import Database
+from scheduler.mailer import Outgoing
 from scheduler.models import Delivery
 from scheduler.reminders import ReminderSettings
 
@@ -26,7 +27,7 @@ def dispatch(
             reminders.plan(session, settings, now)
         outbox.expire(session, settings.grace, now)
 
-    def render(session: Session, rows: Sequence[Delivery], at: datetime) -> outbox.Composer:
-        return reminders.composer(session, settings, rows, at)
+    def compose(session: Session, rows: Sequence[Delivery], at: datetime) -> dict[int, Outgoing]:
+        return reminders.messages(session, settings, rows, at)
 
-    return outbox.send_due(db, settings.outbox, worker, render)
+    return outbox.send_due(db, settings.outbox, worker, compose)

@@ -213,7 +213,6 @@ class _SMTP(smtplib.SMTP):
     """
 
     before_final_dot: Callable[[], None] | None = None
-    after_final_dot: Callable[[], None] | None = None
 
     def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         self.putcmd("data")
@@ -226,8 +225,6 @@ class _SMTP(smtplib.SMTP):
         if self.before_final_dot is not None:
             self.before_final_dot()
         self.send(b".\r\n")
-        if self.after_final_dot is not None:
-            self.after_final_dot()  # while the server takes the message; its reply waits
         return self.getreply()
 
 
@@ -251,27 +248,19 @@ class Mailer:
         self.close()
 
     def send(
-        self,
-        message: Outgoing,
-        *,
-        before_final_dot: Callable[[], None] | None = None,
-        after_final_dot: Callable[[], None] | None = None,
+        self, message: Outgoing, *, before_final_dot: Callable[[], None] | None = None
     ) -> None:
         """Send one message. `before_final_dot` runs once the server holds the whole message
         but before it may deliver it: if it raises, the transaction is aborted (the
-        connection closed) and its exception passes through. `after_final_dot` runs once the
-        message is out, before the server's answer is read: work done there overlaps with
-        the server's (it must not raise: the message's outcome would be lost)."""
+        connection closed) and its exception passes through."""
         if not self.settings.host:
             if before_final_dot is not None:
                 before_final_dot()
             self._write_file(message)
-            if after_final_dot is not None:
-                after_final_dot()
             return
         try:
             smtp = self._connection()
-            smtp.before_final_dot, smtp.after_final_dot = before_final_dot, after_final_dot
+            smtp.before_final_dot = before_final_dot
             refused = smtp.sendmail(message.sender, list(message.recipients), message.data)
         except smtplib.SMTPResponseException as exc:
             self.close()  # the connection may be in any state now
@@ -297,7 +286,7 @@ class Mailer:
             raise
         finally:
             if self._smtp is not None:
-                self._smtp.before_final_dot = self._smtp.after_final_dot = None
+                self._smtp.before_final_dot = None
         if refused:
             raise SendError(f"recipients refused: {refused}", permanent=True)
 

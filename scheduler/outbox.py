@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,14 +35,11 @@ LEASE = timedelta(minutes=5)
 # SMTP errors seen by this process, by kind (for /metrics): transient, permanent.
 SMTP_ERRORS: Counter[str] = Counter()
 OPEN = (DeliveryState.PENDING, DeliveryState.FAILED)
-# Rows a composer has no message for are cancelled with this reason.
+# The rows of a batch a renderer leaves out are cancelled with this reason.
 GONE = "its item or recipient is gone"
 
-# Composes a row's message; None when its item or recipient is gone.
-Composer = Callable[[Delivery], Outgoing | None]
-# Given the claimed rows of a batch, loads what their messages need (the session stays open
-# while the batch is sent) and returns what composes each.
-Renderer = Callable[[Session, Sequence[Delivery], datetime], Composer]
+# Given the claimed rows of a batch, their messages by delivery id.
+Renderer = Callable[[Session, Sequence[Delivery], datetime], Mapping[int, Outgoing]]
 
 
 @dataclass(frozen=True)
@@ -117,23 +114,23 @@ def claim(
         return sorted(claimed)
 
 
+_Batch = list[tuple[int, Outgoing | None]]
+
+
 def send_due(db: Database, settings: OutboxSettings, worker: str, render: Renderer) -> int:
     """Claim, render and send due rows batch by batch until none is left, or until the
-    server proves unreachable; returns how many were sent."""
+    server proves unreachable; returns how many were sent. (Rendering the next batch in a
+    second thread while one is on the wire was measured: no faster, because of the GIL.)"""
     sent = 0
     # One connection records every "sent" of the run: the time between that commit and the
     # final dot is the one window left (see `_record_sent`), so it should hold no pool work.
     with Mailer(settings.smtp) as mailer, db.writer() as connection:
         while ids := claim(db, worker, clock.now_utc(), settings.batch, settings.heartbeat):
             with db.read() as session:
-                query = select(Delivery).where(Delivery.id.in_(ids))
-                rows = {row.id: row for row in session.scalars(query)}
-                batch = [rows[delivery_id] for delivery_id in ids]
-                compose = render(session, batch, clock.now_utc())
-                # Sent with the session still open: each message is composed in its turn.
-                count, outage = _send_batch(
-                    db, connection, settings, worker, mailer, batch, compose
-                )
+                rows = list(session.scalars(select(Delivery).where(Delivery.id.in_(ids))))
+                ready = render(session, rows, clock.now_utc())
+            batch = [(delivery_id, ready.get(delivery_id)) for delivery_id in ids]
+            count, outage = _send_batch(db, connection, settings, worker, mailer, batch)
             sent += count
             if outage is not None or len(ids) < settings.batch:
                 break  # unreachable: the rest waits for its backoff
@@ -142,19 +139,11 @@ def send_due(db: Database, settings: OutboxSettings, worker: str, render: Render
 
 def _send_batch(
     db: Database, connection: Connection, settings: OutboxSettings, worker: str, mailer: Mailer,
-    batch: list[Delivery], compose: Composer,
+    batch: _Batch,
 ) -> tuple[int, SendError | None]:  # fmt: skip
-    """Send a batch; stops at the first sign the server is unreachable and returns it.
-
-    Each message after the first is composed while the server takes the one before it
-    (between that one's final dot and the server's answer): composing costs about what the
-    server's side of an exchange does, and this way the two overlap. (Composing in a second
-    thread was measured: no faster, because of the GIL.)
-    """
+    """Send a batch; stops at the first sign the server is unreachable and returns it."""
     sent = 0
-    ahead = _Ahead(compose)
-    for position, row in enumerate(batch):
-        delivery_id, message = row.id, ahead.take(row)
+    for position, (delivery_id, message) in enumerate(batch):
         if message is None:
             _record_failure(db, settings, worker, delivery_id, DeliveryState.CANCELLED, GONE)
             continue
@@ -165,12 +154,8 @@ def _send_batch(
             _record_sent(db, connection, delivery_id, worker, message.message_id)
             recorded = True
 
-        def compose_next(following: list[Delivery] = batch[position + 1 : position + 2]) -> None:
-            for upcoming in following:
-                ahead.prepare(upcoming)
-
         try:
-            mailer.send(message, before_final_dot=record, after_final_dot=compose_next)
+            mailer.send(message, before_final_dot=record)
         except LeaseLost:
             log.warning("delivery %s was taken over by another worker; not sent here", delivery_id)
             continue
@@ -192,37 +177,14 @@ def _send_batch(
     return sent, None
 
 
-class _Ahead:
-    """Messages composed ahead of their turn. An error in composing one early is kept and
-    raised when its turn comes: by then the message before it has its outcome recorded."""
-
-    def __init__(self, compose: Composer) -> None:
-        self._compose = compose
-        self._ready: dict[int, Outgoing | Exception | None] = {}
-
-    def prepare(self, row: Delivery) -> None:
-        try:
-            self._ready[row.id] = self._compose(row)
-        except Exception as exc:  # raised by `take`, in its turn
-            self._ready[row.id] = exc
-
-    def take(self, row: Delivery) -> Outgoing | None:
-        if row.id not in self._ready:
-            return self._compose(row)
-        ready = self._ready.pop(row.id)
-        if isinstance(ready, Exception):
-            raise ready
-        return ready
-
-
 def _give_back(
-    db: Database, settings: OutboxSettings, worker: str, rows: list[Delivery], error: SendError
+    db: Database, settings: OutboxSettings, worker: str, batch: _Batch, error: SendError
 ) -> None:
     """Claimed rows left untried while the server is unreachable wait for the backoff; the
     claim's attempt is not counted against them."""
-    for row in rows:
+    for delivery_id, _ in batch:
         _record_failure(
-            db, settings, worker, row.id, DeliveryState.FAILED, f"not tried: {error}",
+            db, settings, worker, delivery_id, DeliveryState.FAILED, f"not tried: {error}",
             tried=False,
         )  # fmt: skip
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -367,27 +367,25 @@ class SharedParts:
     )
 
 
-def composer(
+def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> Callable[[Delivery], Outgoing | None]:
-    """What composes the message of each reminder row of a batch, with the items and people
-    of the whole batch loaded here in a few queries. A row whose item or person is gone has
-    no message (None)."""
+) -> dict[int, Outgoing]:
+    """The message of each reminder row whose item and person still exist, with the items
+    and people of the whole batch loaded in a few queries."""
     item_ids = {r.item_id for r in rows if r.item_id is not None}
     person_ids = {r.person_id for r in rows if r.person_id is not None}
     items = {i.id: i for i in session.scalars(item_query().where(AgendaItem.id.in_(item_ids)))}
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
     shared = SharedParts()
-
-    def message(row: Delivery) -> Outgoing | None:
+    composed: dict[int, Outgoing] = {}
+    for row in rows:
         item = items.get(row.item_id) if row.item_id is not None else None
         person = people.get(row.person_id) if row.person_id is not None else None
         if item is None or person is None:
-            return None
+            continue
         late = now - row.due_at > LATE_AFTER
-        return build_message(item, row, person, settings, late=late, shared=shared)
-
-    return message
+        composed[row.id] = build_message(item, row, person, settings, late=late, shared=shared)
+    return composed
 
 
 def build_message(

@@ -102,24 +102,6 @@ def test_a_failing_hook_before_the_final_dot_means_the_server_never_delivers(
     assert calls == ["hook", "ok"] and len(inbox.messages) == 1
 
 
-def test_work_after_the_final_dot_runs_before_the_servers_answer_is_read() -> None:
-    """The outbox composes the next message there; the answer about this one still counts."""
-    controller = Controller(Refusing(), hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings = SmtpSettings(host="127.0.0.1", port=controller.port, security="none", timeout=5)
-    calls: list[str] = []
-    try:
-        with Mailer(settings) as mailer, pytest.raises(SendError) as refused:
-            mailer.send(
-                message(),
-                before_final_dot=lambda: calls.append("before"),
-                after_final_dot=lambda: calls.append("after"),
-            )
-    finally:
-        controller.stop()
-    assert calls == ["before", "after"] and "554" in str(refused.value)
-
-
 def test_a_refusal_after_the_final_dot_is_permanent_and_answered() -> None:
     controller = Controller(Refusing(), hostname="127.0.0.1", port=free_port())
     controller.start()

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from sqlalchemy import update
@@ -54,12 +53,12 @@ def test_a_row_taken_over_by_another_worker_is_never_sent_by_the_first(
 
     def render_then_lose_one(
         session: Session, batch: Sequence[Delivery], now: datetime
-    ) -> outbox.Composer:
-        compose = reminders.composer(session, settings, batch, now)
+    ) -> dict[int, Outgoing]:
+        composed = reminders.messages(session, settings, batch, now)
         # While w1 composes, its lease on the participant's row runs out and w2 takes it.
         taken = next(r.id for r in batch if r.recipient == PARTICIPANT)
         agenda_db.execute(update(Delivery).where(Delivery.id == taken).values(claimed_by="w2"))
-        return compose
+        return composed
 
     with time_machine.travel(DUE, tick=False):
         sent = outbox.send_due(agenda_db, settings.outbox, "w1", render_then_lose_one)
@@ -88,32 +87,3 @@ def test_a_message_refused_after_its_final_dot_is_dead_not_sent(agenda_db: Datab
     assert refused.sent_at is None and refused.message_id == ""  # recorded before the dot, undone
     assert accepted.state == DeliveryState.SENT and accepted.sent_at == DUE
     assert len(inbox.messages) == 1
-
-
-def test_an_error_composing_ahead_comes_after_the_message_before_is_recorded(
-    agenda_db: Database, smtp: tuple[Inbox, Controller]
-) -> None:
-    """The next message is composed while the server takes the last: if composing fails,
-    the last one's outcome is recorded first, and the failing row is never offered."""
-    inbox, controller = smtp
-    settings = settings_for(controller)
-    with time_machine.travel(PLANNED_AT, tick=False):
-        delivery.dispatch(agenda_db, settings, "w1")
-
-    def render_failing_second(
-        session: Session, batch: Sequence[Delivery], now: datetime
-    ) -> outbox.Composer:
-        compose = reminders.composer(session, settings, batch, now)
-
-        def compose_or_fail(row: Delivery) -> Outgoing | None:
-            if row.id == batch[1].id:
-                raise RuntimeError("template broken")
-            return compose(row)
-
-        return compose_or_fail
-
-    with time_machine.travel(DUE, tick=False), pytest.raises(RuntimeError, match="template"):
-        outbox.send_due(agenda_db, settings.outbox, "w1", render_failing_second)
-    first, second = sorted((r for r in rows(agenda_db) if r.offset == "P7D"), key=lambda r: r.id)
-    assert first.state == DeliveryState.SENT and len(inbox.messages) == 1
-    assert second.state == DeliveryState.SENDING and second.sent_at is None  # its lease runs out
