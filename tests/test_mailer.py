@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from scheduler.mailer import (
@@ -159,3 +159,19 @@ def test_messages_sharing_an_attachment_each_carry_it_whole() -> None:
         [calendar] = [p for p in sent.parsed().walk() if p.get_content_type() == "text/calendar"]
         assert calendar.get_content() == "BEGIN:VCALENDAR\nEND:VCALENDAR\n"  # as read from disk
         assert calendar.get_filename() == "x.ics" and calendar.get_param("method") == "PUBLISH"
+
+
+BODY_TEXT = st.text(st.sampled_from(list("ab .=\t\r\n-_üé€\x00\x0b\x85\u2028~")), max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=BODY_TEXT, indent=st.integers(0, 80))
+@example(text="=___ \r", indent=65)  # a blank ending a full line: binascii makes it 77 long
+def test_a_body_arrives_as_its_text_in_lines_every_server_takes(text: str, indent: int) -> None:
+    """Quoted-printable by binascii: the text decodes back as written (CRLF, CR and LF all
+    end a line, as with the email package's encoder), in lines of at most 76 characters."""
+    text = "x" * indent + text  # long lines, so that soft line breaks fall everywhere
+    sent = message(text=text)
+    expected = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert plain(sent.parsed()) == expected if expected.endswith("\n") else expected + "\n"
+    assert max(len(line) for line in sent.data.split(b"\r\n")) <= 76
