@@ -47,7 +47,9 @@ class OutboxSettings:
     grace: timedelta = timedelta(hours=12)
     max_attempts: int = 8
     heartbeat: timedelta = timedelta(minutes=1)
-    batch: int = 50
+    # Claiming and loading the items cost per batch (about 0.07 ms a message at 200, 0.17 at
+    # 50); a crashed worker's batch waits for the takeover.
+    batch: int = 200
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(host=""))
 
 
