@@ -8,12 +8,13 @@ from __future__ import annotations
 import binascii
 import contextlib
 import hashlib
+import itertools
 import logging
 import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.charset import QP, Charset
@@ -196,13 +197,28 @@ def _attachment_part(attachment: Attachment) -> MIMENonMultipart:
     return part
 
 
+class _HeaderCharset(Charset):
+    """utf-8 in headers (RFC 2047 encoded words). A value that fits in one encoded word is
+    encoded at once: to find where to split, the email package encodes each prefix of the
+    value in turn (quadratic), and for a value that fits, what it finds is that one word."""
+
+    def header_encode_lines(self, string: str, maxlengths: Iterator[int]) -> list[str | None]:
+        first = next(maxlengths)
+        word = self.header_encode(string)  # the whole value, as the email package encodes it
+        if len(word) <= first:
+            return [word]
+        return super().header_encode_lines(string, itertools.chain([first], maxlengths))
+
+
+_HEADER_UTF8 = _HeaderCharset("utf-8")
+
+
 class _SharedHeader(Header):
     """A utf-8 `Header` that keeps its encoded form: one serves every message with the same
-    subject (the recipients of an occurrence), and encoding (RFC 2047, which the email package
-    does character by character) is then done once."""
+    subject (the recipients of an occurrence), and encoding it is then done once."""
 
     def __init__(self, text: str) -> None:
-        super().__init__(text, "utf-8")
+        super().__init__(text, _HEADER_UTF8)
         self._encoded: dict[tuple[str, int | None, str], str] = {}
 
     def encode(
