@@ -171,7 +171,7 @@ def compose(
     for name, value in (headers or {}).items():
         message[name] = value
     return Outgoing(
-        sender=parseaddr(sender)[1],
+        sender=_envelope_sender(sender),
         recipients=(to[1],),
         data=message.as_bytes(policy=_WIRE),
         message_id=message_id,
@@ -183,6 +183,13 @@ def _text_part(content: str, subtype: str) -> MIMENonMultipart:
     del part["MIME-Version"]  # only the top level carries it
     part.set_payload(content if content.endswith("\n") else content + "\n", _UTF8)
     return part
+
+
+@lru_cache(maxsize=16)
+def _envelope_sender(sender: str) -> str:
+    """The address alone, for MAIL FROM: parsed once (the email package's parser is slow,
+    and one sender sends them all)."""
+    return parseaddr(sender)[1]
 
 
 @lru_cache(maxsize=256)
