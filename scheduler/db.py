@@ -187,15 +187,21 @@ class Database:
         with self._writes() as session, session.begin():
             yield session
 
-    def execute(self, statement: Executable, connection: Connection | None = None) -> int:
+    def execute(
+        self,
+        statement: Executable,
+        connection: Connection | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> int:
         """One statement in its own committed transaction, without an ORM session (for hot
         paths that touch no agenda data); returns how many rows it changed. A `connection`
-        from `writer()` saves the pool's checkout and reset for each statement."""
+        from `writer()` saves the pool's checkout and reset for each statement; `parameters`
+        fill the bind parameters of a statement built once."""
         if connection is None:
             with self.writer() as connection:
-                return self.execute(statement, connection)
+                return self.execute(statement, connection, parameters)
         with connection.begin():
-            return int(connection.execute(statement).rowcount)
+            return int(connection.execute(statement, parameters).rowcount)
 
     def writer(self) -> Connection:
         """A connection for a run of `execute` calls (use it as a context manager)."""

@@ -5,14 +5,16 @@ The mailer knows messages, not agenda items. Its errors say whether retrying can
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import hashlib
+import itertools
 import logging
 import re
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.charset import QP, Charset
@@ -21,10 +23,12 @@ from email.message import EmailMessage
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import Compat32
 from email.utils import formataddr, parseaddr
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -73,10 +77,65 @@ class Attachment:
     params: tuple[tuple[str, str], ...] = ()
 
 
+class _QuotedPrintable(Charset):
+    """utf-8 bodies in quoted-printable, encoded by `binascii` (C): the email package's own
+    encoder is a Python loop over every character (a fifth of composing a reminder). Same
+    decoded text; the bytes differ at most where a soft line break falls, and a line of
+    a lone "." comes out as "=2E". `binascii` can leave a line of 77 characters (when it
+    encodes a blank that ends a full line); such a body is encoded the email package's way.
+    """
+
+    @overload
+    def body_encode(self, string: None) -> None: ...
+    @overload
+    def body_encode(self, string: str | bytes) -> str: ...
+    def body_encode(self, string: str | bytes | None) -> str | None:
+        if string is None or not string:
+            return super().body_encode(string)
+        data = string.encode(self.output_charset or "utf-8") if isinstance(string, str) else string
+        # Line ends as the email package's encoder reads them: CRLF, CR and LF each end a line.
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        encoded = binascii.b2a_qp(data, istext=True).decode("ascii")
+        if max(map(len, encoded.split("\n"))) > _QP_LINE:  # RFC 2045, 6.7 (5)
+            return super().body_encode(string)
+        return encoded
+
+
+_QP_LINE = 76
+
+
 # Readable in any client's "show source", safe over any server (no 8BITMIME needed).
-_UTF8 = Charset("utf-8")
+_UTF8 = _QuotedPrintable("utf-8")
 _UTF8.body_encoding = QP
-_WIRE = policy.compat32.clone(linesep="\r\n")
+
+
+class _Wire(Compat32):
+    """compat32 with CRLF line ends, for SMTP.
+
+    A header that fits on its line and is plain printable ASCII is written as it is: the
+    same bytes compat32's folding gives for it, without the `Header` object that folding
+    builds for every line (a third of composing a reminder went there). Anything else (long,
+    non-ASCII, a `Header`) is folded and encoded as before.
+    """
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if isinstance(value, str) and _as_is(name, value, self.max_line_length or 0):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+def _as_is(name: str, value: str, max_length: int) -> bool:
+    """Whether folding would leave `name: value` untouched: it fits, and has no character
+    (non-ASCII, control, leading or trailing blank) that folding encodes or rearranges."""
+    return (
+        len(name) + 2 + len(value) <= max_length
+        and value.isascii()
+        and value.isprintable()
+        and value == value.strip()
+    )
+
+
+_WIRE = _Wire(linesep="\r\n")
 
 
 def compose(
@@ -103,20 +162,16 @@ def compose(
         message = MIMEMultipart("mixed", boundary=f"=_m{token}")
         message.attach(body)
         for attachment in attachments:
-            part = _text_part(attachment.data, attachment.subtype)
-            for name, value in attachment.params:
-                part.set_param(name, value)
-            part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
-            message.attach(part)
+            message.attach(_attachment_part(attachment))
     # compat32 takes a Header (encoded words, folded); typeshed types the value as str only.
-    message["Subject"] = subject if subject.isascii() else cast("str", Header(subject, "utf-8"))
+    message["Subject"] = subject if subject.isascii() else cast("str", _subject_header(subject))
     message["From"] = sender
     message["To"] = formataddr(to)
     message["Message-ID"] = message_id
     for name, value in (headers or {}).items():
         message[name] = value
     return Outgoing(
-        sender=parseaddr(sender)[1],
+        sender=_envelope_sender(sender),
         recipients=(to[1],),
         data=message.as_bytes(policy=_WIRE),
         message_id=message_id,
@@ -128,6 +183,63 @@ def _text_part(content: str, subtype: str) -> MIMENonMultipart:
     del part["MIME-Version"]  # only the top level carries it
     part.set_payload(content if content.endswith("\n") else content + "\n", _UTF8)
     return part
+
+
+@lru_cache(maxsize=16)
+def _envelope_sender(sender: str) -> str:
+    """The address alone, for MAIL FROM: parsed once (the email package's parser is slow,
+    and one sender sends them all)."""
+    return parseaddr(sender)[1]
+
+
+@lru_cache(maxsize=256)
+def _attachment_part(attachment: Attachment) -> MIMENonMultipart:
+    """One part per distinct attachment, shared by the messages that carry it (an occurrence's
+    .ics goes to each of its recipients): encoded once, then only flattened, which leaves a
+    part unchanged."""
+    part = _text_part(attachment.data, attachment.subtype)
+    for name, value in attachment.params:
+        part.set_param(name, value)
+    part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+    return part
+
+
+class _HeaderCharset(Charset):
+    """utf-8 in headers (RFC 2047 encoded words). A value that fits in one encoded word is
+    encoded at once: to find where to split, the email package encodes each prefix of the
+    value in turn (quadratic), and for a value that fits, what it finds is that one word."""
+
+    def header_encode_lines(self, string: str, maxlengths: Iterator[int]) -> list[str | None]:
+        first = next(maxlengths)
+        word = self.header_encode(string)  # the whole value, as the email package encodes it
+        if len(word) <= first:
+            return [word]
+        return super().header_encode_lines(string, itertools.chain([first], maxlengths))
+
+
+_HEADER_UTF8 = _HeaderCharset("utf-8")
+
+
+class _SharedHeader(Header):
+    """A utf-8 `Header` that keeps its encoded form: one serves every message with the same
+    subject (the recipients of an occurrence), and encoding it is then done once."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, _HEADER_UTF8)
+        self._encoded: dict[tuple[str, int | None, str], str] = {}
+
+    def encode(
+        self, splitchars: str = ";, \t", maxlinelen: int | None = None, linesep: str = "\n"
+    ) -> str:
+        key = (splitchars, maxlinelen, linesep)
+        if key not in self._encoded:
+            self._encoded[key] = super().encode(splitchars, maxlinelen, linesep)
+        return self._encoded[key]
+
+
+@lru_cache(maxsize=1024)
+def _subject_header(subject: str) -> _SharedHeader:
+    return _SharedHeader(subject)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import Connection, Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler import clock, liveness
@@ -55,7 +55,9 @@ class OutboxSettings:
     grace: timedelta = timedelta(hours=12)
     max_attempts: int = 8
     heartbeat: timedelta = timedelta(minutes=1)
-    batch: int = 50
+    # Claiming and loading the items cost per batch (about 0.07 ms a message at 200, 0.17 at
+    # 50); a crashed worker's batch waits for the takeover.
+    batch: int = 200
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(host=""))
 
 
@@ -211,26 +213,37 @@ def _record_sent(
     for the run (the time from this commit to the dot is the one window left). Only while
     this worker still holds the row; otherwise the message is abandoned before the dot."""
     now = clock.now_utc()
-    changed = db.execute(
+    values = {"delivery_id": delivery_id, "worker": worker, "sent_as": message_id}
+    values |= {"at": now, "late_before": now - LATE_AFTER}
+    changed = db.execute(_MARK_SENT, connection, values)
+    if changed != 1:
+        raise LeaseLost(delivery_id)
+
+
+def _mark_sent() -> Update:
+    """The statement of `_record_sent`, built once: building and cache-keying an UPDATE
+    costs twice what SQLite takes to run and commit it, and this runs for every message."""
+    moment = Delivery.__table__.c.sent_at.type
+    return (
         update(Delivery)
         .where(
-            Delivery.id == delivery_id,
+            Delivery.id == bindparam("delivery_id"),
             Delivery.state == DeliveryState.SENDING,
-            Delivery.claimed_by == worker,
+            Delivery.claimed_by == bindparam("worker"),
         )
         .values(
             state=DeliveryState.SENT,
-            sent_at=now,
-            message_id=message_id,
-            late=Delivery.due_at < now - LATE_AFTER,
+            sent_at=bindparam("at", type_=moment),
+            message_id=bindparam("sent_as"),
+            late=Delivery.due_at < bindparam("late_before", type_=moment),
             lease_until=None,
             last_error="",
-            updated_at=now,
-        ),
-        connection,
+            updated_at=bindparam("at", type_=moment),
+        )
     )
-    if changed != 1:
-        raise LeaseLost(delivery_id)
+
+
+_MARK_SENT = _mark_sent()
 
 
 def _note(db: Database, delivery_id: int, note: str) -> None:

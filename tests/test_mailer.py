@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from email import policy
+from email.header import Header
 from email.message import Message
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from scheduler.mailer import Attachment, Mailer, Outgoing, SendError, SmtpSettings, compose
+from scheduler.mailer import (
+    _WIRE,
+    Attachment,
+    Mailer,
+    Outgoing,
+    SendError,
+    SmtpSettings,
+    _subject_header,
+    compose,
+)
 from tests.conftest import free_port
 from tests.test_reminders import Inbox
 
@@ -117,3 +130,56 @@ def test_a_line_break_never_reaches_a_header(field: str) -> None:
             sender="l@example.nl", to=(values["name"], "p@example.nl"), subject=values["subject"],
             message_id="<2@example.nl>", text="t", html="h", headers={"X-Test": values["header"]},
         )  # fmt: skip
+
+
+COMPAT32 = policy.compat32.clone(linesep="\r\n")
+HEADER_NAMES = st.sampled_from(["To", "Subject", "Content-Type", "X-Lobby-Agenda-Delivery"])
+# Characters that folding treats specially: blanks, split points, quotes, control and non-ASCII.
+HEADER_TEXT = st.text(st.sampled_from(list(' \t;,="()<>@:.-_aZ09\x00\x7fé–')), max_size=100)
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=HEADER_NAMES, value=HEADER_TEXT)
+def test_headers_are_written_byte_for_byte_as_compat32_folds_them(name: str, value: str) -> None:
+    """The wire policy writes short plain headers as they are, without compat32's folding
+    machinery: the bytes must be those that folding gives."""
+    assert _WIRE.fold_binary(name, value) == COMPAT32.fold_binary(name, value)
+
+
+SUBJECTS = st.text(st.sampled_from(list("Overleg :–-ü€ ?=_\t")), min_size=1, max_size=140)
+
+
+@settings(max_examples=300, deadline=None)
+@given(subject=SUBJECTS)
+@example(subject="Herinnering: Overleg – di 8 dec 10:00")
+@example(subject="ü" * 120)  # more than one encoded word
+def test_a_subject_encodes_as_the_email_package_encodes_it(subject: str) -> None:
+    """Encoded at once when it fits in one encoded word, and kept for the next message with
+    the same subject: the bytes of a fresh utf-8 Header all the same."""
+    fresh = COMPAT32.fold_binary("Subject", Header(subject, "utf-8"))  # type: ignore[arg-type]
+    for _ in range(2):  # the second time from what the first kept
+        assert _WIRE.fold_binary("Subject", _subject_header(subject)) == fresh
+
+
+def test_messages_sharing_an_attachment_each_carry_it_whole() -> None:
+    first, second = message(), message(text="Anders.\n")
+    for sent in (first, second):
+        [calendar] = [p for p in sent.parsed().walk() if p.get_content_type() == "text/calendar"]
+        assert calendar.get_content() == "BEGIN:VCALENDAR\nEND:VCALENDAR\n"  # as read from disk
+        assert calendar.get_filename() == "x.ics" and calendar.get_param("method") == "PUBLISH"
+
+
+BODY_TEXT = st.text(st.sampled_from(list("ab .=\t\r\n-_üé€\x00\x0b\x85\u2028~")), max_size=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=BODY_TEXT, indent=st.integers(0, 80))
+@example(text="=___ \r", indent=65)  # a blank ending a full line: binascii makes it 77 long
+def test_a_body_arrives_as_its_text_in_lines_every_server_takes(text: str, indent: int) -> None:
+    """Quoted-printable by binascii: the text decodes back as written (CRLF, CR and LF all
+    end a line, as with the email package's encoder), in lines of at most 76 characters."""
+    text = "x" * indent + text  # long lines, so that soft line breaks fall everywhere
+    sent = message(text=text)
+    expected = text.replace("\r\n", "\n").replace("\r", "\n")
+    assert plain(sent.parsed()) == expected if expected.endswith("\n") else expected + "\n"
+    assert max(len(line) for line in sent.data.split(b"\r\n")) <= 76
