@@ -3,6 +3,7 @@ composed by the module that knows its kind."""
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -22,8 +23,9 @@ _Render = Callable[
 
 
 def dispatch(
-    db: Database, settings: ReminderSettings, worker: str, *, planning: bool = True
-) -> int:
+    db: Database, settings: ReminderSettings, worker: str, *, planning: bool = True,
+    stopping: threading.Event | None = None,
+) -> int:  # fmt: skip
     """1. plan (unless told not to: planning reads the whole agenda); 2. expire what is too
     old; 3. claim, compose and send what is due. Returns how many messages were sent."""
     now = clock.now_utc()
@@ -46,7 +48,7 @@ def dispatch(
             composed.update(render(session, settings, chosen, at))
         return composed
 
-    return outbox.send_due(db, settings.outbox, worker, compose)
+    return outbox.send_due(db, settings.outbox, worker, compose, stopping)
 
 
 def _renderer_of(kind: str) -> _Render:

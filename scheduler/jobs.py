@@ -7,6 +7,7 @@ in-memory jobs; each job must therefore be idempotent and claim its work in the 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -16,6 +17,8 @@ from scheduler.db import Database
 from scheduler.reminders import ReminderSettings
 
 log = logging.getLogger(__name__)
+# Set when the process shuts down: a dispatch run then stops after the batch on the wire.
+STOPPING = threading.Event()
 
 JOB_DEFAULTS = {
     "coalesce": True,  # after a pause, run a missed job once, not once per missed tick
@@ -43,7 +46,7 @@ def send_reminders(
 
     All state is in the outbox, so every replica may run this.
     """
-    delivery.dispatch(db, settings, instance, planning=planning)
+    delivery.dispatch(db, settings, instance, planning=planning, stopping=STOPPING)
     if scheduler is None:
         return  # a one-off run (tests, `dispatch --once`)
     upcoming = outbox.next_due(db)
@@ -66,6 +69,7 @@ def start(
     reminder_settings: ReminderSettings | None = None,
     dispatch_seconds: int = 30,
 ) -> BackgroundScheduler:
+    STOPPING.clear()
     scheduler = BackgroundScheduler(timezone=timezone, job_defaults=JOB_DEFAULTS)
     instance = liveness.instance_name()
     if reminder_settings is not None:
@@ -96,6 +100,7 @@ def start(
 
 
 def stop(scheduler: BackgroundScheduler) -> None:
-    """Let a running job finish, then stop."""
+    """Let a running job finish (a dispatch run after its current batch), then stop."""
+    STOPPING.set()
     scheduler.shutdown(wait=True)
     log.info("scheduler stopped")

@@ -15,6 +15,7 @@ What a row's message says is not known here: the caller passes a renderer per ba
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,10 +129,15 @@ def claim(
 _Batch = list[tuple[int, Outgoing | Skipped | None]]
 
 
-def send_due(db: Database, settings: OutboxSettings, worker: str, render: Renderer) -> int:
-    """Claim, render and send due rows batch by batch until none is left, or until the
-    server proves unreachable; returns how many were sent. (Rendering the next batch in a
-    second thread while one is on the wire was measured: no faster, because of the GIL.)"""
+def send_due(
+    db: Database, settings: OutboxSettings, worker: str, render: Renderer,
+    stopping: threading.Event | None = None,
+) -> int:  # fmt: skip
+    """Claim, render and send due rows batch by batch until none is left, until the server
+    proves unreachable, or (`stopping`) until the process is shutting down: the batch on the
+    wire is finished, the rest is left for the next run. Returns how many were sent.
+    (Rendering the next batch in a second thread while one is on the wire was measured: no
+    faster, because of the GIL.)"""
     sent = 0
     # One connection records every "sent" of the run: the time between that commit and the
     # final dot is the one window left (see `_record_sent`), so it should hold no pool work.
@@ -145,6 +151,8 @@ def send_due(db: Database, settings: OutboxSettings, worker: str, render: Render
             sent += count
             if outage is not None or len(ids) < settings.batch:
                 break  # unreachable: the rest waits for its backoff
+            if stopping is not None and stopping.is_set():
+                break  # shutting down: a SIGTERM should not wait for a whole backlog
     return sent
 
 

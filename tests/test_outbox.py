@@ -87,3 +87,27 @@ def test_a_message_refused_after_its_final_dot_is_dead_not_sent(agenda_db: Datab
     assert refused.sent_at is None and refused.message_id == ""  # recorded before the dot, undone
     assert accepted.state == DeliveryState.SENT and accepted.sent_at == DUE
     assert len(inbox.messages) == 1
+
+
+def test_a_shutdown_stops_a_run_after_the_batch_on_the_wire(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    import threading
+    from dataclasses import replace
+
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        delivery.dispatch(agenda_db, settings, "w1")  # plans the two P7D (and two P1D) rows
+    stopping = threading.Event()
+    stopping.set()  # SIGTERM arrived while the run was going
+    one_at_a_time = replace(settings.outbox, batch=1)
+
+    def render(session: Session, batch: Sequence[Delivery], now: datetime) -> dict[int, Outgoing]:
+        return reminders.messages(session, settings, batch, now)
+
+    with time_machine.travel(DUE, tick=False):
+        first = outbox.send_due(agenda_db, one_at_a_time, "w1", render, stopping)
+        assert first == 1 and len(inbox.messages) == 1  # the rest waits for the next run
+        rest = outbox.send_due(agenda_db, one_at_a_time, "w1", render)
+    assert rest == 1 and len(inbox.messages) == 2
