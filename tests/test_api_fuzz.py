@@ -57,7 +57,7 @@ def _fuzz(operation: Any) -> int:
 
     @given(case=operation.as_strategy())
     @settings(
-        max_examples=200,
+        max_examples=300,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),
