@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler import agenda, catalog
+from scheduler import agenda, catalog, ics_reader
 from scheduler.db import Database
 from scheduler.errors import ImportFileError, ImportRejected, LobbyError, Problem
 from scheduler.schemas import ItemIn, PartnershipIn, PersonIn, Record, StakeholderIn, ThemeIn
@@ -113,14 +113,22 @@ def read_text(path: Path, max_bytes: int) -> str:
         ) from exc
 
 
-def read_entries(path: Path, max_bytes: int) -> list[Entry]:
+def read_entries(path: Path, max_bytes: int, ics: ics_reader.Options | None = None) -> list[Entry]:
+    """The records of a `.yaml`, `.csv` or `.ics` file (`ics`: what an iCalendar file's
+    items get besides what the file says: kind, themes, stakeholders, zone)."""
     text = read_text(path, max_bytes)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         return _yaml_entries(text, str(path))
     if suffix == ".csv":
         return _csv_entries(text, str(path))
-    raise ImportFileError(f"{path}: unknown file type {suffix!r}; use .yaml, .yml or .csv")
+    if suffix in (".ics", ".ical", ".ifb"):
+        found = ics_reader.read(text, str(path), ics or ics_reader.Options())
+        return [
+            Entry("items", index, item.data, item.line, item.field_lines)
+            for index, item in enumerate(found)
+        ]
+    raise ImportFileError(f"{path}: unknown file type {suffix!r}; use .yaml, .yml, .csv or .ics")
 
 
 class _YamlReader:
@@ -294,10 +302,11 @@ def import_file(
     actor: agenda.Actor,
     *,
     max_bytes: int = 20_000_000,
+    ics: ics_reader.Options | None = None,
     **options: Any,
 ) -> ImportReport:
     """Import `path` whole or not at all (options as for `import_entries`)."""
-    return import_entries(db, read_entries(path, max_bytes), str(path), actor, **options)
+    return import_entries(db, read_entries(path, max_bytes, ics), str(path), actor, **options)
 
 
 def import_data(

@@ -484,3 +484,19 @@ def test_the_audit_trail_lists_every_change_with_before_and_after(cli) -> None: 
     assert "Overleg MRA" in cli("audit").out
     bad = cli("audit", "--since", "gisteren")
     assert bad.code == 2 and bad.err.startswith("error: --since 'gisteren' is not a date")
+
+
+def test_import_an_outlook_calendar_with_theme_and_kind(cli) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    ics = str(Path(__file__).parent / "fixtures" / "ics" / "outlook.ics")
+    cli("import", str(Path(__file__).parent.parent / "config" / "demo" / "catalog.yaml"))
+    dry = cli("import", ics, "--theme", "mobiliteit", "--kind", "decision", "--dry-run")
+    assert dry.code == 0 and "items: 2 would be created" in dry.out, dry.out
+    assert json.loads(cli("items", "list", "--json").out) == []  # a dry run
+    done = cli("import", ics, "--theme", "mobiliteit", "--kind", "decision")
+    assert done.code == 0 and "items: 2 were created" in done.out, done.out
+    unknown = cli("import", ics, "--theme", "nope")
+    assert unknown.code == 2 and "unknown theme 'nope'" in unknown.err
+    bad_kind = cli("import", ics, "--kind", "lunch")
+    assert bad_kind.code == 2

@@ -7,10 +7,11 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from scheduler import catalog, demo, interchange
+from scheduler import catalog, demo, ics_reader, interchange
 from scheduler.cli.common import actor, database, defaults, example, out, settings
 from scheduler.db import Database, safe_url
 from scheduler.errors import ValidationError
+from scheduler.models import ItemKind
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 
@@ -60,15 +61,28 @@ def demo_command(
 
 
 def import_command(
-    path: Path = typer.Argument(..., help="A .yaml/.yml or .csv file."),
+    path: Path = typer.Argument(..., help="A .yaml/.yml, .csv or .ics file."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and report; change nothing."),
+    theme: list[str] = typer.Option(
+        [], "--theme", metavar="SLUG", help="(.ics) Put every event on this theme (repeatable)."
+    ),
+    stakeholder: list[str] = typer.Option(
+        [], "--stakeholder", metavar="SLUG", help="(.ics) With this stakeholder (repeatable)."
+    ),
+    kind: ItemKind = typer.Option(
+        ItemKind.MEETING,
+        "--kind",
+        help="(.ics) What the events are: meeting, networking, decision or deadline.",
+    ),
 ) -> None:
-    """Import themes, stakeholders, partnerships, people and items, all or nothing."""
+    """Import themes, stakeholders, partnerships, people and items, all or nothing; or the
+    events of an iCalendar file (Outlook, Google, Apple) as items, updated by their UID."""
     if not path.is_file():
         raise ValidationError(f"{path}: no such file", field="PATH")
     conf = settings()
     db = database()
-    entries = interchange.read_entries(path, conf.import_max_mb * 1_000_000)
+    ics = ics_reader.Options(kind.value, tuple(theme), tuple(stakeholder), conf.timezone)
+    entries = interchange.read_entries(path, conf.import_max_mb * 1_000_000, ics)
     with Progress(console=out, transient=True, disable=len(entries) < 500) as bar:
         task = bar.add_task(f"importing {path.name}", total=len(entries))
         report = interchange.import_entries(
@@ -132,7 +146,9 @@ def register(app: typer.Typer) -> None:
     app.command(
         "import",
         epilog=example(
-            "lobby-agenda import agenda.yaml --dry-run", "lobby-agenda import items.csv"
+            "lobby-agenda import agenda.yaml --dry-run",
+            "lobby-agenda import items.csv",
+            "lobby-agenda import outlook.ics --theme mobiliteit --kind meeting --dry-run",
         ),
     )(import_command)
     app.command("export", epilog=example("lobby-agenda export --format csv --output items.csv"))(
