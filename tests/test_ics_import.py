@@ -150,3 +150,43 @@ def test_a_file_that_is_not_icalendar_is_refused(db: Database, tmp_path: Path) -
     broken.write_text("BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:nonsense\n")
     with pytest.raises(ImportFileError, match=r"broken\.ics"):
         import_file(db, broken, ACTOR)
+
+
+def _occurrences(body: bytes) -> set[tuple[datetime, bool]]:
+    """Every occurrence an independent reader (recurring-ical-events) sees: start, cancelled."""
+    import icalendar
+    import recurring_ical_events
+
+    found = set()
+    calendar = icalendar.Calendar.from_ical(body)
+    window = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+    for event in recurring_ical_events.of(calendar).between(*window):
+        begin = event["DTSTART"].dt
+        moment = (
+            begin
+            if isinstance(begin, datetime)
+            else datetime.combine(begin, datetime.min.time(), AMSTERDAM)
+        )
+        found.add((moment.astimezone(UTC), str(event.get("STATUS", "")).upper() == "CANCELLED"))
+    return found
+
+
+@pytest.mark.parametrize("name", ["outlook", "google", "apple"])
+def test_an_imported_file_reads_back_the_same_through_our_feed(db: Database, name: str) -> None:
+    import time_machine
+    from fastapi.testclient import TestClient
+
+    from scheduler import tokens
+    from scheduler.config import Settings
+    from scheduler.web import create_app
+
+    original = (FIXTURES / f"{name}.ics").read_bytes()
+    with time_machine.travel(datetime(2026, 11, 28, 9, 0, tzinfo=UTC), tick=False):
+        import_data(db, {"people": [{"email": "r@example.nl", "name": "R"}]}, "people", ACTOR)
+        import_file(db, FIXTURES / f"{name}.ics", ACTOR)
+        with db.write() as session:
+            _, secret = tokens.create(session, "r@example.nl", today=datetime(2026, 11, 28).date())
+        settings = Settings(database_url=db.url, public_url="https://lobby.example")
+        with TestClient(create_app(settings, run_jobs=False)) as client:
+            feed = client.get(f"/feeds/{secret}/all.ics").content
+    assert _occurrences(feed) == _occurrences(original)
