@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from scheduler import clock
 from scheduler.errors import ConfigError
-from scheduler.offsets import normalize_offsets, parse_offset
+from scheduler.offsets import normalize_offsets, parse_offset, parse_period
 
 ENV_PREFIX = "LOBBY_"
 # Variables with our prefix that are not settings: the config file's path and the test suite's.
@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     reminders_follow_up: list[str] = ["1WD"]
     reminders_evaluation: list[str] = ["P14D"]
     outcome_reminder_days: int = Field(default=3, ge=0, le=90)  # 0: no outcome reminders
+    recess: list[str] = []  # periods FIRST/LAST that working-day offsets skip
     oidc_issuer: str = ""  # empty: no single sign-on; sign-in by email link only
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
@@ -97,6 +98,13 @@ class Settings(BaseSettings):
     @classmethod
     def _offsets(cls, value: list[str]) -> list[str]:
         return normalize_offsets(value)
+
+    @field_validator("recess")
+    @classmethod
+    def _periods(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_period(text)
+        return value
 
     @field_validator("feed_refresh")
     @classmethod

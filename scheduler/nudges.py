@@ -102,8 +102,8 @@ def _implied(session: Session, settings: ReminderSettings, now: datetime) -> Ite
     if settings.outcome_after is not None:
         yield from _outcomes(session, settings.outcome_after, now)
     window = (now - timedelta(days=31)).date(), (now + settings.horizon + timedelta(days=31)).date()
-    yield from _follow_ups(session, settings.follow_up, window)
-    yield from _evaluations(session, settings.evaluation, window)
+    yield from _follow_ups(session, settings.follow_up, window, settings.closed_days)
+    yield from _evaluations(session, settings.evaluation, window, settings.closed_days)
 
 
 def _wants(person: Person | None, kind: NudgeKind) -> bool:
@@ -137,7 +137,7 @@ def _outcomes(session: Session, after: timedelta, now: datetime) -> Iterator[Nud
 
 
 def _follow_ups(
-    session: Session, offsets: Sequence[str], window: tuple[date, date]
+    session: Session, offsets: Sequence[str], window: tuple[date, date], closed: frozenset[date]
 ) -> Iterator[Nudge]:
     query = (
         select(FollowUp)
@@ -154,16 +154,18 @@ def _follow_ups(
             continue
         assert follow_up.due_on is not None
         subject = f"{follow_up.item.uid}:{follow_up.id}:{follow_up.due_on.isoformat()}"
-        for offset, due in _before(follow_up.due_on, person, offsets):
+        for offset, due in _before(follow_up.due_on, person, offsets, closed):
             key = f"{NudgeKind.FOLLOW_UP}:{subject}:{offset}:{person.email}"
             yield Nudge(key, NudgeKind.FOLLOW_UP, person, due, follow_up.item, follow_up.id, offset)
 
 
-def _before(day: date, person: Person, offsets: Sequence[str]) -> Iterator[tuple[str, datetime]]:
+def _before(
+    day: date, person: Person, offsets: Sequence[str], closed: frozenset[date]
+) -> Iterator[tuple[str, datetime]]:
     """Each offset with when it falls, counted from the start of the working day `day`."""
     moment, zone = _at_start_of(day, person)
     for offset in offsets:
-        yield offset, falls_at(parse_offset(offset), moment, moment, zone)
+        yield offset, falls_at(parse_offset(offset), moment, moment, zone, closed)
 
 
 def follow_up_recipient(follow_up: FollowUp) -> Person | None:
@@ -178,7 +180,7 @@ def follow_up_recipient(follow_up: FollowUp) -> Person | None:
 
 
 def _evaluations(
-    session: Session, offsets: Sequence[str], window: tuple[date, date]
+    session: Session, offsets: Sequence[str], window: tuple[date, date], closed: frozenset[date]
 ) -> Iterator[Nudge]:
     query = (
         select(Partnership)
@@ -191,7 +193,7 @@ def _evaluations(
             continue
         assert partnership.next_evaluation_on is not None
         subject = f"{partnership.slug}:{partnership.next_evaluation_on.isoformat()}"
-        for offset, due in _before(partnership.next_evaluation_on, contact, offsets):
+        for offset, due in _before(partnership.next_evaluation_on, contact, offsets, closed):
             key = f"{NudgeKind.EVALUATION}:{subject}:{offset}:{contact.email}"
             yield Nudge(
                 key, NudgeKind.EVALUATION, contact, due, subject_id=partnership.id, offset=offset

@@ -60,14 +60,18 @@ def normalize_offsets(texts: list[str], *, field: str = "reminders") -> list[str
     return list(seen)
 
 
-def falls_at(offset: ReminderOffset, start: datetime, end: datetime, zone: ZoneInfo) -> datetime:
+def falls_at(
+    offset: ReminderOffset, start: datetime, end: datetime, zone: ZoneInfo,
+    closed: frozenset[date] = frozenset(),
+) -> datetime:  # fmt: skip
     """When a reminder `offset` before `start` (or after `end`) falls, in wall-clock terms in
     `zone`: "P1D before Monday 10:00" is Sunday 10:00 local, also across a DST change; hours
-    and minutes count exactly; working days land at 09:00 local."""
+    and minutes count exactly; working days land at 09:00 local and skip weekends, Dutch
+    public holidays and the `closed` days (recess periods)."""
     anchor = (end if offset.after else start).astimezone(zone)
     sign = 1 if offset.after else -1
     if offset.workdays is not None:
-        day = _working_days_from(anchor.date(), offset.workdays, sign)
+        day = _working_days_from(anchor.date(), offset.workdays, sign, closed)
         return datetime.combine(day, WORKDAY_TIME, tzinfo=zone).astimezone(UTC)
     assert offset.duration is not None
     days = timedelta(days=offset.duration.days)
@@ -76,13 +80,41 @@ def falls_at(offset: ReminderOffset, start: datetime, end: datetime, zone: ZoneI
     return wall.replace(tzinfo=zone, fold=0).astimezone(UTC) + sign * exact
 
 
-def _working_days_from(day: date, count: int, sign: int) -> date:
+def _working_days_from(day: date, count: int, sign: int, closed: frozenset[date]) -> date:
     found = day
     while count:
         found += timedelta(days=sign)
-        if found.weekday() < 5 and found not in _dutch_holidays(found.year):
+        if found.weekday() < 5 and found not in _dutch_holidays(found.year) and found not in closed:
             count -= 1
     return found
+
+
+def parse_period(text: str, *, field: str = "recess") -> tuple[date, date]:
+    """`2027-07-03/2027-08-29`: a period of whole days, both ends included."""
+    first, sep, last = text.strip().partition("/")
+    try:
+        period = (date.fromisoformat(first.strip()), date.fromisoformat(last.strip()))
+    except ValueError:
+        period = None
+    if not sep or period is None:
+        raise ValidationError(
+            f"{text!r} is not a period: write FIRST/LAST, such as 2027-07-03/2027-08-29",
+            field=field,
+        )
+    if period[1] < period[0] or (period[1] - period[0]).days > 366:
+        raise ValidationError(
+            f"{text!r}: the last day must follow the first within a year", field=field
+        )
+    return period
+
+
+def days_of(periods: list[str]) -> frozenset[date]:
+    """Every day of the periods."""
+    days: set[date] = set()
+    for text in periods:
+        first, last = parse_period(text)
+        days |= {first + timedelta(days=n) for n in range((last - first).days + 1)}
+    return frozenset(days)
 
 
 @cache

@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from babel.dates import format_datetime, format_timedelta
@@ -35,7 +35,7 @@ from scheduler.models import (
     Person,
 )
 from scheduler.occurrences import Occurrence, expand
-from scheduler.offsets import ReminderOffset, falls_at, parse_offset
+from scheduler.offsets import ReminderOffset, days_of, falls_at, parse_offset
 from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings
 from scheduler.rendering import render
 from scheduler.texts import Lang, label, text
@@ -64,6 +64,7 @@ class ReminderSettings:
     digest_days: int = 14  # the upcoming period a digest covers
     digest_skip_empty: bool = True
     lobby_window: timedelta = timedelta(days=14)  # decision moments this close: highlighted
+    closed_days: frozenset[date] = frozenset()  # recess: no working days for offsets like 5WD
 
     @property
     def outbox(self) -> OutboxSettings:
@@ -76,9 +77,12 @@ class ReminderSettings:
 # ---------------------------------------------------------------- when
 
 
-def due_at(offset: ReminderOffset, occurrence: Occurrence) -> datetime:
-    """When a reminder for `occurrence` falls, in wall-clock terms in the item's zone."""
-    return falls_at(offset, occurrence.start, occurrence.end, occurrence.zone)
+def due_at(
+    offset: ReminderOffset, occurrence: Occurrence, closed: frozenset[date] = frozenset()
+) -> datetime:
+    """When a reminder for `occurrence` falls, in wall-clock terms in the item's zone
+    (`closed`: recess days, which working-day offsets skip)."""
+    return falls_at(offset, occurrence.start, occurrence.end, occurrence.zone, closed)
 
 
 REMINDER, CANCELLATION = "reminder", "cancellation"
@@ -258,7 +262,7 @@ def _generated(
         recipients = _recipients(item, followers)
         for occurrence in expand(item, start, end):
             for offset_text in offsets:
-                due = due_at(parse_offset(offset_text), occurrence)
+                due = due_at(parse_offset(offset_text), occurrence, settings.closed_days)
                 for person in recipients:
                     key = _key(item, occurrence, offset_text, person.email)
                     generated[key] = (item, occurrence, offset_text, person, due)
@@ -323,7 +327,7 @@ def preview(
     row = Delivery(
         key=_key(item, occurrence, offsets[0], person.email), kind=REMINDER, item_uid=item.uid,
         occurrence_start=occurrence.start, offset=offsets[0], recipient=person.email,
-        due_at=due_at(parse_offset(offsets[0]), occurrence),
+        due_at=due_at(parse_offset(offsets[0]), occurrence, settings.closed_days),
     )  # fmt: skip
     return build_message(item, row, person, settings, late=False)
 
@@ -556,6 +560,7 @@ def settings_from(conf: Settings) -> ReminderSettings:
         if conf.outcome_reminder_days
         else None,
         digest_days=conf.digest_days,
+        closed_days=days_of(conf.recess),
         digest_skip_empty=conf.digest_skip_empty,
         lobby_window=max((_reach(o) for o in conf.reminders_decision), default=timedelta(days=14)),
         smtp=SmtpSettings(

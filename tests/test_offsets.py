@@ -38,3 +38,36 @@ def test_an_offset_falls_in_wall_clock_terms_in_the_zone(offset: str, expected: 
 def test_a_bad_offset_names_itself(text: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(repr(text))):
         parse_offset(text)
+
+
+def test_working_days_skip_kings_day_and_a_recess() -> None:
+    from datetime import date
+
+    from scheduler.offsets import days_of
+
+    wednesday = datetime(2027, 4, 28, 8, 0, tzinfo=UTC)  # 10:00 CEST, the day after Koningsdag
+    assert falls_at(parse_offset("1WD"), wednesday, wednesday, AMSTERDAM) == datetime(
+        2027, 4, 26, 7, 0, tzinfo=UTC
+    )  # Monday 26 April 09:00: Tuesday 27 April is King's Day
+    recess = days_of(["2027-08-27/2027-09-03"])
+    assert date(2027, 8, 27) in recess and date(2027, 9, 3) in recess and len(recess) == 8
+    monday = datetime(2027, 9, 6, 8, 0, tzinfo=UTC)
+    without = falls_at(parse_offset("2WD"), monday, monday, AMSTERDAM)
+    with_recess = falls_at(parse_offset("2WD"), monday, monday, AMSTERDAM, recess)
+    assert without == datetime(2027, 9, 2, 7, 0, tzinfo=UTC)  # Thursday
+    assert with_recess == datetime(2027, 8, 25, 7, 0, tzinfo=UTC)  # before the recess
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2027-07-03", "not a period"),
+        ("2027-08-29/2027-07-03", "must follow"),
+        ("x/y", "not a period"),
+    ],
+)
+def test_a_bad_recess_period_is_refused(text: str, message: str) -> None:
+    from scheduler.offsets import parse_period
+
+    with pytest.raises(ValidationError, match=message):
+        parse_period(text)
