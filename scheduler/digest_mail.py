@@ -91,7 +91,7 @@ def next_slot(person: Person, now: datetime) -> Slot:
 
 
 def plan(session: Session, now: datetime) -> int:
-    """Plan each subscriber's next digest; move or cancel open ones whose person changed
+    """Plan each subscriber's next digest; move or cancel planned ones whose person changed
     their day, time or frequency. Idempotent; returns how many rows changed."""
     people = {
         p.id: p
@@ -103,11 +103,12 @@ def plan(session: Session, now: datetime) -> int:
     open_rows = select(Delivery).where(Delivery.kind == DIGEST, Delivery.state.in_(OPEN))
     for row in session.scalars(open_rows):
         person = people.get(row.person_id) if row.person_id is not None else None
-        if person is None or not row.key.startswith(f"{DIGEST}:{person.digest.value}:"):
+        unwanted = person is None or not row.key.startswith(f"{DIGEST}:{person.digest.value}:")
+        if unwanted and row.due_at > now:  # one due already was asked for (`digest send`)
             row.state, row.updated_at = DeliveryState.CANCELLED, now
             row.last_error = "the person no longer subscribes to this digest"
             changed += 1
-        else:
+        elif person is not None and not unwanted:
             changed += _follow_schedule(row, person, now)
     for person in people.values():
         slot = next_slot(person, now)

@@ -440,6 +440,8 @@ def test_digest_preview_and_send_once_per_period(cli) -> None:  # type: ignore[n
         sent = cli("digest", "send", "--person", "m@example.nl")
         again = cli("digest", "send", "--person", "m@example.nl")
         unknown = cli("digest", "send", "--person", "nobody@example.nl")
+        cli("people", "add", "s@example.nl", "--name", "Sam Staff")  # no digest of their own
+        asked = cli("digest", "send", "--person", "s@example.nl")
         bad_time = cli("people", "add", "l@example.nl", "--name", "Lars", "--digest-time", "2:15")
     assert shown.out.splitlines()[:2] == [
         "Subject: Lobbyagenda 7–21 dec 2026: 1 agendapunt, 1 aandachtspunt",
@@ -457,6 +459,7 @@ def test_digest_preview_and_send_once_per_period(cli) -> None:  # type: ignore[n
     assert sent.code == 0 and "sent 1 message" in sent.out  # the manager's; mail goes to .eml
     assert "already sent for 2026-W50" in again.out and "sent 0 messages" in again.out
     assert unknown.code == 2 and unknown.err.startswith("error: unknown person")
+    assert "sent 1 message" in asked.out  # the weekly digest, asked for once
     assert bad_time.code == 2 and "between 02:00 and 03:00" in bad_time.err
     rows = json.loads(cli("outbox", "--json").out)
     mine = sorted((r["kind"], r["state"]) for r in rows if r["recipient"] == "m@example.nl")
