@@ -317,6 +317,11 @@ class AgendaItem(Base):
     reminders: Mapped[list[str]] = mapped_column(JSON, default=list)
     outcome: Mapped[str] = mapped_column(Text, default="")
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Open-government publication: the revision someone reviewed for the open agenda (any
+    # later change needs a new review), by whom, and what they redacted, field → reason.
+    reviewed_revision: Mapped[int | None] = mapped_column(Integer)
+    reviewed_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    redactions: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
     # When the last occurrence ends (None: a series without end); kept by the agenda service
     # so that "what still matters" is a plain query for feeds, reminders and digests.
     last_ends_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -314,6 +314,34 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Partnerships per theme and level, with our role and the next evaluation.",
     },
     "theme": {"nl": "Thema", "en": "Theme"},
+    "held_contacts": {"nl": "Gevoerde lobbycontacten", "en": "Lobby contacts held"},
+    "held_contacts_intro": {
+        "nl": "De openbare lobbycontacten van de afgelopen 90 dagen, na controle gepubliceerd "
+        "(Wet open overheid).",
+        "en": "The public lobby contacts of the last 90 days, published after review "
+        "(open-government act).",
+    },
+    "date": {"nl": "Datum", "en": "Date"},
+    "reviewed_by": {
+        "nl": "Gecontroleerd voor publicatie door {who}",
+        "en": "Reviewed for publication by {who}",
+    },
+    "review_outdated": {
+        "nl": "Gewijzigd na de controle: pas na een nieuwe controle weer gepubliceerd.",
+        "en": "Changed since the review: published again only after a new review.",
+    },
+    "not_reviewed": {
+        "nl": "Nog niet gecontroleerd: staat nog niet bij de gevoerde lobbycontacten.",
+        "en": "Not reviewed yet: not among the published lobby contacts.",
+    },
+    "redact_intro": {
+        "nl": "Lak een veld weg door de reden in te vullen (bijv. persoonsgegevens).",
+        "en": "Redact a field by giving the reason (e.g. personal data).",
+    },
+    "mark_reviewed": {"nl": "Markeer als gecontroleerd", "en": "Mark reviewed"},
+    "withdraw_review": {"nl": "Trek controle in", "en": "Withdraw review"},
+    "subject": {"nl": "Onderwerp", "en": "Subject"},
+    "organisations": {"nl": "Organisaties", "en": "Organisations"},
     "public_intro": {
         "nl": "De openbare lobbyagenda van de gemeente: met wie we spreken, wanneer en waarover.",
         "en": "The municipality's open lobby agenda: whom we meet, when and about what.",

@@ -47,6 +47,8 @@ def all_commands() -> list[str]:
 
     def walk(command: Any, prefix: str) -> None:
         if isinstance(command, TyperGroup):
+            if command.invoke_without_command and prefix:
+                found.append(prefix)  # a group that is a command too (`export`, `outbox`)
             for name, sub in command.commands.items():
                 walk(sub, f"{prefix} {name}".strip())
         else:
@@ -503,3 +505,36 @@ def test_import_an_outlook_calendar_with_theme_and_kind(cli) -> None:  # type: i
     assert unknown.code == 2 and "unknown theme 'nope'" in unknown.err
     bad_kind = cli("import", ics, "--kind", "lunch")
     assert bad_kind.code == 2
+
+
+def test_review_and_export_the_open_agenda(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import time_machine
+
+    with time_machine.travel("2026-11-28T09:00:00Z", tick=False):
+        cli("people", "add", "j.jansen@example.nl", "--name", "Joost Jansen")
+        cli("items", "add", "--uid", "m1", "--title", "Overleg MRA", "--kind", "meeting",
+            "--start", "2026-11-20T10:00", "--owner", "j.jansen@example.nl",
+            "--confidentiality", "public")  # fmt: skip
+        cli("items", "add", "--uid", "m2", "--title", "Intern", "--kind", "meeting",
+            "--start", "2026-11-21T10:00")  # fmt: skip
+        reviewed = cli("items", "review", "m1", "--redact", "participants=persoonsgegevens")
+        internal = cli("items", "review", "m2")
+        bad = cli("items", "review", "m1", "--redact", "participants")
+        exported = cli("export", "open-agenda", "--from", "2026-11-01", "--to", "2026-11-30",
+                       "--format", "json")  # fmt: skip
+        wrong = cli("export", "open-agenda", "--from", "2026-11-30", "--to", "2026-11-01")
+        withdrawn = cli("items", "review", "m1", "--withdraw")
+        after = cli("export", "open-agenda", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert reviewed.code == 0 and "reviewed for the open agenda" in reviewed.out
+    assert internal.code == 2 and "only public items" in internal.err
+    assert bad.code == 2 and "FIELD=REASON" in bad.err
+    assert json.loads(exported.out) == [{
+        "date": "2026-11-20", "subject": "Overleg MRA", "organisations": "", "themes": "",
+        "participants": "[weggelakt: persoonsgegevens]", "uid": "m1",
+    }]  # fmt: skip
+    assert wrong.code == 2 and "before --from" in wrong.err
+    assert (
+        withdrawn.code == 0
+        and after.out
+        == "date,subject,organisations,themes,participants,uid\n".replace("\n", "\r\n")
+    )

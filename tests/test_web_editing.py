@@ -228,3 +228,25 @@ def test_follow_up_actions_are_added_and_ticked_off_in_the_form(
     bad = post(client, f"/items/{uid}/edit", FORM | rows | {"fu_due_0": "2026-13-45",
                "revision": str(revision + 1)})  # fmt: skip
     assert bad.status_code == 422 and 'id="follow_ups-error"' in bad.text
+
+
+def test_a_public_item_is_reviewed_for_the_open_agenda_on_its_page(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, db = editor
+    with time_machine.travel(MADE, tick=False):
+        item(db, "openbaar", title="Werkbezoek gedeputeerde", start="2026-12-03T10:00",
+             end="2026-12-03T11:00", confidentiality="public", participants=[MANAGER])  # fmt: skip
+    page = client.get("/items/openbaar", headers=HTML).text
+    assert "Nog niet gecontroleerd" in page
+    csrf = client.cookies["lobby_csrf"]
+    form = {"csrf": csrf, "action": "review", "redact_participants": "persoonsgegevens"}
+    done = client.post("/items/openbaar/review", data=form, headers=HTML, follow_redirects=False)
+    assert done.status_code == 303
+    page = client.get("/items/openbaar", headers=HTML).text
+    assert f"Gecontroleerd voor publicatie door {LOBBYIST}; Deelnemers: [persoonsgegevens]" in page
+    public = client.get("/public", headers=HTML).text.split("Gevoerde lobbycontacten")[1]
+    assert "Werkbezoek gedeputeerde" in public and "[weggelakt: persoonsgegevens]" in public
+    assert "Mira Manager" not in public
+    internal = client.post("/items/reeks/review", data={"csrf": csrf}, headers=HTML)
+    assert internal.status_code == 422 and "only public items" in internal.text

@@ -7,8 +7,8 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from scheduler import catalog, demo, ics_reader, interchange
-from scheduler.cli.common import actor, database, defaults, example, out, settings
+from scheduler import catalog, clock, demo, ics_reader, interchange, open_agenda
+from scheduler.cli.common import actor, database, defaults, example, out, parse_day, settings
 from scheduler.db import Database, safe_url
 from scheduler.errors import ValidationError
 from scheduler.models import ItemKind
@@ -93,12 +93,15 @@ def import_command(
 
 
 def export_command(
+    context: typer.Context,
     fmt: str = typer.Option("yaml", "--format", help="yaml (everything) or csv (agenda items)."),
     output: Path | None = typer.Option(
         None, "--output", help="Write to this file instead of stdout."
     ),
 ) -> None:
     """Export in the import format: YAML with everything, or CSV with the agenda items."""
+    if context.invoked_subcommand is not None:
+        return  # `export open-agenda`
     if fmt not in ("yaml", "csv"):
         raise ValidationError(f"--format {fmt!r}: use yaml or csv", field="--format")
     with database().read() as session:
@@ -110,6 +113,32 @@ def export_command(
     else:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {output}", err=True)
+
+
+def open_agenda_command(
+    start: str = typer.Option(..., "--from", metavar="DATE", help="First day (YYYY-MM-DD)."),
+    end: str = typer.Option(..., "--to", metavar="DATE", help="Last day (YYYY-MM-DD)."),
+    fmt: str = typer.Option("csv", "--format", help="csv, json or ics."),
+    output: Path | None = typer.Option(
+        None, "--output", help="Write to this file instead of stdout."
+    ),
+) -> None:
+    """Past public lobby contacts for publication under the Woo: date, subject,
+    organisations, themes, who took part. Only reviewed items (`items review`); redacted
+    fields show as redacted, with the reason; internal and confidential items never."""
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    assert first is not None and last is not None
+    if last < first:
+        raise ValidationError(f"--to {last} is before --from {first}", field="--to")
+    conf = settings()
+    with database().read() as session:
+        found = open_agenda.contacts(session, first, last, conf.timezone, clock.now_utc())
+    text = open_agenda.render(found, fmt, conf.calendar_domain)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {len(found)} contacts to {output}", err=True)
 
 
 def serve_command(
@@ -151,9 +180,20 @@ def register(app: typer.Typer) -> None:
             "lobby-agenda import outlook.ics --theme mobiliteit --kind meeting --dry-run",
         ),
     )(import_command)
-    app.command("export", epilog=example("lobby-agenda export --format csv --output items.csv"))(
+    export_app = typer.Typer(
+        help="Export in the import format, or the open agenda for publication.",
+        invoke_without_command=True,
+    )
+    export_app.callback(epilog=example("lobby-agenda export --format csv --output items.csv"))(
         export_command
     )
+    export_app.command(
+        "open-agenda",
+        epilog=example(
+            "lobby-agenda export open-agenda --from 2026-01-01 --to 2026-12-31 --format csv"
+        ),
+    )(open_agenda_command)
+    app.add_typer(export_app, name="export")
     app.command("serve", epilog=example("lobby-agenda serve --host 0.0.0.0 --port 8000"))(
         serve_command
     )

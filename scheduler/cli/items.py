@@ -9,7 +9,7 @@ from typing import Any
 import typer
 import yaml
 
-from scheduler import agenda, clock
+from scheduler import agenda, clock, open_agenda
 from scheduler.cli.common import (
     JsonOption,
     actor,
@@ -22,7 +22,7 @@ from scheduler.cli.common import (
     validated,
     window,
 )
-from scheduler.errors import ImportFileError
+from scheduler.errors import ImportFileError, ValidationError
 from scheduler.models import ItemKind, ItemStatus
 from scheduler.occurrences import Occurrence, expand
 from scheduler.schemas import ItemIn
@@ -247,3 +247,38 @@ def cancel(
         item = agenda.cancel(session, uid, actor(), occurrence)
         what = f"occurrence {occurrence} of {uid}" if occurrence else uid
         typer.echo(f"cancelled {what} (revision {item.revision})")
+
+
+@app.command(
+    "review",
+    epilog=example(
+        "lobby-agenda items review mra-mob-2026-12",
+        "lobby-agenda items review mra-mob-2026-12 --redact 'participants=persoonsgegevens'",
+        "lobby-agenda items review mra-mob-2026-12 --withdraw",
+    ),
+)
+def review(
+    uid: str = typer.Argument(..., help="The item's uid."),
+    redact: list[str] = typer.Option(
+        [],
+        "--redact",
+        metavar="FIELD=REASON",
+        help="Publish this field as redacted, with the reason: subject, organisations, themes "
+        "or participants (repeatable).",
+    ),
+    withdraw: bool = typer.Option(False, "--withdraw", help="Take the review back."),
+) -> None:
+    """Mark a public item reviewed for the open agenda (again after any change to it)."""
+    redactions: dict[str, str] = {}
+    for entry in redact:
+        name, sep, reason = entry.partition("=")
+        if not sep:
+            raise ValidationError(f"--redact {entry!r}: write FIELD=REASON", field="--redact")
+        redactions[name.strip()] = reason
+    with database().write() as session:
+        if withdraw:
+            open_agenda.withdraw(session, uid, actor(), clock.now_utc())
+            typer.echo(f"{uid} is no longer on the open agenda")
+            return
+        item = open_agenda.review(session, uid, actor(), redactions, clock.now_utc())
+        typer.echo(f"{uid} reviewed for the open agenda (revision {item.revision})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -13,7 +13,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import catalog, clock, digest_mail, oidc, permissions, reminders, sessions, views
+from scheduler import (
+    catalog,
+    clock,
+    digest_mail,
+    oidc,
+    open_agenda,
+    permissions,
+    reminders,
+    sessions,
+    views,
+)
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.digests import build as build_digest
@@ -29,6 +39,7 @@ from scheduler.web.pages import PAGE_HEADERS
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"])
 COOKIE, CSRF_COOKIE, OIDC_COOKIE = "lobby_session", "lobby_csrf", "lobby_oidc"
+PUBLIC_LOOKBACK = timedelta(days=90)  # the lobby contacts /public lists (the export: any period)
 
 
 def settings_of(request: Request) -> Settings:
@@ -347,11 +358,15 @@ def public_page(request: Request) -> Response:
     lang = language(request, None)
     try:
         with database_of(request).read() as session:
+            now = clock.now_utc()
             weeks = views.agenda_weeks(
-                session, None, views.AgendaQuery(), lang, settings.timezone, clock.now_utc(),
-                public=True,
-            )  # fmt: skip
-            return page(request, "pages/public.html", lang, person=None, weeks=weeks)
+                session, None, views.AgendaQuery(), lang, settings.timezone, now, public=True
+            )
+            today = now.astimezone(clock.zone(settings.timezone)).date()
+            held = open_agenda.contacts(
+                session, today - PUBLIC_LOOKBACK, today, settings.timezone, now
+            )
+            return page(request, "pages/public.html", lang, person=None, weeks=weeks, held=held)
     except DATABASE_DOWN as exc:
         return unavailable(exc)
 

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from scheduler import agenda, clock, permissions, views
+from scheduler import agenda, clock, open_agenda, permissions, views
 from scheduler.agenda import Actor
 from scheduler.errors import LobbyError, PreconditionFailed, ValidationError
 from scheduler.models import Confidentiality, ItemKind, ItemStatus, Person, Role
@@ -205,4 +205,32 @@ def _change_occurrence(request: Request, uid: str, form: dict[str, Any]) -> Resp
             if not start:
                 raise ValidationError("give the new start of the occurrence", field="start")
             agenda.move(session, uid, actor, occurrence, start, None)
+    return RedirectResponse(f"/items/{uid}", status_code=303, headers=PAGE_HEADERS)
+
+
+@router.post(
+    "/items/{uid}/review", response_class=HTMLResponse, responses={401: {}, 403: {}, 422: {}}
+)
+async def review_item(request: Request, uid: str) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_review, request, uid, {k: form.get(k) for k in form})
+
+
+def _review(request: Request, uid: str, form: dict[str, Any]) -> Response:
+    """Mark a public item reviewed for the open agenda (with redactions), or withdraw that."""
+    check_csrf(request, str(form.get("csrf", "")))
+    with database_of(request).write() as session:
+        person = signed_in(request, session)
+        item = views.item_page(session, person, uid, "nl", person.timezone, clock.now_utc()).item
+        permissions.check_edit(item, person)
+        actor, now = Actor(person.email, "web"), clock.now_utc()
+        if form.get("action") == "withdraw":
+            open_agenda.withdraw(session, uid, actor, now)
+        else:
+            redactions = {
+                name: str(form.get(f"redact_{name}", "")).strip()
+                for name in open_agenda.REDACTABLE
+                if str(form.get(f"redact_{name}", "")).strip()
+            }
+            open_agenda.review(session, uid, actor, redactions, now)
     return RedirectResponse(f"/items/{uid}", status_code=303, headers=PAGE_HEADERS)
