@@ -98,6 +98,9 @@ def test_the_preview_shows_the_next_five_occurrences_without_saving(
                 "dinsdag 9 maart 2027", "dinsdag 13 april 2027 om 10:00"):  # fmt: skip
         assert day in answer.text, day
     assert "Werkbezoek station" not in titles(db)
+    english = client.post("/items/new?lang=en", data=monthly | {"csrf": client.cookies["lobby_csrf"]},
+                          headers=HTML)  # fmt: skip
+    assert "Tuesday 12 January 2027 at 10:00" in english.text
 
 
 def test_a_stale_form_is_refused_and_a_fresh_one_saves(editor: tuple[TestClient, Database]) -> None:

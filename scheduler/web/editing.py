@@ -125,7 +125,7 @@ def _save(request: Request, uid: str | None, form: dict[str, Any]) -> Response:
             actor = Actor(person.email, "web")
             item = _apply(session, person, uid, spec_fields, form, actor)
             if form.get("action") == "preview":
-                raise _Preview(_next_five(item))
+                raise _Preview(_next_five(item, language(request, person)))
             saved_uid = item.uid
     except _Preview as preview:
         return _again(request, uid, form, None, preview.occurrences)
@@ -157,9 +157,10 @@ def _apply(
     return item
 
 
-def _next_five(item: Any) -> list[tuple[str, bool]]:
+def _next_five(item: Any, lang: Lang) -> list[tuple[str, bool]]:
+    """The next five occurrences, in the item's own zone and the reader's language."""
     now = clock.now_utc()
-    words = views.Words("nl", item.timezone)
+    words = views.Words(lang, item.timezone)
     return [
         (words.long(o.start, item.all_day), o.cancelled)
         for o in expand(item, now, now + timedelta(days=800))[:5]
