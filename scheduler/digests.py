@@ -13,11 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from babel.dates import format_date, format_datetime, format_interval
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import clock
 from scheduler.agenda import item_query, occurrences
 from scheduler.models import (
     AgendaItem,
@@ -37,7 +35,7 @@ from scheduler.models import (
 )
 from scheduler.occurrences import Occurrence
 from scheduler.permissions import has_role, involved, may_see
-from scheduler.texts import Lang, label, text
+from scheduler.texts import Lang, Words, label, text
 
 UNPREPARED_WITHIN = timedelta(days=7)  # "niet voorbereid": within a week without goal or message
 OUTCOME_LOOKBACK = timedelta(days=30)  # items done without an outcome, looked back this far
@@ -138,12 +136,11 @@ def build(
         and reader.reads(o.item)
     ]
     writer = _Writer(person, lang, options)
-    zone = clock.zone(person.timezone)
-    last_day = (end - timedelta(seconds=1)).astimezone(zone).date()
+    last_day = (end - timedelta(seconds=1)).astimezone(writer.zone).date()
     return Digest(
         person=person,
         lang=lang,
-        period=_span(now.astimezone(zone).date(), last_day, lang),
+        period=writer.span(now.astimezone(writer.zone).date(), last_day),
         weeks=_weeks(upcoming, writer, now),
         highlights=_highlights(session, reader, writer, upcoming, options, now, since),
         changes=_changes(session, reader, writer, since, now),
@@ -188,24 +185,15 @@ class _Reader:
         return has_role(self.person, PersonRole.MANAGER) or has_role(self.person, PersonRole.ADMIN)
 
 
-class _Writer:
-    """Words and dates in the reader's language and zone."""
+class _Writer(Words):
+    """Words and dates in the reader's language and zone, and links to the pages."""
 
     def __init__(self, person: Person, lang: Lang, options: DigestOptions) -> None:
-        self.lang, self.options = lang, options
-        self.zone = clock.zone(person.timezone)
-        self.locale = "en_GB" if lang == "en" else "nl_NL"
+        super().__init__(lang, person.timezone)
+        self.options = options
 
     def t(self, key: str, **values: str) -> str:
         return text(key, self.lang, **values)
-
-    def moment(self, when: datetime, all_day: bool) -> str:
-        if all_day:
-            return format_date(when.astimezone(self.zone).date(), "EEE d MMM", locale=self.locale)
-        return format_datetime(when.astimezone(self.zone), "EEE d MMM HH:mm", locale=self.locale)
-
-    def day(self, day: date) -> str:
-        return format_date(day, "EEE d MMM", locale=self.locale)
 
     def link(self, item: AgendaItem) -> str:
         return f"{self.options.base_url}/items/{item.uid}"
@@ -244,11 +232,6 @@ def _unprepared(occurrence: Occurrence, now: datetime) -> bool:
     return occurrence.start < now + UNPREPARED_WITHIN and not (item.goal and item.message)
 
 
-def _span(first: date, last: date, lang: Lang) -> str:
-    """ "7–21 dec 2026", "28 dec 2026 – 10 jan 2027" (Babel's interval formats)."""
-    return format_interval(first, last, "yMMMd", locale="en_GB" if lang == "en" else "nl_NL")
-
-
 # ---------------------------------------------------------------- the upcoming period
 
 
@@ -261,12 +244,7 @@ def _weeks(upcoming: Sequence[Occurrence], writer: _Writer, now: datetime) -> li
         by_week[(year, week)][theme].append(writer.entry(occurrence, now))
     weeks = []
     for (year, week), themes in sorted(by_week.items()):
-        monday = date.fromisocalendar(year, week, 1)
-        heading = writer.t(
-            "week_heading",
-            week=str(week),
-            span=_span(monday, monday + timedelta(days=6), writer.lang),
-        )
+        heading = writer.week(date.fromisocalendar(year, week, 1))
         groups = [Group(name, entries) for name, entries in sorted(themes.items())]
         weeks.append(Week(heading, groups))
     return weeks

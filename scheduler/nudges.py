@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -36,7 +35,7 @@ from scheduler.offsets import WORKDAY_TIME, falls_at, parse_offset
 from scheduler.outbox import LATE_AFTER, OPEN
 from scheduler.reminders import PLANNING_SLACK, ReminderSettings, involved, message_id, one_line
 from scheduler.rendering import render
-from scheduler.texts import Lang, label, text
+from scheduler.texts import Lang, Words, label, text
 
 KINDS = tuple(kind.value for kind in NudgeKind)
 # Items are often marked done, or their date corrected, days after they took place: an
@@ -277,14 +276,6 @@ def _compose(
     )
 
 
-def _locale(lang: Lang) -> str:
-    return "en_GB" if lang == "en" else "nl_NL"
-
-
-def _day(day: date, lang: Lang, pattern: str = "EEEE d MMMM y") -> str:
-    return format_date(day, pattern, locale=_locale(lang))
-
-
 def _item_facts(item: AgendaItem, lang: Lang) -> list[tuple[str, str]]:
     facts = [(text("kind", lang), label(item.kind.value, lang))]
     if item.stakeholders:
@@ -298,16 +289,9 @@ def _item_facts(item: AgendaItem, lang: Lang) -> list[tuple[str, str]]:
 def _when(item: AgendaItem, person: Person, lang: Lang) -> tuple[str, str]:
     """When the item's (last) occurrence began, long and short, in the person's zone."""
     assert item.last_ends_at is not None
-    began = (item.last_ends_at - (item.ends_at - item.starts_at)).astimezone(
-        clock.zone(person.timezone)
-    )
-    if item.all_day:
-        return _day(began.date(), lang), _day(began.date(), lang, "EEE d MMM")
-    at = "'at'" if lang == "en" else "'om'"
-    return (
-        format_datetime(began, f"EEEE d MMMM y {at} HH:mm", locale=_locale(lang)),
-        format_datetime(began, "EEE d MMM HH:mm", locale=_locale(lang)),
-    )
+    began = item.last_ends_at - (item.ends_at - item.starts_at)
+    words = Words(lang, person.timezone)
+    return words.long(began, item.all_day), words.moment(began, item.all_day)
 
 
 def _outcome(item: AgendaItem, person: Person, settings: ReminderSettings, lang: Lang) -> _Content:
@@ -331,13 +315,14 @@ def _follow_up(
     overdue = bool(row.offset) and parse_offset(row.offset).after
     when_long, _ = _when(item, person, lang) if item.last_ends_at else ("", "")
     origin = f"{one_line(item.title)} ({when_long})" if when_long else one_line(item.title)
-    due_by = text("due_by", lang, date=_day(follow_up.due_on, lang, "EEE d MMM"))
+    words = Words(lang, person.timezone)
+    due_by = text("due_by", lang, date=words.day(follow_up.due_on))
     return _Content(
         subject=f"{text('follow_up_subject', lang)}: {action} – {due_by}",
         intro=text("follow_up_overdue" if overdue else "follow_up_intro", lang),
         title=action,
         facts=[
-            (text("due", lang), _day(follow_up.due_on, lang)),
+            (text("due", lang), words.long_day(follow_up.due_on)),
             (text("from_item", lang), origin),
             *_item_facts(item, lang)[1:],
         ],
@@ -351,10 +336,11 @@ def _evaluation(
 ) -> _Content | None:  # fmt: skip
     if partnership.next_evaluation_on is None:
         return None
+    words = Words(lang, person.timezone)
     name = one_line(partnership.name)
     overdue = bool(row.offset) and parse_offset(row.offset).after
     facts = [
-        (text("evaluation_on", lang), _day(partnership.next_evaluation_on, lang)),
+        (text("evaluation_on", lang), words.long_day(partnership.next_evaluation_on)),
         (text("level", lang), label(partnership.level.value, lang)),
         (text("partnership_kind", lang), label(partnership.kind.value, lang)),
     ]
@@ -364,7 +350,7 @@ def _evaluation(
         facts.append((text("members", lang), ", ".join(m.name for m in partnership.members)))
     if partnership.themes:
         facts.append((text("themes", lang), ", ".join(t.name for t in partnership.themes)))
-    short = _day(partnership.next_evaluation_on, lang, "EEE d MMM")
+    short = words.day(partnership.next_evaluation_on)
     return _Content(
         subject=f"{text('evaluation_subject', lang)}: {name} – {short}",
         intro=text("evaluation_overdue" if overdue else "evaluation_intro", lang),

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -38,7 +39,7 @@ from scheduler.occurrences import Occurrence, expand
 from scheduler.offsets import ReminderOffset, days_of, falls_at, parse_offset
 from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings
 from scheduler.rendering import render
-from scheduler.texts import Lang, label, text
+from scheduler.texts import Lang, Words, label, text
 
 log = logging.getLogger(__name__)
 
@@ -492,20 +493,15 @@ def occurrence_context(
 ) -> dict[str, object]:
     """The part of the template context that all recipients of the occurrence share who have
     the same language and zone (`start` is in that zone)."""
-    locale = "en_GB" if lang == "en" else "nl_NL"
-    long_format = (
-        "EEEE d MMMM y"
-        if item.all_day
-        else ("EEEE d MMMM y 'at' HH:mm" if lang == "en" else "EEEE d MMMM y 'om' HH:mm")
-    )
-    short_format = "EEE d MMM" if item.all_day else "EEE d MMM HH:mm"
+    assert isinstance(start.tzinfo, ZoneInfo)
+    words = Words(lang, start.tzinfo)
     missing = [
         label(f"field_{name}", lang) for name in ("goal", "message") if not getattr(item, name)
     ]
     return {
         "title": one_line(item.title),
-        "when_long": format_datetime(start, long_format, locale=locale),
-        "when_short": format_datetime(start, short_format, locale=locale),
+        "when_long": words.long(start, item.all_day),
+        "when_short": words.moment(start, item.all_day),
         "location": item.location,
         "online_url": item.online_url,
         "kind": label(item.kind.value, lang),

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_interval
+
+from scheduler import clock
 
 Lang = Literal["nl", "en"]
 
@@ -454,3 +460,49 @@ def text(key: str, lang: Lang, **values: str) -> str:
 def label(value: str, lang: Lang) -> str:
     """The word for an enum value (kind, status, role); the value itself when unknown."""
     return _VALUES.get(value, {}).get(lang, value)
+
+
+class Words:
+    """Dates and times as a reader reads them, in their language and zone (Babel's formats):
+    the one place pages, digests and emails take them from."""
+
+    def __init__(self, lang: Lang, zone: str | ZoneInfo) -> None:
+        self.lang = lang
+        self.zone = zone if isinstance(zone, ZoneInfo) else clock.zone(zone)
+        self.locale = "en_GB" if lang == "en" else "nl_NL"
+
+    def moment(self, when: datetime, all_day: bool) -> str:
+        """ "di 8 dec 10:00"; "di 8 dec" for an all-day item."""
+        local = when.astimezone(self.zone)
+        if all_day:
+            return self.day(local.date())
+        return format_datetime(local, "EEE d MMM HH:mm", locale=self.locale)
+
+    def long(self, when: datetime, all_day: bool) -> str:
+        """ "dinsdag 8 december 2026 om 10:00"; without the time for an all-day item."""
+        local = when.astimezone(self.zone)
+        if all_day:
+            return self.long_day(local.date())
+        at = "'at'" if self.lang == "en" else "'om'"
+        return format_datetime(local, f"EEEE d MMMM y {at} HH:mm", locale=self.locale)
+
+    def day(self, day: date) -> str:
+        return format_date(day, "EEE d MMM", locale=self.locale)
+
+    def long_day(self, day: date) -> str:
+        return format_date(day, "EEEE d MMMM y", locale=self.locale)
+
+    def span(self, first: date, last: date) -> str:
+        """ "7–21 dec 2026", "28 dec 2026 – 10 jan 2027"."""
+        return format_interval(first, last, "yMMMd", locale=self.locale)
+
+    def week(self, day: date) -> str:
+        """ "Week 50 (7–13 dec 2026)": the ISO week `day` lies in."""
+        year, number, _ = day.isocalendar()
+        monday = date.fromisocalendar(year, number, 1)
+        return text(
+            "week_heading",
+            self.lang,
+            week=str(number),
+            span=self.span(monday, monday + timedelta(days=6)),
+        )

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from babel.dates import format_date, format_datetime, format_interval
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import catalog, clock
+from scheduler import catalog
 from scheduler.agenda import ItemFilter, find_item, occurrences
 from scheduler.errors import NotFound
 from scheduler.models import (
@@ -30,7 +30,7 @@ from scheduler.models import (
 )
 from scheduler.occurrences import Occurrence, expand
 from scheduler.permissions import may_see
-from scheduler.texts import Lang, label, text
+from scheduler.texts import Lang, Words, label, text
 
 
 @dataclass(frozen=True)
@@ -65,31 +65,6 @@ class AgendaQuery:
     owner: str | None = None
     start: date | None = None
     end: date | None = None  # inclusive
-
-
-class Words:
-    def __init__(self, lang: Lang, zone_name: str) -> None:
-        self.lang, self.zone = lang, clock.zone(zone_name)
-        self.locale = "en_GB" if lang == "en" else "nl_NL"
-
-    def moment(self, when: datetime, all_day: bool) -> str:
-        local = when.astimezone(self.zone)
-        if all_day:
-            return format_date(local.date(), "EEE d MMM", locale=self.locale)
-        return format_datetime(local, "EEE d MMM HH:mm", locale=self.locale)
-
-    def long(self, when: datetime, all_day: bool) -> str:
-        local = when.astimezone(self.zone)
-        if all_day:
-            return format_date(local.date(), "EEEE d MMMM y", locale=self.locale)
-        at = "'at'" if self.lang == "en" else "'om'"
-        return format_datetime(local, f"EEEE d MMMM y {at} HH:mm", locale=self.locale)
-
-    def week(self, day: date) -> str:
-        year, number, _ = day.isocalendar()
-        monday = date.fromisocalendar(year, number, 1)
-        span = format_interval(monday, monday + timedelta(days=6), "yMMMd", locale=self.locale)
-        return text("week_heading", self.lang, week=str(number), span=span)
 
 
 def agenda_weeks(

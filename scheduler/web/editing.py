@@ -19,7 +19,7 @@ from scheduler.errors import LobbyError, PreconditionFailed, ValidationError
 from scheduler.models import Confidentiality, ItemKind, ItemStatus, Person, Role
 from scheduler.occurrences import expand
 from scheduler.schemas import ItemIn, parse
-from scheduler.texts import Lang
+from scheduler.texts import Lang, Words
 from scheduler.web.agenda import (
     check_csrf,
     database_of,
@@ -160,7 +160,7 @@ def _apply(
 def _next_five(item: Any, lang: Lang) -> list[tuple[str, bool]]:
     """The next five occurrences, in the item's own zone and the reader's language."""
     now = clock.now_utc()
-    words = views.Words(lang, item.timezone)
+    words = Words(lang, item.timezone)
     return [
         (words.long(o.start, item.all_day), o.cancelled)
         for o in expand(item, now, now + timedelta(days=800))[:5]
