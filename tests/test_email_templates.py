@@ -1,15 +1,12 @@
 """Snapshot tests of the reminder email over the variations that matter.
 
-A snapshot is the rendered subject, text and HTML of one reminder. To accept a deliberate
-change, run `LOBBY_TEST_UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_email_templates.py`
-and review the diff of tests/snapshots/ before committing.
+A snapshot is the rendered subject, text and HTML of one reminder (see tests/snapshot.py for
+how to accept a deliberate change).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -27,8 +24,8 @@ from scheduler.models import (
     StakeholderKind,
 )
 from scheduler.reminders import ReminderSettings, build_message
+from tests.snapshot import assert_matches_snapshot
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
 START = datetime(2026, 12, 8, 9, 0, tzinfo=UTC)  # 10:00 in Amsterdam
 
 
@@ -86,14 +83,4 @@ def test_the_reminder_email_matches_its_snapshot(name: str) -> None:
         feed=FeedOptions("lobby.example", "https://lobby.example", "PT1H", 90, 14, "busy", "Europe/Amsterdam"),
     )  # fmt: skip
     message = build_message(item, row, person, settings, late=late).parsed()
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    rendered = f"Subject: {message['Subject']}\nTo: {message['To']}\nMessage-ID: {message['Message-ID']}\n\n{text}\n----- html -----\n{html}"
-    snapshot = SNAPSHOTS / f"reminder-{name}.txt"
-    if os.environ.get("LOBBY_TEST_UPDATE_SNAPSHOTS") == "1":
-        snapshot.write_text(rendered, encoding="utf-8")
-    assert snapshot.exists(), (
-        f"no snapshot {snapshot.name}: make it with LOBBY_TEST_UPDATE_SNAPSHOTS=1"
-    )
-    assert rendered == snapshot.read_text(encoding="utf-8")
-    assert "\r" not in str(message["Subject"]) and "\n" not in str(message["Subject"])
+    assert_matches_snapshot(message, f"reminder-{name}")
