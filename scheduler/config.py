@@ -9,12 +9,13 @@ defaults below. Every key of the model is listed, with its default and a comment
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -35,6 +36,69 @@ def project_home() -> Path:
 
 
 DEFAULT_CONFIG_FILE = project_home() / "config" / "lobby-agenda.toml"
+
+
+# Settings that are TOML tables ([chains.NAME]); every other key is flat.
+TABLES = ("chains",)
+_EMAIL = r"^[^@\s]+@[^@\s]+$"
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,79}$"
+
+
+class ChainStep(BaseModel):
+    """One step of a preparation chain template: what, when relative to the occurrence (an
+    offset as for reminders), and whose task it is by default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: str
+    task: str = Field(min_length=1, max_length=300)
+    # "owner": the chain's owner; "participant": the item's first participant other than the
+    # owner (else the owner); or a person's email address.
+    owner: str = "owner"
+
+    @field_validator("when")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        return parse_offset(value, field="chains").text
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        if value in ("owner", "participant") or re.match(_EMAIL, value):
+            return value
+        raise ValueError(f'a step\'s owner is "owner", "participant" or an email, not {value!r}')
+
+
+class ChainTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    steps: list[ChainStep] = Field(min_length=1, max_length=30)
+
+
+DEFAULT_CHAINS: dict[str, Any] = {
+    "lobbyvenster": {
+        "name": "Lobbyvenster",
+        "steps": [
+            {"when": "P21D", "task": "Positiepaper gereed", "owner": "owner"},
+            {"when": "P10D", "task": "Bilateraal overleg met de stakeholder", "owner": "owner"},
+            {"when": "P2D", "task": "Kernboodschap afgestemd", "owner": "participant"},
+            {"when": "+P2D", "task": "Debriefing en uitkomst vastgelegd", "owner": "owner"},
+        ],
+    },
+    "consultatie": {
+        "name": "Consultatiereactie",
+        "steps": [
+            {"when": "10WD", "task": "Concept-reactie geschreven", "owner": "owner"},
+            {
+                "when": "5WD",
+                "task": "Reactie afgestemd met de portefeuillehouder",
+                "owner": "owner",
+            },
+            {"when": "1WD", "task": "Reactie ingediend", "owner": "owner"},
+        ],
+    },
+}
 
 
 class Settings(BaseSettings):
@@ -75,6 +139,8 @@ class Settings(BaseSettings):
     reminders_evaluation: list[str] = ["P14D"]
     outcome_reminder_days: int = Field(default=3, ge=0, le=90)  # 0: no outcome reminders
     recess: list[str] = []  # periods FIRST/LAST that working-day offsets skip
+    reminders_preparation: list[str] = ["2WD"]
+    chains: dict[str, ChainTemplate] = Field(default=DEFAULT_CHAINS, validate_default=True)
     oidc_issuer: str = ""  # empty: no single sign-on; sign-in by email link only
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
@@ -94,6 +160,7 @@ class Settings(BaseSettings):
         "reminders_deadline",
         "reminders_follow_up",
         "reminders_evaluation",
+        "reminders_preparation",
     )
     @classmethod
     def _offsets(cls, value: list[str]) -> list[str]:
@@ -104,6 +171,16 @@ class Settings(BaseSettings):
     def _periods(cls, value: list[str]) -> list[str]:
         for text in value:
             parse_period(text)
+        return value
+
+    @field_validator("chains")
+    @classmethod
+    def _chain_names(cls, value: dict[str, ChainTemplate]) -> dict[str, ChainTemplate]:
+        for slug in value:
+            if not re.match(_SLUG, slug):
+                raise ValueError(
+                    f"chain {slug!r}: name templates in lower case, such as lobbyvenster"
+                )
         return value
 
     @field_validator("feed_refresh")
@@ -207,7 +284,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"config file {path} is not UTF-8 text") from exc
-    nested = [key for key, value in data.items() if isinstance(value, dict)]
+    nested = [k for k, value in data.items() if isinstance(value, dict) and k not in TABLES]
     if nested:
         raise ConfigError(f"unknown setting [{nested[0]}] in config file {path}: keys are flat")
     return data

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from scheduler import clock, digest_mail, liveness, nudges, outbox, reminders
+from scheduler import chains, clock, digest_mail, liveness, nudges, outbox, reminders
 from scheduler.db import Database
 from scheduler.mailer import Outgoing
 from scheduler.models import Delivery
@@ -33,6 +33,7 @@ def dispatch(
         liveness.beat(session, worker, now, now)  # so that nobody takes our claims for abandoned
         if planning:
             reminders.plan(session, settings, now)
+            chains.follow(session, now)  # before the nudges: a chain found off ends its own
             nudges.plan(session, settings, now)
             digest_mail.plan(session, now)
         outbox.expire(session, settings.grace, now)

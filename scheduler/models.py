@@ -101,6 +101,8 @@ class NudgeKind(enum.StrEnum):
     OUTCOME = "outcome"  # an item took place, and nobody recorded what came of it
     FOLLOW_UP = "follow-up"  # a follow-up action nears its due date
     EVALUATION = "evaluation"  # a partnership nears its evaluation date
+    PREPARATION = "preparation"  # a step of a preparation chain nears its due date
+    CHAIN_CANCELLED = "chain-cancelled"  # the occurrence a preparation chain led up to is off
 
 
 class OptOut(enum.StrEnum):
@@ -113,6 +115,7 @@ class OptOut(enum.StrEnum):
     OUTCOME = NudgeKind.OUTCOME.value
     FOLLOW_UP = NudgeKind.FOLLOW_UP.value
     EVALUATION = NudgeKind.EVALUATION.value
+    PREPARATION = NudgeKind.PREPARATION.value
 
 
 class DigestFrequency(enum.StrEnum):
@@ -381,6 +384,53 @@ class FollowUp(Base):
     due_on: Mapped[date | None] = mapped_column(Date)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     item: Mapped[AgendaItem] = relationship(back_populates="follow_ups")
+    owner: Mapped[Person | None] = relationship()
+
+
+class PreparationChain(Base):
+    """The steps that lead up to one occurrence of an item (a decision moment's lobby window),
+    made from a template in the settings. The tasks keep their offsets, not dates: their due
+    dates follow the occurrence wherever it moves."""
+
+    __tablename__ = "preparation_chains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    # The occurrence's original start (RECURRENCE-ID, ISO UTC); "" for a one-off item.
+    occurrence: Mapped[str] = mapped_column(String(40), default="")
+    template: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    created_by: Mapped[str] = mapped_column(String(320))
+    # Set by the planner when the occurrence is cancelled or gone (cleared if it returns).
+    cancelled_at: Mapped[datetime | None]
+    item: Mapped[AgendaItem] = relationship()
+    owner: Mapped[Person | None] = relationship()
+    tasks: Mapped[list[PreparationTask]] = relationship(
+        back_populates="chain", cascade="all, delete-orphan", order_by="PreparationTask.position"
+    )
+
+    __table_args__ = (UniqueConstraint("item_id", "occurrence", "template"),)
+
+
+class PreparationTask(Base):
+    """One step of a preparation chain: what, by whom, how long before (or after) the
+    occurrence, and whether it is done."""
+
+    __tablename__ = "preparation_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chain_id: Mapped[int] = mapped_column(
+        ForeignKey("preparation_chains.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    offset: Mapped[str] = mapped_column(String(20))  # as reminder offsets: P21D, 10WD, +P2D
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str] = mapped_column(String(320), default="")
+    chain: Mapped[PreparationChain] = relationship(back_populates="tasks")
     owner: Mapped[Person | None] = relationship()
 
 

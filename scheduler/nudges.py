@@ -1,5 +1,6 @@
 """Mail that asks someone to act: record what came of an item, finish a follow-up action,
-evaluate a partnership.
+evaluate a partnership, take the next step of a preparation chain; and the one notice that
+a preparation chain is off because its occurrence was cancelled.
 
 Planned into the outbox like reminders, one row per (kind, subject, period, recipient), the
 period being the date the nudge is about: a changed date is a new nudge, and the pending
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import clock
+from scheduler import chains, clock
 from scheduler.agenda import item_query
 from scheduler.mailer import Outgoing, compose
 from scheduler.models import (
@@ -30,9 +31,12 @@ from scheduler.models import (
     NudgeKind,
     Partnership,
     Person,
+    PreparationChain,
+    PreparationTask,
 )
 from scheduler.offsets import WORKDAY_TIME, falls_at, parse_offset
 from scheduler.outbox import LATE_AFTER, OPEN
+from scheduler.permissions import may_see
 from scheduler.reminders import PLANNING_SLACK, ReminderSettings, involved, message_id, one_line
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
@@ -45,7 +49,12 @@ _GONE = {
     NudgeKind.OUTCOME: "the outcome was recorded, or the item was cancelled or changed",
     NudgeKind.FOLLOW_UP: "the follow-up was done, removed, or got another date or owner",
     NudgeKind.EVALUATION: "the evaluation got another date or contact",
+    NudgeKind.PREPARATION: "the step was done, or got another date or owner, or its chain is off",
+    NudgeKind.CHAIN_CANCELLED: "the occurrence the chain leads up to is on again",
 }
+# A chain found cancelled is announced within this time; later, it is old news.
+CHAIN_NOTICE_CATCH_UP = timedelta(days=2)
+_CATCH_UP = {NudgeKind.OUTCOME: OUTCOME_CATCH_UP, NudgeKind.CHAIN_CANCELLED: CHAIN_NOTICE_CATCH_UP}
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
             row.last_error = _GONE[NudgeKind(row.kind)]
             changed += 1
     for key, nudge in wanted.items():
-        catch_up = OUTCOME_CATCH_UP if nudge.kind == NudgeKind.OUTCOME else PLANNING_SLACK
+        catch_up = _CATCH_UP.get(nudge.kind, PLANNING_SLACK)
         if not now - catch_up <= nudge.due <= now + settings.horizon:
             continue  # long past (never mail about the past), or not yet within the horizon
         if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
@@ -103,6 +112,8 @@ def _implied(session: Session, settings: ReminderSettings, now: datetime) -> Ite
     window = (now - timedelta(days=31)).date(), (now + settings.horizon + timedelta(days=31)).date()
     yield from _follow_ups(session, settings.follow_up, window, settings.closed_days)
     yield from _evaluations(session, settings.evaluation, window, settings.closed_days)
+    yield from _preparations(session, settings.preparation, window, settings.closed_days, now)
+    yield from _chain_notices(session, now)
 
 
 def _wants(person: Person | None, kind: NudgeKind) -> bool:
@@ -199,6 +210,55 @@ def _evaluations(
             )
 
 
+def _live_chains(session: Session, now: datetime) -> list[PreparationChain]:
+    query = (
+        chains.chain_query()
+        .join(PreparationChain.item)
+        .where(
+            PreparationChain.cancelled_at.is_(None),
+            AgendaItem.last_ends_at.is_(None)
+            | (AgendaItem.last_ends_at > now - timedelta(days=31)),
+        )
+    )
+    return list(session.scalars(query))
+
+
+def _preparations(
+    session: Session, offsets: Sequence[str], window: tuple[date, date],
+    closed: frozenset[date], now: datetime,
+) -> Iterator[Nudge]:  # fmt: skip
+    for chain in _live_chains(session, now):
+        for step in chains.steps(chain, closed):
+            task, day = step.task, step.due_on
+            if task.done_at is not None or day is None or not window[0] <= day <= window[1]:
+                continue
+            person = chains.assignee(task)
+            if person is None or not _wants(person, NudgeKind.PREPARATION):
+                continue
+            subject = f"{chain.item.uid}:{task.id}:{day.isoformat()}"
+            for offset, due in _before(day, person, offsets, closed):
+                key = f"{NudgeKind.PREPARATION}:{subject}:{offset}:{person.email}"
+                yield Nudge(key, NudgeKind.PREPARATION, person, due, chain.item, task.id, offset)
+
+
+def _chain_notices(session: Session, now: datetime) -> Iterator[Nudge]:
+    """Once per chain found cancelled: its owner and the owners of its open steps."""
+    query = chains.chain_query().where(PreparationChain.cancelled_at > now - CHAIN_NOTICE_CATCH_UP)
+    for chain in session.scalars(query):
+        assert chain.cancelled_at is not None
+        for person in _told_of_cancellation(chain):
+            key = f"{NudgeKind.CHAIN_CANCELLED}:{chain.id}:{person.email}"
+            yield Nudge(
+                key, NudgeKind.CHAIN_CANCELLED, person, chain.cancelled_at, chain.item, chain.id
+            )
+
+
+def _told_of_cancellation(chain: PreparationChain) -> list[Person]:
+    people = [chain.owner] + [chains.assignee(t) for t in chain.tasks if t.done_at is None]
+    unique = {p.id: p for p in people if p is not None and p.active}
+    return [p for p in unique.values() if may_see(chain.item, p)]
+
+
 # ---------------------------------------------------------------- the message
 
 
@@ -224,6 +284,8 @@ def messages(
     }
     follow_ups = _by_id(session, FollowUp, _subjects(rows, NudgeKind.FOLLOW_UP))
     partnerships = _by_id(session, Partnership, _subjects(rows, NudgeKind.EVALUATION))
+    tasks = _by_id(session, PreparationTask, _subjects(rows, NudgeKind.PREPARATION))
+    cancelled_chains = _by_id(session, PreparationChain, _subjects(rows, NudgeKind.CHAIN_CANCELLED))
     composed: dict[int, Outgoing] = {}
     for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
@@ -239,13 +301,17 @@ def messages(
             content = _follow_up(follow_ups[row.subject_id], item, person, row, settings, lang)
         elif kind == NudgeKind.EVALUATION and row.subject_id in partnerships:
             content = _evaluation(partnerships[row.subject_id], person, row, settings, lang)
+        elif kind == NudgeKind.PREPARATION and row.subject_id in tasks:
+            content = _preparation(tasks[row.subject_id], person, row, settings, lang)
+        elif kind == NudgeKind.CHAIN_CANCELLED and row.subject_id in cancelled_chains:
+            content = _chain_cancelled(cancelled_chains[row.subject_id], person, settings, lang)
         if content is not None:
             late = now - row.due_at > LATE_AFTER
             composed[row.id] = _compose(row, person, content, settings, lang, late)
     return composed
 
 
-_Row = TypeVar("_Row", Person, FollowUp, Partnership)
+_Row = TypeVar("_Row", Person, FollowUp, Partnership, PreparationTask, PreparationChain)
 
 
 def _by_id(session: Session, model: type[_Row], ids: set[int | None]) -> dict[int, _Row]:
@@ -357,4 +423,59 @@ def _evaluation(
         title=name,
         facts=facts,
         link=f"{settings.base_url}/partnerships",
+    )
+
+
+def _preparation(
+    task: PreparationTask, person: Person, row: Delivery, settings: ReminderSettings, lang: Lang
+) -> _Content | None:
+    chain = task.chain
+    step = next(s for s in chains.steps(chain, settings.closed_days) if s.task.id == task.id)
+    occurrence = chains.anchor(chain)
+    if step.due_on is None or occurrence is None:
+        return None  # the chain went off after planning; the planner cancels the row
+    words = Words(lang, person.timezone)
+    title, item = one_line(task.title), chain.item
+    overdue = bool(row.offset) and parse_offset(row.offset).after
+    done, total = chains.progress(chain)
+    progress = text("steps_done", lang, done=str(done), total=str(total))
+    when = words.long(occurrence.start, item.all_day)
+    facts = [
+        (text("due", lang), words.long_day(step.due_on)),
+        (text("chain", lang), f"{one_line(chain.name)} – {progress}"),
+        (text("leads_up_to", lang), f"{one_line(occurrence.title)} ({when})"),
+        *_item_facts(item, lang),
+    ]
+    return _Content(
+        subject=f"{text('preparation_subject', lang)}: {title} – "
+        f"{text('due_by', lang, date=words.day(step.due_on))}",
+        intro=text("preparation_overdue" if overdue else "preparation_intro", lang),
+        title=title,
+        facts=facts,
+        link=f"{settings.base_url}/items/{item.uid}",
+    )
+
+
+def _chain_cancelled(
+    chain: PreparationChain, person: Person, settings: ReminderSettings, lang: Lang
+) -> _Content | None:
+    if chain.cancelled_at is None:
+        return None  # on again since planning
+    item = chain.item
+    words = Words(lang, person.timezone)
+    rid = datetime.fromisoformat(chain.occurrence) if chain.occurrence else item.starts_at
+    title = one_line(item.title)
+    open_steps = [t for t in chain.tasks if t.done_at is None]
+    facts = [
+        (text("chain", lang), one_line(chain.name)),
+        (text("when", lang), words.long(rid, item.all_day)),
+        *[(text("open_step", lang), one_line(t.title)) for t in open_steps],
+    ]
+    return _Content(
+        subject=f"{text('chain_cancelled_subject', lang)}: {title} – "
+        f"{words.moment(rid, item.all_day)}",
+        intro=text("chain_cancelled_intro", lang),
+        title=title,
+        facts=facts,
+        link=f"{settings.base_url}/items/{item.uid}",
     )

@@ -250,6 +250,18 @@ def _occurrence(item: AgendaItem, rid: datetime, override: OccurrenceOverride | 
     return Occurrence(item, recurrence_id, start, end, title, location, cancelled, moved)
 
 
+def occurrence_of(item: AgendaItem, recurrence_id: datetime | None) -> Occurrence | None:
+    """One occurrence as it is now, by its original start (None: a one-off item's only one,
+    or a series' first); None if the series no longer has it."""
+    overrides = {o.recurrence_id: o for o in item.overrides}
+    rid = item.starts_at if recurrence_id is None else clock.as_utc(recurrence_id)
+    if rid in set(item.exdates):
+        return None
+    if rid not in overrides and not is_original_start(item, rid):
+        return None
+    return _occurrence(item, rid, overrides.get(rid))
+
+
 def _overlaps(occurrence: Occurrence, start: datetime, end: datetime) -> bool:
     if occurrence.start == occurrence.end:  # a moment, such as a deadline
         return start <= occurrence.start < end

@@ -61,6 +61,7 @@ class ReminderSettings:
     feed: FeedOptions | None = None  # with it, each reminder carries an .ics of its occurrence
     follow_up: tuple[str, ...] = ("1WD",)  # before a follow-up action's due date
     evaluation: tuple[str, ...] = ("P14D",)  # before a partnership's evaluation date
+    preparation: tuple[str, ...] = ("2WD",)  # before a preparation step's due date
     outcome_after: timedelta | None = timedelta(days=3)  # an item without outcome; None: off
     digest_days: int = 14  # the upcoming period a digest covers
     digest_skip_empty: bool = True
@@ -552,6 +553,7 @@ def settings_from(conf: Settings) -> ReminderSettings:
         feed=options_from(conf),
         follow_up=tuple(conf.reminders_follow_up),
         evaluation=tuple(conf.reminders_evaluation),
+        preparation=tuple(conf.reminders_preparation),
         outcome_after=timedelta(days=conf.outcome_reminder_days)
         if conf.outcome_reminder_days
         else None,

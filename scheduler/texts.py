@@ -82,6 +82,26 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "The evaluation of this partnership is overdue. You are its contact:",
     },
     "evaluation_on": {"nl": "Evaluatie", "en": "Evaluation"},
+    "preparation_subject": {"nl": "Voorbereiding", "en": "Preparation"},
+    "preparation_intro": {
+        "nl": "Deze stap in de voorbereiding staat op jouw naam en moet binnenkort af zijn:",
+        "en": "This preparation step is yours and is due soon:",
+    },
+    "preparation_overdue": {
+        "nl": "Deze stap in de voorbereiding staat op jouw naam en is over de datum:",
+        "en": "This preparation step is yours and is overdue:",
+    },
+    "chain": {"nl": "Voorbereiding", "en": "Preparation"},
+    "steps_done": {"nl": "{done} van {total} stappen gedaan", "en": "{done} of {total} steps done"},
+    "leads_up_to": {"nl": "Voor", "en": "For"},
+    "open_step": {"nl": "Vervalt", "en": "No longer needed"},
+    "chain_cancelled_subject": {"nl": "Voorbereiding vervalt", "en": "Preparation called off"},
+    "chain_cancelled_intro": {
+        "nl": "Dit agendapunt is geannuleerd. De voorbereiding ervoor vervalt; "
+        "de open stappen hoeven niet meer:",
+        "en": "This agenda item was cancelled. Its preparation is called off; "
+        "the open steps are no longer needed:",
+    },
     "level": {"nl": "Niveau", "en": "Level"},
     "partnership_kind": {"nl": "Soort samenwerking", "en": "Kind of partnership"},
     "members": {"nl": "Partners", "en": "Members"},
@@ -244,6 +264,7 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "nudge_outcome": {"nl": "uitkomst vastleggen", "en": "recording an outcome"},
     "nudge_follow_up": {"nl": "vervolgacties", "en": "follow-up actions"},
     "nudge_evaluation": {"nl": "evaluaties van samenwerkingen", "en": "partnership evaluations"},
+    "nudge_preparation": {"nl": "voorbereidingsstappen", "en": "preparation steps"},
     "digest_frequency": {"nl": "Hoe vaak", "en": "How often"},
     "digest_none": {"nl": "nooit", "en": "never"},
     "digest_daily": {"nl": "dagelijks", "en": "daily"},

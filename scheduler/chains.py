@@ -1,0 +1,292 @@
+"""Preparation chains: the steps that lead up to a decision moment (a lobby window) or a
+deadline, made from the templates in the settings.
+
+A chain belongs to one occurrence of an item (a one-off item's only one). Its tasks keep
+their offsets, not dates: a task's due date is worked out from where the occurrence is now,
+so the chain moves with the item by construction, through every channel (web, API, CLI,
+imports, outside calendars). When the occurrence is cancelled or disappears, the planner
+marks the chain cancelled (`follow`), which ends its reminders and tells its owners once
+(see nudges).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, selectinload
+
+from scheduler import catalog, clock
+from scheduler.config import ChainTemplate
+from scheduler.errors import NotFound, ValidationError
+from scheduler.models import AgendaItem, ItemStatus, Person, PreparationChain, PreparationTask
+from scheduler.occurrences import Occurrence, expand, occurrence_of
+from scheduler.offsets import falls_at, parse_offset
+from scheduler.permissions import may_see
+from scheduler.schemas import parse_wall_time
+
+# Chains of items that ended longer ago than this are history: the planner leaves them be.
+_FOLLOWED_FOR = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A task with its due date as the occurrence now stands (None: the chain is off)."""
+
+    task: PreparationTask
+    due_on: date | None
+
+    def overdue(self, today: date) -> bool:
+        return self.task.done_at is None and self.due_on is not None and self.due_on < today
+
+
+# ---------------------------------------------------------------- reading
+
+
+def chain_query() -> Select[PreparationChain]:
+    return select(PreparationChain).options(
+        selectinload(PreparationChain.owner),
+        selectinload(PreparationChain.tasks).selectinload(PreparationTask.owner),
+        selectinload(PreparationChain.item).selectinload(AgendaItem.overrides),
+    )
+
+
+def chains_of(session: Session, items: Sequence[AgendaItem]) -> list[PreparationChain]:
+    ids = {item.id for item in items}
+    if not ids:
+        return []
+    query = chain_query().where(PreparationChain.item_id.in_(ids))
+    return list(session.scalars(query.order_by(PreparationChain.id)))
+
+
+def find_chain(session: Session, chain_id: int) -> PreparationChain:
+    chain = session.scalar(chain_query().where(PreparationChain.id == chain_id))
+    if chain is None:
+        raise NotFound(f"no preparation chain with id {chain_id}", field="chain")
+    return chain
+
+
+def find_task(session: Session, task_id: int) -> PreparationTask:
+    task = session.get(PreparationTask, task_id)
+    if task is None:
+        raise NotFound(f"no preparation task with id {task_id}", field="task")
+    return task
+
+
+def anchor(chain: PreparationChain) -> Occurrence | None:
+    """The occurrence the chain leads up to, as it is now; None if it is cancelled or gone."""
+    item = chain.item
+    if item.status == ItemStatus.CANCELLED:
+        return None
+    rid = datetime.fromisoformat(chain.occurrence) if chain.occurrence else None
+    found = occurrence_of(item, rid)
+    return None if found is None or found.cancelled else found
+
+
+def steps(chain: PreparationChain, closed: frozenset[date] = frozenset()) -> list[Step]:
+    """The chain's tasks in order, each with its due date (a day in the item's zone)."""
+    occurrence = anchor(chain)
+    if occurrence is None:
+        return [Step(task, None) for task in chain.tasks]
+    zone = clock.zone(chain.item.timezone)
+    return [
+        Step(task, due_on(task.offset, occurrence, zone, closed, chain.item.all_day))
+        for task in chain.tasks
+    ]
+
+
+def due_on(
+    offset: str, occurrence: Occurrence, zone: ZoneInfo, closed: frozenset[date],
+    all_day: bool = False,
+) -> date:  # fmt: skip
+    moment = falls_at(parse_offset(offset), occurrence.start, occurrence.end, zone, closed)
+    if all_day and parse_offset(offset).after:
+        moment -= timedelta(days=1)  # an all-day item's end is the next midnight
+    return moment.astimezone(zone).date()
+
+
+def progress(chain: PreparationChain) -> tuple[int, int]:
+    """How many of the chain's tasks are done, of how many."""
+    return sum(task.done_at is not None for task in chain.tasks), len(chain.tasks)
+
+
+def assignee(task: PreparationTask) -> Person | None:
+    """Who is asked to do the task: its owner; the chain's owner when it has none, or when
+    the item is confidential and the owner may not see it."""
+    chain, owner = task.chain, task.owner
+    if owner is None or not owner.active:
+        return chain.owner
+    if not may_see(chain.item, owner):
+        return chain.owner
+    return owner
+
+
+# ---------------------------------------------------------------- changing
+
+
+def attach(
+    session: Session, item: AgendaItem, slug: str, templates: Mapping[str, ChainTemplate],
+    *, by: str, now: datetime, owner: str | None = None, occurrence: str | None = None,
+) -> PreparationChain:  # fmt: skip
+    """Attach template `slug` to the item's occurrence (given by its original wall time,
+    else the next one), with a task per step; `owner` (an email) owns the chain instead of
+    the item's owner."""
+    template = templates.get(slug)
+    if template is None:
+        known = ", ".join(sorted(templates)) or "none are configured"
+        raise ValidationError(f"no chain template {slug!r} (known: {known})", field="template")
+    rid = _occurrence_to_lead_up_to(item, occurrence, now)
+    key = rid.isoformat() if rid is not None else ""
+    exists = select(PreparationChain.id).where(
+        PreparationChain.item_id == item.id,
+        PreparationChain.occurrence == key,
+        PreparationChain.template == slug,
+    )
+    if session.scalar(exists) is not None:
+        raise ValidationError(f"{item.uid} already has the chain {slug!r}", field="template")
+    chain_owner = catalog.person(session, owner) if owner else item.owner
+    if chain_owner is None:
+        raise ValidationError(
+            f"{item.uid} has no owner: name the chain's owner (--owner EMAIL)", field="owner"
+        )
+    chain = PreparationChain(
+        item=item, occurrence=key, template=slug, name=template.name, owner=chain_owner,
+        created_at=now, created_by=by,
+    )  # fmt: skip
+    for position, step in enumerate(template.steps, start=1):
+        task_owner = _owner_for(session, step.owner, item, chain_owner, slug)
+        chain.tasks.append(
+            PreparationTask(position=position, title=step.task, offset=step.when, owner=task_owner)
+        )
+    session.add(chain)
+    session.flush()
+    return chain
+
+
+def _occurrence_to_lead_up_to(
+    item: AgendaItem, occurrence: str | None, now: datetime
+) -> datetime | None:
+    """The recurrence id of the occurrence a new chain leads up to (None: a one-off item)."""
+    if item.status == ItemStatus.CANCELLED:
+        raise ValidationError(f"{item.uid} is cancelled", field="uid")
+    if occurrence is None:
+        upcoming = _next_occurrence(item, now)
+        if upcoming is None:
+            raise ValidationError(f"{item.uid} has no occurrence ahead", field="uid")
+        return upcoming.recurrence_id
+    try:
+        wall = parse_wall_time(occurrence)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="occurrence") from exc
+    if not isinstance(wall, datetime):
+        wall = datetime.combine(wall, time())  # an all-day occurrence starts at midnight
+    if wall.tzinfo is None:
+        wall = wall.replace(tzinfo=clock.zone(item.timezone))
+    rid = wall.astimezone(UTC)
+    found = occurrence_of(item, rid)
+    if found is None or found.cancelled or found.recurrence_id is None:
+        raise ValidationError(
+            f"{item.uid} has no occurrence that started at {occurrence} (give the original "
+            "start of an occurrence of a recurring item)",
+            field="occurrence",
+        )
+    return rid
+
+
+def _next_occurrence(item: AgendaItem, now: datetime) -> Occurrence | None:
+    horizon = now + timedelta(days=800)
+    upcoming = [o for o in expand(item, now, horizon) if not o.cancelled and o.start >= now]
+    return upcoming[0] if upcoming else None
+
+
+def _owner_for(
+    session: Session, role: str, item: AgendaItem, chain_owner: Person, template: str
+) -> Person:
+    if role == "owner":
+        return chain_owner
+    if role == "participant":
+        others = [p for p in item.participants if p.id != chain_owner.id and p.active]
+        return others[0] if others else chain_owner
+    person = session.scalar(select(Person).where(Person.email == role.lower()))
+    if person is None or not person.active:
+        raise ValidationError(
+            f"chain template {template!r} names {role}, who is not in the people list",
+            field="template",
+        )
+    return person
+
+
+def set_task(
+    session: Session, task: PreparationTask, *, by: str, now: datetime,
+    done: bool | None = None, owner: str | None = None,
+) -> PreparationTask:  # fmt: skip
+    """Tick a task off (or on again), or give it another owner (an email)."""
+    if done is True and task.done_at is None:
+        task.done_at, task.done_by = now, by
+    elif done is False:
+        task.done_at, task.done_by = None, ""
+    if owner is not None:
+        task.owner = catalog.person(session, owner)
+    session.flush()
+    return task
+
+
+def detach(session: Session, chain: PreparationChain) -> None:
+    """Remove a chain and its tasks (their pending reminders are cancelled by the planner)."""
+    session.delete(chain)
+    session.flush()
+
+
+def follow(session: Session, now: datetime) -> int:
+    """Mark chains whose occurrence was cancelled or is gone as cancelled (and the other way
+    round, should it come back); returns how many changed. Run by the planner."""
+    query = (
+        chain_query()
+        .join(PreparationChain.item)
+        .where(
+            (AgendaItem.last_ends_at.is_(None)) | (AgendaItem.last_ends_at > now - _FOLLOWED_FOR)
+        )
+    )
+    changed = 0
+    for chain in session.scalars(query):
+        off = anchor(chain) is None
+        if off and chain.cancelled_at is None:
+            chain.cancelled_at = now
+            changed += 1
+        elif not off and chain.cancelled_at is not None:
+            chain.cancelled_at = None
+            changed += 1
+    return changed
+
+
+def describe(chain: PreparationChain, closed: frozenset[date] = frozenset()) -> dict[str, object]:
+    """The chain as plain data (CLI --json and the API)."""
+    done, total = progress(chain)
+    return {
+        "id": chain.id,
+        "item": chain.item.uid,
+        "template": chain.template,
+        "name": chain.name,
+        "occurrence": chain.occurrence or None,
+        "owner": chain.owner.email if chain.owner else None,
+        "cancelled": chain.cancelled_at is not None or anchor(chain) is None,
+        "done": done,
+        "total": total,
+        "tasks": [
+            {
+                "id": step.task.id,
+                "position": step.task.position,
+                "title": step.task.title,
+                "when": step.task.offset,
+                "due_on": step.due_on.isoformat() if step.due_on else None,
+                "owner": step.task.owner.email if step.task.owner else None,
+                "done": step.task.done_at is not None,
+                "done_at": step.task.done_at.isoformat() if step.task.done_at else None,
+                "done_by": step.task.done_by or None,
+            }
+            for step in steps(chain, closed)
+        ],
+    }
