@@ -11,18 +11,28 @@ marks the chain cancelled (`follow`), which ends its reminders and tells its own
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import catalog, clock
+from scheduler.agenda import Actor
 from scheduler.config import ChainTemplate
 from scheduler.errors import NotFound, ValidationError
-from scheduler.models import AgendaItem, ItemStatus, Person, PreparationChain, PreparationTask
+from scheduler.models import (
+    AgendaItem,
+    ItemChange,
+    ItemStatus,
+    Person,
+    PreparationChain,
+    PreparationTask,
+)
 from scheduler.occurrences import Occurrence, expand, occurrence_of
 from scheduler.offsets import falls_at, parse_offset
 from scheduler.permissions import may_see
@@ -60,6 +70,19 @@ def chains_of(session: Session, items: Sequence[AgendaItem]) -> list[Preparation
         return []
     query = chain_query().where(PreparationChain.item_id.in_(ids))
     return list(session.scalars(query.order_by(PreparationChain.id)))
+
+
+def upcoming(session: Session, now: datetime) -> list[PreparationChain]:
+    """The chains of items that still lie ahead or ended within the last week (so that
+    a debriefing step after the moment stays in view), soonest first."""
+    query = (
+        chain_query()
+        .join(PreparationChain.item)
+        .where(
+            AgendaItem.last_ends_at.is_(None) | (AgendaItem.last_ends_at > now - timedelta(days=7))
+        )
+    )
+    return list(session.scalars(query.order_by(AgendaItem.starts_at, PreparationChain.id)))
 
 
 def find_chain(session: Session, chain_id: int) -> PreparationChain:
@@ -129,7 +152,7 @@ def assignee(task: PreparationTask) -> Person | None:
 
 def attach(
     session: Session, item: AgendaItem, slug: str, templates: Mapping[str, ChainTemplate],
-    *, by: str, now: datetime, owner: str | None = None, occurrence: str | None = None,
+    *, actor: Actor, now: datetime, owner: str | None = None, occurrence: str | None = None,
 ) -> PreparationChain:  # fmt: skip
     """Attach template `slug` to the item's occurrence (given by its original wall time,
     else the next one), with a task per step; `owner` (an email) owns the chain instead of
@@ -154,7 +177,7 @@ def attach(
         )
     chain = PreparationChain(
         item=item, occurrence=key, template=slug, name=template.name, owner=chain_owner,
-        created_at=now, created_by=by,
+        created_at=now, created_by=actor.who,
     )  # fmt: skip
     for position, step in enumerate(template.steps, start=1):
         task_owner = _owner_for(session, step.owner, item, chain_owner, slug)
@@ -163,6 +186,7 @@ def attach(
         )
     session.add(chain)
     session.flush()
+    _note(session, chain, actor, now, "chain", None, f"{slug} ({chain.occurrence or 'once'})")
     return chain
 
 
@@ -220,24 +244,48 @@ def _owner_for(
 
 
 def set_task(
-    session: Session, task: PreparationTask, *, by: str, now: datetime,
+    session: Session, task: PreparationTask, *, actor: Actor, now: datetime,
     done: bool | None = None, owner: str | None = None,
 ) -> PreparationTask:  # fmt: skip
     """Tick a task off (or on again), or give it another owner (an email)."""
+    what = f"{task.chain.template} {task.position}. {task.title}"
     if done is True and task.done_at is None:
-        task.done_at, task.done_by = now, by
-    elif done is False:
+        task.done_at, task.done_by = now, actor.who
+        _note(session, task.chain, actor, now, "chain_step", what, "done")
+    elif done is False and task.done_at is not None:
         task.done_at, task.done_by = None, ""
+        _note(session, task.chain, actor, now, "chain_step", what, "open")
     if owner is not None:
-        task.owner = catalog.person(session, owner)
+        new_owner = catalog.person(session, owner)
+        if new_owner != task.owner:
+            before = task.owner.email if task.owner else None
+            task.owner = new_owner
+            _note(session, task.chain, actor, now, "chain_step_owner", before, new_owner.email)
     session.flush()
     return task
 
 
-def detach(session: Session, chain: PreparationChain) -> None:
+def detach(session: Session, chain: PreparationChain, actor: Actor, now: datetime) -> None:
     """Remove a chain and its tasks (their pending reminders are cancelled by the planner)."""
+    _note(session, chain, actor, now, "chain", chain.template, None)
     session.delete(chain)
     session.flush()
+
+
+def _note(
+    session: Session, chain: PreparationChain, actor: Actor, now: datetime, field: str,
+    old: str | None, new: str | None,
+) -> None:  # fmt: skip
+    """Into the item's history (the audit trail), without a new revision: the item's own
+    fields did not change."""
+    session.add(
+        ItemChange(
+            item_uid=chain.item.uid, revision=chain.item.revision, changed_at=now,
+            changed_by=actor.who, channel=actor.channel, field=field,
+            old_value=None if old is None else json.dumps(old, ensure_ascii=False),
+            new_value=None if new is None else json.dumps(new, ensure_ascii=False),
+        )
+    )  # fmt: skip
 
 
 def follow(session: Session, now: datetime) -> int:
@@ -262,7 +310,7 @@ def follow(session: Session, now: datetime) -> int:
     return changed
 
 
-def describe(chain: PreparationChain, closed: frozenset[date] = frozenset()) -> dict[str, object]:
+def describe(chain: PreparationChain, closed: frozenset[date] = frozenset()) -> dict[str, Any]:
     """The chain as plain data (CLI --json and the API)."""
     done, total = progress(chain)
     return {

@@ -3,6 +3,7 @@ owners through the outbox (a real SMTP server on loopback), and are called off o
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,7 @@ from scheduler.db import Database
 from scheduler.errors import NotFound, ValidationError
 from scheduler.reminders import ReminderSettings
 from scheduler.schemas import ItemIn
+from tests.test_cli import cli
 from tests.test_nudges import body, nudges
 from tests.test_reminders import (
     ACTOR,
@@ -29,7 +31,7 @@ from tests.test_reminders import (
     smtp,
 )
 
-__all__ = ["agenda_db", "smtp"]  # fixtures used by name below
+__all__ = ["agenda_db", "cli", "smtp"]  # fixtures used by name below
 
 TEMPLATES = {slug: ChainTemplate.model_validate(t) for slug, t in DEFAULT_CHAINS.items()}
 # A decision moment: Thursday 21 January 2027, 10:00–11:00 Amsterdam.
@@ -51,7 +53,7 @@ def attach(db: Database, uid: str = "d1", template: str = "lobbyvenster", **opti
     with time_machine.travel(PLANNED_AT, tick=False), db.write() as session:
         item = agenda.find_item(session, uid)
         chain = chains.attach(
-            session, item, template, TEMPLATES, by="test", now=PLANNED_AT, **options
+            session, item, template, TEMPLATES, actor=ACTOR, now=PLANNED_AT, **options
         )
         return chain.id
 
@@ -72,7 +74,7 @@ def tick_off(db: Database, chain_id: int, *positions: int) -> None:
     with db.write() as session:
         for task in chains.find_chain(session, chain_id).tasks:
             if task.position in positions:
-                chains.set_task(session, task, by=OWNER, now=PLANNED_AT, done=True)
+                chains.set_task(session, task, actor=ACTOR, now=PLANNED_AT, done=True)
 
 
 def steps_only(controller: Controller) -> ReminderSettings:
@@ -292,7 +294,7 @@ def test_a_step_owner_who_may_not_see_a_confidential_item_is_replaced_by_the_cha
     }
     with time_machine.travel(PLANNED_AT, tick=False), decision_db.write() as session:
         item = agenda.find_item(session, "d1")
-        chain = chains.attach(session, item, "extern", templates, by="t", now=PLANNED_AT)
+        chain = chains.attach(session, item, "extern", templates, actor=ACTOR, now=PLANNED_AT)
         [task] = chain.tasks
         assert task.owner is not None and task.owner.email == "e@example.nl"
         assignee = chains.assignee(task)
@@ -310,7 +312,7 @@ def test_a_template_naming_an_unknown_person_is_refused_at_attach(decision_db: D
         pytest.raises(ValidationError, match=r"nobody@example\.nl"),
     ):
         chains.attach(
-            session, agenda.find_item(session, "d1"), "x", templates, by="t", now=PLANNED_AT
+            session, agenda.find_item(session, "d1"), "x", templates, actor=ACTOR, now=PLANNED_AT
         )
 
 
@@ -324,3 +326,57 @@ def test_due_dates_are_days_in_the_items_zone_across_the_dst_change(
     assert due_dates(decision_db, chain_id) == [
         date(2027, 3, 8), date(2027, 3, 19), date(2027, 3, 27), date(2027, 3, 31)
     ]  # fmt: skip
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_the_chain_commands_attach_list_tick_off_assign_and_detach(cli) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(PLANNED_AT, tick=False):
+        assert cli("people", "add", OWNER, "--name", "Olga", "--role", "lobbyist").code == 0
+        assert cli("people", "add", PARTICIPANT, "--name", "Piet").code == 0
+        cli("items", "add", "--uid", "d1", "--title", "Besluit MRA", "--kind", "decision",
+            "--start", "2027-01-21T10:00", "--owner", OWNER)  # fmt: skip
+        attached = cli("chains", "attach", "d1", "lobbyvenster", "--json")
+        assert attached.code == 0, attached.err
+        [chain] = json.loads(attached.out)
+        assert [t["due_on"] for t in chain["tasks"]] == [d.isoformat() for d in DUE]
+        first, second = chain["tasks"][0]["id"], chain["tasks"][1]["id"]
+        assert cli("chains", "done", str(first)).out.strip() == f"done: {first} Positiepaper gereed"
+        assigned = cli("chains", "assign", str(second), PARTICIPANT)
+        assert assigned.code == 0, assigned.err
+        [listed] = json.loads(cli("chains", "list", "--json").out)
+        assert (listed["done"], listed["tasks"][1]["owner"]) == (1, PARTICIPANT)
+        table = cli("chains", "list", "--item", "d1").out
+        assert "1 of 4 done" in table and "Kernboodschap afgestemd" in table
+        audit = json.loads(cli("audit", "--item", "d1", "--json").out)
+        assert {"chain", "chain_step", "chain_step_owner"} <= {row["field"] for row in audit}
+        assert "lobbyvenster" in cli("chains", "templates").out
+        assert cli("chains", "detach", str(chain["id"])).out.strip() == (
+            f"detached: chain {chain['id']} from d1"
+        )
+        assert json.loads(cli("chains", "list", "--item", "d1", "--json").out) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("chains", "attach", "d1", "nope"), "error: no chain template 'nope'"),
+        (("chains", "attach", "zz", "lobbyvenster"), "error: no agenda item with uid 'zz'"),
+        (("chains", "attach", "d1", "lobbyvenster", "--owner", "x@y.nl"), "error: unknown person 'x@y.nl'"),
+        (("chains", "done", "999"), "error: no preparation task with id 999"),
+        (("chains", "assign", "999", OWNER), "error: no preparation task with id 999"),
+        (("chains", "detach", "999"), "error: no preparation chain with id 999"),
+    ],
+)  # fmt: skip
+def test_bad_chain_commands_say_what_is_wrong_in_one_line(
+    cli, args: tuple[str, ...], message: str
+) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(PLANNED_AT, tick=False):
+        cli("people", "add", OWNER, "--name", "Olga", "--role", "lobbyist")
+        cli("items", "add", "--uid", "d1", "--title", "Besluit", "--kind", "decision",
+            "--start", "2027-01-21T10:00", "--owner", OWNER)  # fmt: skip
+        result = cli(*args)
+    assert result.code == 2 and result.err.startswith(message), result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert json.loads(cli("chains", "list", "--json").out) == []
