@@ -189,7 +189,10 @@ def _send_now(session: Session, person: Person, now: datetime, dry_run: bool) ->
 
 def options_of(settings: ReminderSettings) -> digests.DigestOptions:
     return digests.DigestOptions(
-        days=settings.digest_days, lobby_window=settings.lobby_window, base_url=settings.base_url
+        days=settings.digest_days,
+        lobby_window=settings.lobby_window,
+        base_url=settings.base_url,
+        closed_days=settings.closed_days,
     )
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from scheduler import chains
 from scheduler.agenda import item_query, occurrences
 from scheduler.models import (
     AgendaItem,
@@ -31,6 +32,7 @@ from scheduler.models import (
     Partnership,
     Person,
     PersonRole,
+    PreparationChain,
     StakeholderKind,
 )
 from scheduler.occurrences import Occurrence
@@ -53,6 +55,7 @@ class DigestOptions:
     days: int = 14  # the upcoming period
     lobby_window: timedelta = timedelta(days=14)  # decision moments this close are highlighted
     base_url: str = "http://127.0.0.1:8000"
+    closed_days: frozenset[date] = frozenset()  # recess: skipped by working-day offsets
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Entry:
     location: str
     link: str
     flags: tuple[str, ...] = ()  # "niet voorbereid", "geen eigenaar"
+    preparation: str = ""  # "Lobbyvenster: 3 van 4 stappen gedaan"
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ def build(
         and reader.reads(o.item)
     ]
     writer = _Writer(person, lang, options)
+    writer.chains = _chains_by_occurrence(session, upcoming, options)
     last_day = (end - timedelta(seconds=1)).astimezone(writer.zone).date()
     return Digest(
         person=person,
@@ -191,6 +196,12 @@ class _Writer(Words):
     def __init__(self, person: Person, lang: Lang, options: DigestOptions) -> None:
         super().__init__(lang, person.timezone)
         self.options = options
+        # The preparation chains of the upcoming occurrences, by (item id, recurrence id).
+        self.chains: dict[tuple[int, datetime | None], list[PreparationChain]] = {}
+
+    def progress(self, chain: PreparationChain) -> str:
+        done, total = chains.progress(chain)
+        return f"{chain.name}: {self.t('steps_done', done=str(done), total=str(total))}"
 
     def t(self, key: str, **values: str) -> str:
         return text(key, self.lang, **values)
@@ -219,6 +230,9 @@ class _Writer(Words):
             location=occurrence.location,
             link=self.link(item),
             flags=tuple(flags),
+            preparation="; ".join(
+                self.progress(c) for c in self.chains.get((item.id, occurrence.recurrence_id), [])
+            ),
         )
 
     def line(self, occurrence: Occurrence, note: str = "") -> Line:
@@ -304,6 +318,9 @@ def _highlights(
         Section(writer.t("without_outcome"), _without_outcome(session, reader, writer, now)),
         Section(writer.t("overdue_follow_ups"), _overdue_follow_ups(session, reader, writer, now)),
         Section(
+            writer.t("preparation_heading"), _preparation(session, reader, writer, options, now)
+        ),
+        Section(
             writer.t("evaluations_due"),
             _evaluations_due(session, reader, writer, now + timedelta(days=options.days)),
         ),
@@ -313,6 +330,50 @@ def _highlights(
             Section(writer.t("undelivered"), _undelivered(session, reader, writer, since))
         )
     return [section for section in sections if section.lines]
+
+
+def _chains_by_occurrence(
+    session: Session, upcoming: Sequence[Occurrence], options: DigestOptions
+) -> dict[tuple[int, datetime | None], list[PreparationChain]]:
+    found: dict[tuple[int, datetime | None], list[PreparationChain]] = defaultdict(list)
+    for chain in chains.chains_of(session, list({o.item.id: o.item for o in upcoming}.values())):
+        occurrence = chains.anchor(chain)
+        if occurrence is not None:
+            found[(chain.item_id, occurrence.recurrence_id)].append(chain)
+    return found
+
+
+def _preparation(
+    session: Session, reader: _Reader, writer: _Writer, options: DigestOptions, now: datetime
+) -> list[Line]:
+    """Chains with a step open that is overdue or due within the digest's period: where
+    they stand, and what is next, by whom."""
+    today = now.astimezone(writer.zone).date()
+    last_day = today + timedelta(days=options.days)
+    lines = []
+    for chain in chains.upcoming(session, now):
+        occurrence = chains.anchor(chain)
+        if occurrence is None or not reader.reads(chain.item):
+            continue
+        open_steps = [s for s in chains.steps(chain, options.closed_days) if s.task.done_at is None]
+        due = [s for s in open_steps if s.due_on is not None and s.due_on <= last_day]
+        if not due:
+            continue
+        step = due[0]
+        assert step.due_on is not None
+        owner = chains.assignee(step.task)
+        late = sum(s.overdue(today) for s in open_steps)
+        parts = [
+            writer.progress(chain),
+            writer.t("next_step", step=step.task.title, date=writer.day(step.due_on),
+                     who=owner.name if owner else "?"),
+        ]  # fmt: skip
+        if late:
+            parts.append(writer.t("steps_overdue", count=str(late)))
+        lines.append(
+            Line(f"{writer.line(occurrence).text} – {'; '.join(parts)}", writer.link(chain.item))
+        )
+    return lines
 
 
 def _without_outcome(

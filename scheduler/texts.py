@@ -148,6 +148,12 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     },
     "without_outcome": {"nl": "Afgerond zonder uitkomst", "en": "Done without an outcome"},
     "overdue_follow_ups": {"nl": "Vervolgacties over de datum", "en": "Overdue follow-up actions"},
+    "preparation_heading": {"nl": "Voorbereiding", "en": "Preparation"},
+    "next_step": {
+        "nl": "volgende stap: {step}, uiterlijk {date} ({who})",
+        "en": "next step: {step}, due {date} ({who})",
+    },
+    "steps_overdue": {"nl": "{count} over de datum", "en": "{count} overdue"},
     "evaluations_due": {
         "nl": "Samenwerkingen toe aan evaluatie",
         "en": "Partnerships due for evaluation",

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 
-from scheduler import agenda, chains
+from scheduler import agenda, chains, digest_mail
 from scheduler.config import DEFAULT_CHAINS, ChainTemplate
 from scheduler.db import Database
 from scheduler.errors import NotFound, ValidationError
@@ -380,3 +380,44 @@ def test_bad_chain_commands_say_what_is_wrong_in_one_line(
     assert result.code == 2 and result.err.startswith(message), result.err
     assert len(result.err.strip().splitlines()) == 1
     assert json.loads(cli("chains", "list", "--json").out) == []
+
+
+# ---------------------------------------------------------------- the digest
+
+
+def digest_text(db: Database, email: str, now: datetime) -> str:
+    settings = settings_for_digest()
+    with db.read() as session:
+        message = digest_mail.preview(session, settings, email, now)
+    return body(message.parsed())
+
+
+def settings_for_digest() -> ReminderSettings:
+    return ReminderSettings(defaults={}, base_url="https://lobby.example", domain="lobby.example")
+
+
+def test_the_digest_shows_where_each_chain_stands_and_whats_next(decision_db: Database) -> None:
+    chain_id = attach(decision_db)
+    tick_off(decision_db, chain_id, 1)
+    text = digest_text(decision_db, OWNER, datetime(2026, 12, 30, 7, 0, tzinfo=UTC))
+    assert (
+        "do 21 jan 10:00: Besluit MRA-bestuur over de Zaancorridor – Lobbyvenster: 1 van 4 "
+        "stappen gedaan; volgende stap: Bilateraal overleg met de stakeholder, uiterlijk "
+        "ma 11 jan (Olga Eigenaar)" in text
+    )
+    # Within the digest's two weeks the item itself carries the chain's progress, and the
+    # steps past their date are counted.
+    text = digest_text(decision_db, OWNER, datetime(2027, 1, 12, 7, 0, tzinfo=UTC))
+    assert "Voorbereiding: Lobbyvenster: 1 van 4 stappen gedaan" in text
+    assert "1 over de datum" in text
+
+
+def test_a_confidential_items_chain_is_absent_from_an_outsiders_digest(
+    decision_db: Database,
+) -> None:
+    save(decision_db, confidentiality="confidential")
+    attach(decision_db)
+    moment = datetime(2027, 1, 12, 7, 0, tzinfo=UTC)
+    assert "Lobbyvenster" in digest_text(decision_db, OWNER, moment)
+    outsider = digest_text(decision_db, "e@example.nl", moment)
+    assert "Lobbyvenster" not in outsider and "Zaancorridor" not in outsider
