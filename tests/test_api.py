@@ -340,3 +340,70 @@ def test_admins_manage_the_catalog(api: API) -> None:
     )  # fmt: skip
     names = [t["slug"] for t in client.get("/api/v1/themes", headers=headers[STAFF]).json()]
     assert names == ["cultuur", "wonen"]
+
+
+# ---------------------------------------------------------------- preparation chains
+
+
+def test_a_chain_is_attached_read_ticked_off_and_detached_through_the_api(api: API) -> None:
+    client, _, headers = api
+    templates = client.get("/api/v1/chain-templates", headers=headers[STAFF]).json()
+    assert templates["lobbyvenster"]["steps"][0] == {
+        "when": "P21D", "task": "Positiepaper gereed", "owner": "owner"
+    }  # fmt: skip
+    made = client.post(
+        "/api/v1/items/intern/chains", json={"template": "lobbyvenster"}, headers=headers[OWNER]
+    )
+    assert made.status_code == 201, made.text
+    chain = made.json()
+    assert (chain["item"], chain["owner"], chain["total"]) == ("intern", OWNER, 4)
+    assert chain["tasks"][1]["due_on"] == "2026-11-28"  # T−10d
+    step = chain["tasks"][0]["id"]
+    ticked = client.patch(
+        f"/api/v1/chain-steps/{step}", json={"done": True}, headers=headers[OWNER]
+    )
+    assert ticked.status_code == 200 and ticked.json()["done"] == 1
+    [listed] = client.get("/api/v1/items/intern/chains", headers=headers[MANAGER]).json()
+    assert listed["tasks"][0]["done"] and listed["tasks"][0]["done_by"] == OWNER
+    assert error(client.delete(f"/api/v1/chains/{chain['id']}", headers=headers[OTHER]))[0] == 403
+    assert client.delete(f"/api/v1/chains/{chain['id']}", headers=headers[OWNER]).status_code == 204
+    assert client.get("/api/v1/items/intern/chains", headers=headers[OWNER]).json() == []
+
+
+def test_chain_requests_that_may_not_or_cannot_be_done_are_refused_with_the_field(
+    api: API,
+) -> None:
+    client, _, headers = api
+    url = "/api/v1/items/intern/chains"
+    assert error(client.post(url, json={"template": "lobbyvenster"}, headers=headers[OTHER])) == (
+        403, "uid"
+    )  # fmt: skip
+    assert error(client.post(url, json={"template": "nope"}, headers=headers[OWNER])) == (
+        422, "template"
+    )  # fmt: skip
+    assert error(client.post(url, json={"template": "lobbyvenster", "x": 1}, headers=headers[OWNER]))[0] == 422  # fmt: skip
+    chain = client.post(url, json={"template": "lobbyvenster"}, headers=headers[OWNER]).json()
+    step = chain["tasks"][0]["id"]
+    change = f"/api/v1/chain-steps/{step}"
+    assert error(client.patch(change, json={"done": True}, headers=headers[STAFF]))[0] == 403
+    assert error(client.patch(change, json={"owner": "x@y.nl"}, headers=headers[OWNER])) == (
+        404, "owner"
+    )  # fmt: skip
+    assert error(client.patch("/api/v1/chain-steps/999", json={}, headers=headers[OWNER]))[0] == 404
+    [listed] = client.get(url, headers=headers[OWNER]).json()
+    assert listed["done"] == 0 and listed["tasks"][0]["owner"] == OWNER  # nothing changed
+
+
+def test_a_confidential_items_chains_are_for_its_owner_and_participants_only(api: API) -> None:
+    client, _, headers = api
+    made = client.post(
+        "/api/v1/items/geheim/chains", json={"template": "lobbyvenster"}, headers=headers[OWNER]
+    )
+    assert made.status_code == 201
+    step = made.json()["tasks"][0]["id"]
+    for outsider in (ADMIN, MANAGER, OTHER):
+        answer = client.get("/api/v1/items/geheim/chains", headers=headers[outsider])
+        assert error(answer) == (404, "uid")
+        assert error(client.patch(f"/api/v1/chain-steps/{step}", json={"done": True},
+                                  headers=headers[outsider]))[0] == 404  # fmt: skip
+        assert "Positiepaper" not in answer.text

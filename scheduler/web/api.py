@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import agenda, catalog, clock, permissions, tokens
+from scheduler import agenda, catalog, chains, clock, permissions, tokens
 from scheduler.agenda import Actor, ItemFilter
 from scheduler.config import Settings
 from scheduler.db import Database
@@ -39,9 +39,12 @@ from scheduler.models import (
     Partnership,
     Person,
     PersonRole,
+    PreparationChain,
+    PreparationTask,
     Stakeholder,
     Theme,
 )
+from scheduler.offsets import days_of
 from scheduler.schemas import ItemIn, PartnershipIn, PersonIn, StakeholderIn, ThemeIn, parse
 from scheduler.web import limits
 
@@ -297,6 +300,102 @@ def change_occurrence(
             agenda.move(session, uid, _actor(who), change.occurrence, change.start, change.end)
         response.headers["ETag"] = _etag(item)
         return _item_json(item, person)
+
+
+# ---------------------------------------------------------------- preparation chains
+
+
+class NewChain(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template: str = Field(description="A template name (GET /api/v1/chain-templates)")
+    owner: str | None = Field(None, description="Owns the chain instead of the item's owner")
+    occurrence: str | None = Field(
+        None, description="Of a recurring item: the occurrence's original start (default: next)"
+    )
+
+
+class StepChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    done: bool | None = Field(None, description="Tick the step off (true) or open it again")
+    owner: str | None = Field(None, description="Give the step to this person (email)")
+
+
+def _chain_json(request: Request, chain: PreparationChain) -> dict[str, Any]:
+    settings: Settings = request.app.state.settings
+    return chains.describe(chain, days_of(settings.recess))
+
+
+def _readable_item(session: Session, uid: str, person: Person) -> AgendaItem:
+    item = _visible_item(session, uid, person)
+    if not permissions.may_see(item, person):
+        raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid")
+    return item
+
+
+@router.get("/chain-templates", responses=ERRORS)
+def chain_templates(request: Request, who: CallerDep) -> dict[str, Any]:
+    """The preparation chain templates of the settings."""
+    settings: Settings = request.app.state.settings
+    return {slug: template.model_dump() for slug, template in settings.chains.items()}
+
+
+@router.get("/items/{uid}/chains", responses=ERRORS)
+def item_chains(request: Request, who: CallerDep, uid: str) -> list[dict[str, Any]]:
+    """The item's preparation chains, each step with due date, owner and whether it is done."""
+    with _reading(request, who) as (session, person):
+        item = _readable_item(session, uid, person)
+        return [_chain_json(request, chain) for chain in chains.chains_of(session, [item])]
+
+
+@router.post("/items/{uid}/chains", status_code=201, responses=ERRORS)
+def attach_chain(request: Request, who: CallerDep, uid: str, new: NewChain) -> dict[str, Any]:
+    """Attach a chain template to the item (who may edit the item may do this)."""
+    settings: Settings = request.app.state.settings
+    with _writing(request, who) as (session, person):
+        item = _readable_item(session, uid, person)
+        permissions.check_edit(item, person)
+        chain = chains.attach(
+            session, item, new.template, settings.chains, actor=_actor(who),
+            now=clock.now_utc(), owner=new.owner, occurrence=new.occurrence,
+        )  # fmt: skip
+        return _chain_json(request, chain)
+
+
+@router.patch("/chain-steps/{step_id}", responses=ERRORS)
+def change_step(
+    request: Request, who: CallerDep, step_id: int, change: StepChange
+) -> dict[str, Any]:
+    """Tick a step off or on, or give it another owner: its owner, or who may edit the item."""
+    with _writing(request, who) as (session, person):
+        task = _step(session, step_id, person)
+        if task.owner_id != person.id or change.owner is not None:
+            permissions.check_edit(task.chain.item, person)
+        chains.set_task(
+            session, task, actor=_actor(who), now=clock.now_utc(),
+            done=change.done, owner=change.owner,
+        )  # fmt: skip
+        return _chain_json(request, task.chain)
+
+
+@router.delete("/chains/{chain_id}", status_code=204, responses=ERRORS)
+def detach_chain(request: Request, who: CallerDep, chain_id: int) -> Response:
+    """Remove a chain and its steps from its item."""
+    with _writing(request, who) as (session, person):
+        chain = chains.find_chain(session, chain_id)
+        if not permissions.may_see(chain.item, person):
+            raise NotFound(f"no preparation chain with id {chain_id}", field="chain")
+        permissions.check_edit(chain.item, person)
+        chains.detach(session, chain, _actor(who), clock.now_utc())
+    return Response(status_code=204)
+
+
+def _step(session: Session, step_id: int, person: Person) -> PreparationTask:
+    task = chains.find_task(session, step_id)
+    if not permissions.may_see(task.chain.item, person):
+        raise NotFound(f"no preparation task with id {step_id}", field="task")
+    return task
 
 
 # ---------------------------------------------------------------- catalog and people
