@@ -149,6 +149,16 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "without_outcome": {"nl": "Afgerond zonder uitkomst", "en": "Done without an outcome"},
     "overdue_follow_ups": {"nl": "Vervolgacties over de datum", "en": "Overdue follow-up actions"},
     "preparation_heading": {"nl": "Voorbereiding", "en": "Preparation"},
+    "chain_off": {
+        "nl": "Vervallen: het moment waar deze voorbereiding naartoe werkte is geannuleerd.",
+        "en": "Called off: the moment this preparation led up to was cancelled.",
+    },
+    "step": {"nl": "Stap", "en": "Step"},
+    "overdue": {"nl": "over de datum", "en": "overdue"},
+    "mark_done": {"nl": "Gedaan", "en": "Done"},
+    "reopen_step": {"nl": "Heropen", "en": "Reopen"},
+    "attach_chain": {"nl": "Voorbereiding toevoegen", "en": "Add a preparation chain"},
+    "attach": {"nl": "Toevoegen", "en": "Add"},
     "next_step": {
         "nl": "volgende stap: {step}, uiterlijk {date} ({who})",
         "en": "next step: {step}, due {date} ({who})",

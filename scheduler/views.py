@@ -15,7 +15,7 @@ from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import catalog
+from scheduler import catalog, chains
 from scheduler.agenda import ItemFilter, find_item, occurrences
 from scheduler.errors import NotFound
 from scheduler.models import (
@@ -138,11 +138,66 @@ class ItemPage:
     deliveries: list[Delivery]
     history: list[ItemChange]
     labels: dict[str, str]
+    chains: list[ChainView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StepView:
+    id: int
+    title: str
+    due: str  # "do 31 dec", or "" when the chain is off
+    owner: str
+    owner_id: int | None
+    done: bool
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ChainView:
+    id: int
+    name: str
+    leads_up_to: str  # the occurrence, "donderdag 21 januari 2027 om 10:00"
+    progress: str  # "1 van 4 stappen gedaan"
+    cancelled: bool
+    steps: list[StepView]
+
+
+def _chain_views(
+    session: Session, item: AgendaItem, words: Words, today: date, closed: frozenset[date]
+) -> list[ChainView]:
+    views = []
+    for chain in chains.chains_of(session, [item]):
+        occurrence = chains.anchor(chain)
+        done, total = chains.progress(chain)
+        steps = [
+            StepView(
+                id=step.task.id,
+                title=step.task.title,
+                due=words.day(step.due_on) if step.due_on else "",
+                owner=step.task.owner.name if step.task.owner else "—",
+                owner_id=step.task.owner_id,
+                done=step.task.done_at is not None,
+                overdue=step.overdue(today),
+            )
+            for step in chains.steps(chain, closed)
+        ]
+        views.append(
+            ChainView(
+                id=chain.id,
+                name=chain.name,
+                leads_up_to=words.long(occurrence.start, item.all_day) if occurrence else "",
+                progress=text("steps_done", words.lang, done=str(done), total=str(total)),
+                cancelled=occurrence is None,
+                steps=steps,
+            )
+        )
+    return views
 
 
 def item_page(
-    session: Session, person: Person, uid: str, lang: Lang, zone: str, now: datetime
-) -> ItemPage:
+    session: Session, person: Person, uid: str, lang: Lang, zone: str, now: datetime,
+    closed: frozenset[date] = frozenset(),
+) -> ItemPage:  # fmt: skip
     """Everything about one item, for someone who may see it; otherwise "not found"."""
     try:
         item = find_item(session, uid)
@@ -175,6 +230,7 @@ def item_page(
         deliveries=list(deliveries),
         history=list(history),
         labels=labels,
+        chains=_chain_views(session, item, words, now.astimezone(words.zone).date(), closed),
     )
 
 

@@ -253,3 +253,64 @@ def test_a_public_item_is_reviewed_for_the_open_agenda_on_its_page(
     assert "Mira Manager" not in public
     internal = client.post("/items/reeks/review", data={"csrf": csrf}, headers=HTML)
     assert internal.status_code == 422 and "only public items" in internal.text
+
+
+def test_a_preparation_chain_is_attached_and_its_steps_ticked_off_on_the_item_page(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, db = editor
+    page = client.get("/items/reeks", headers=HTML).text
+    assert 'id="chain-template"' in page and "Lobbyvenster (4)" in page
+    answer = client.post(
+        "/items/reeks/chains", data={"template": "lobbyvenster", "csrf": client.cookies["lobby_csrf"]},
+        headers=HTML, follow_redirects=False,
+    )  # fmt: skip
+    assert answer.status_code == 303 and answer.headers["location"] == "/items/reeks#chains"
+    page = client.get("/items/reeks", headers=HTML).text
+    # The next occurrence, Tuesday 8 December 09:00: T−21d, T−10d and T−2d have passed.
+    assert "Lobbyvenster – dinsdag 8 december 2026 om 09:00" in page
+    assert "0 van 4 stappen gedaan" in page and page.count('class="overdue"') == 3
+    step = re.search(r'action="/chain-steps/(\d+)"', page)
+    assert step is not None
+    ticked = client.post(
+        f"/chain-steps/{step[1]}", data={"action": "done", "csrf": client.cookies["lobby_csrf"]},
+        headers=HTML, follow_redirects=False,
+    )  # fmt: skip
+    assert ticked.status_code == 303
+    page = client.get("/items/reeks", headers=HTML).text
+    assert "1 van 4 stappen gedaan" in page and page.count('class="overdue"') == 2
+    with db.read() as session:
+        fields = {
+            c.field
+            for c in session.scalars(select(ItemChange).where(ItemChange.item_uid == "reeks"))
+        }
+    assert {"chain", "chain_step"} <= fields
+
+
+def test_chain_forms_without_csrf_or_rights_or_with_a_bad_template_change_nothing(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, db = editor
+    client.get("/items/reeks", headers=HTML)
+    csrf = client.cookies["lobby_csrf"]
+    no_csrf = client.post("/items/reeks/chains", data={"template": "lobbyvenster"}, headers=HTML)
+    assert no_csrf.status_code == 403
+    bad = client.post("/items/reeks/chains", data={"template": "nope", "csrf": csrf}, headers=HTML)
+    assert bad.status_code == 422 and "no chain template" in bad.text
+    good = client.post("/items/reeks/chains", data={"template": "lobbyvenster", "csrf": csrf},
+                       headers=HTML, follow_redirects=False)  # fmt: skip
+    assert good.status_code == 303
+    step = re.search(r'action="/chain-steps/(\d+)"', client.get("/items/reeks", headers=HTML).text)
+    assert step is not None
+    sign_in(client, db, OUTSIDER)
+    client.get("/agenda", headers=HTML)
+    refused = client.post(f"/chain-steps/{step[1]}",
+                          data={"action": "done", "csrf": client.cookies["lobby_csrf"]}, headers=HTML)  # fmt: skip
+    assert refused.status_code == 403
+    with db.read() as session:
+        from scheduler import chains
+
+        [chain] = chains.chains_of(
+            session, [session.scalars(select(AgendaItem).where(AgendaItem.uid == "reeks")).one()]
+        )
+        assert chains.progress(chain) == (0, 4)

@@ -30,6 +30,7 @@ from scheduler.digests import build as build_digest
 from scheduler.errors import Forbidden, Gone, LobbyError, NotFound, SignInRequired, ValidationError
 from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person
+from scheduler.offsets import days_of
 from scheduler.rendering import render
 from scheduler.texts import Lang, text
 from scheduler.web import limits
@@ -320,9 +321,15 @@ def item_page(request: Request, uid: str) -> Response:
     with database_of(request).read() as session:
         person = signed_in(request, session)
         lang = language(request, person)
-        found = views.item_page(session, person, uid, lang, person.timezone, clock.now_utc())
+        settings = settings_of(request)
+        found = views.item_page(
+            session, person, uid, lang, person.timezone, clock.now_utc(), days_of(settings.recess)
+        )
         editable = permissions.may_edit(found.item, person)
-        return page(request, "pages/item.html", lang, person=person, page=found, editable=editable)
+        return page(
+            request, "pages/item.html", lang, person=person, page=found, editable=editable,
+            templates=settings.chains,
+        )  # fmt: skip
 
 
 @router.get("/digest", response_class=HTMLResponse, responses={401: {}})

@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from scheduler import agenda, clock, open_agenda, permissions, views
+from scheduler import agenda, chains, clock, open_agenda, permissions, views
 from scheduler.agenda import Actor
-from scheduler.errors import LobbyError, PreconditionFailed, ValidationError
+from scheduler.errors import LobbyError, NotFound, PreconditionFailed, ValidationError
 from scheduler.models import Confidentiality, ItemKind, ItemStatus, Person, Role
 from scheduler.occurrences import expand
 from scheduler.schemas import ItemIn, parse
@@ -25,6 +25,7 @@ from scheduler.web.agenda import (
     database_of,
     language,
     page_with_status,
+    settings_of,
     signed_in,
 )
 from scheduler.web.item_form import LISTS, REPEATS, TEXTS, form_from_item, spec_from_form
@@ -235,3 +236,50 @@ def _review(request: Request, uid: str, form: dict[str, Any]) -> Response:
             }
             open_agenda.review(session, uid, actor, redactions, now)
     return RedirectResponse(f"/items/{uid}", status_code=303, headers=PAGE_HEADERS)
+
+
+@router.post("/items/{uid}/chains", response_class=HTMLResponse, responses={401: {}, 403: {}})
+async def attach_chain(request: Request, uid: str) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_attach_chain, request, uid, {k: form.get(k) for k in form})
+
+
+def _attach_chain(request: Request, uid: str, form: dict[str, Any]) -> Response:
+    """Attach a preparation chain template to the item's next occurrence."""
+    check_csrf(request, str(form.get("csrf", "")))
+    with database_of(request).write() as session:
+        person = signed_in(request, session)
+        item = views.item_page(session, person, uid, "nl", person.timezone, clock.now_utc()).item
+        permissions.check_edit(item, person)
+        chains.attach(
+            session, item, str(form.get("template", "")), settings_of(request).chains,
+            actor=Actor(person.email, "web"), now=clock.now_utc(),
+        )  # fmt: skip
+    return RedirectResponse(f"/items/{uid}#chains", status_code=303, headers=PAGE_HEADERS)
+
+
+@router.post(
+    "/chain-steps/{step_id}", response_class=HTMLResponse, responses={401: {}, 403: {}, 404: {}}
+)
+async def change_step(request: Request, step_id: int) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_change_step, request, step_id, {k: form.get(k) for k in form})
+
+
+def _change_step(request: Request, step_id: int, form: dict[str, Any]) -> Response:
+    """Tick a step off (or open it again): its owner, or who may edit the item."""
+    check_csrf(request, str(form.get("csrf", "")))
+    with database_of(request).write() as session:
+        person = signed_in(request, session)
+        task = chains.find_task(session, step_id)
+        item = task.chain.item
+        if not permissions.may_see(item, person):
+            raise NotFound(f"no preparation task with id {step_id}", field="task")
+        if task.owner_id != person.id:
+            permissions.check_edit(item, person)
+        chains.set_task(
+            session, task, actor=Actor(person.email, "web"), now=clock.now_utc(),
+            done=form.get("action") != "reopen",
+        )  # fmt: skip
+        uid = item.uid
+    return RedirectResponse(f"/items/{uid}#chains", status_code=303, headers=PAGE_HEADERS)
