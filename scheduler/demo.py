@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from dateutil.rrule import rrulestr
 
-from scheduler import agenda, clock
+from scheduler import agenda, chains, clock
 from scheduler.config import Settings, project_home
 from scheduler.db import Database
 from scheduler.errors import ImportFileError
@@ -24,7 +24,9 @@ from scheduler.offsets import parse_offset
 
 DEMO_DIR = project_home() / "config" / "demo"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_RELATIVE = ("week", "day", "time", "duration", "days", "cancel_occurrence")
+# Keys of items.yaml that are not in the import format: when the item falls, and what the
+# demo does to it after the import (cancel an occurrence, attach a preparation chain).
+_RELATIVE = ("week", "day", "time", "duration", "days", "cancel_occurrence", "chain", "chain_done")
 ACTOR = agenda.Actor("demo", "demo")
 
 
@@ -89,7 +91,24 @@ def load(db: Database, settings: Settings, *, today: date | None = None) -> Impo
     )
     report = import_data(db, data, "demo data", ACTOR, defaults=defaults, keep_existing_items=True)
     _cancel_occurrences(db, [t for t in templates if "cancel_occurrence" in t])
+    now = clock.local_midnight(today, tz)
+    _attach_chains(db, settings, [t for t in templates if "chain" in t], now)
     return report
+
+
+def _attach_chains(
+    db: Database, settings: Settings, templates: list[dict[str, Any]], now: datetime
+) -> None:
+    """Attach the preparation chains the demo items ask for (once), some steps done."""
+    with db.write() as session:
+        for template in templates:
+            item = agenda.find_item(session, template["uid"])
+            slug = str(template["chain"])
+            if slug not in settings.chains or chains.chains_of(session, [item]):
+                continue  # a changed configuration, or loaded before
+            chain = chains.attach(session, item, slug, settings.chains, actor=ACTOR, now=now)
+            for task in chain.tasks[: int(template.get("chain_done", 0))]:
+                chains.set_task(session, task, actor=ACTOR, now=now, done=True)
 
 
 def _cancel_occurrences(db: Database, templates: list[dict[str, Any]]) -> None:

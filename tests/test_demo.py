@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from scheduler import agenda, catalog, clock, demo
+from scheduler import agenda, catalog, chains, clock, demo
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import Confidentiality, ItemStatus, Level
@@ -45,6 +45,11 @@ def test_the_demo_holds_the_vision_and_about_forty_items_of_every_kind(db: Datab
             clock.local_midnight(TODAY + timedelta(weeks=10), tz),
         )
         assert all(first <= i.starts_at < last for i in items)
+        attached = chains.chains_of(session, items)
+        assert sorted((c.template, chains.progress(c)) for c in attached) == [
+            ("consultatie", (0, 3)),
+            ("lobbyvenster", (1, 4)),
+        ]
 
 
 def test_done_demo_items_lie_in_the_past(db: Database) -> None:
