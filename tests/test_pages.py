@@ -368,3 +368,28 @@ def _event(calendar: str, uid: str) -> str:
         if f"UID:{uid}" in block:
             return block.split("END:VEVENT")[0]
     raise AssertionError(f"no event {uid} in the feed")
+
+
+def test_a_preparation_chain_is_added_and_a_step_ticked_off_with_the_keyboard_on_a_phone(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    agenda_items(db)
+    secret = link(db, "j.jansen@example.nl", scope="login")
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(f"{base}/login/{secret}")
+    page.goto(f"{base}/items/mob")
+    page.get_by_label("Voorbereiding toevoegen").select_option("lobbyvenster")
+    page.get_by_role("button", name="Toevoegen").click()
+    assert page.url == f"{base}/items/mob#chains"
+    steps = page.locator("table.steps tbody tr")
+    assert steps.count() == 4
+    assert "0 van 4 stappen gedaan" in page.locator("#chains-section").inner_text()
+    page.get_by_role("button", name="Gedaan: Positiepaper gereed").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "1 van 4 stappen gedaan" in page.locator("#chains-section").inner_text()
+    assert "klaar" in steps.first.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(ARTIFACTS / "item-chain-phone.png"), full_page=True)
+    page.close()
