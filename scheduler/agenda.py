@@ -133,6 +133,7 @@ def describe_item(item: AgendaItem) -> dict[str, Any]:
             }
             for f in item.follow_ups
         ],
+        "dossiers": [dossier.slug for dossier in item.dossiers],
     }
 
 
@@ -211,6 +212,7 @@ def item_query() -> Select[AgendaItem]:
         selectinload(AgendaItem.owner),
         selectinload(AgendaItem.overrides),
         selectinload(AgendaItem.follow_ups).selectinload(FollowUp.owner),
+        selectinload(AgendaItem.dossiers),
     )
 
 
@@ -307,6 +309,7 @@ def _build(session: Session, item: AgendaItem, spec: ItemIn, defaults: Defaults)
     item.stakeholders = catalog.stakeholders(session, spec.stakeholders)
     item.owner = catalog.person(session, spec.owner) if spec.owner else None
     item.participants = catalog.people(session, spec.participants)
+    item.dossiers = catalog.dossiers(session, spec.dossiers)
     _check_rule_start(item, spec)
     _check_exdates(item, spec)
     _set_overrides(item, spec.occurrences, times)

@@ -13,6 +13,7 @@ from scheduler.models import (
     AgendaItem,
     Base,
     DigestFrequency,
+    Dossier,
     Partnership,
     Person,
     PersonRole,
@@ -22,7 +23,7 @@ from scheduler.models import (
 from scheduler.schemas import WEEKDAYS, PartnershipIn, PersonIn, StakeholderIn, ThemeIn
 
 Outcome = Literal["created", "updated", "unchanged"]
-Keyed = TypeVar("Keyed", Theme, Stakeholder, Partnership)
+Keyed = TypeVar("Keyed", Theme, Stakeholder, Partnership, Dossier)
 
 
 def _by_slug(session: Session, model: type[Keyed], slug: str) -> Keyed | None:
@@ -36,6 +37,10 @@ def _require(session: Session, model: type[Keyed], slugs: Sequence[str], field: 
         noun = model.__name__.lower()
         raise NotFound(f"unknown {noun} {missing[0]!r}", field=field)
     return sorted(found.values(), key=lambda row: row.slug)  # the order relationships load in
+
+
+def dossiers(session: Session, slugs: Sequence[str], field: str = "dossiers") -> list[Dossier]:
+    return _require(session, Dossier, slugs, field)
 
 
 def themes(session: Session, slugs: Sequence[str], field: str = "themes") -> list[Theme]:

@@ -19,10 +19,18 @@ import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler import agenda, catalog, ics_reader
+from scheduler import agenda, catalog, clock, dossiers, ics_reader
 from scheduler.db import Database
 from scheduler.errors import ImportFileError, ImportRejected, LobbyError, Problem
-from scheduler.schemas import ItemIn, PartnershipIn, PersonIn, Record, StakeholderIn, ThemeIn
+from scheduler.schemas import (
+    DossierIn,
+    ItemIn,
+    PartnershipIn,
+    PersonIn,
+    Record,
+    StakeholderIn,
+    ThemeIn,
+)
 
 # Sections in the order they are applied: later ones refer to earlier ones.
 SECTIONS: dict[str, tuple[type[Record], str]] = {
@@ -30,12 +38,14 @@ SECTIONS: dict[str, tuple[type[Record], str]] = {
     "stakeholders": (StakeholderIn, "slug"),
     "people": (PersonIn, "email"),
     "partnerships": (PartnershipIn, "slug"),
+    "dossiers": (DossierIn, "slug"),
     "items": (ItemIn, "uid"),
 }
 CSV_COLUMNS = [
     "uid", "title", "kind", "start", "end", "timezone", "rrule", "rdates", "exdates",
     "location", "online_url", "description", "themes", "stakeholders", "owner",
     "participants", "goal", "message", "role", "status", "confidentiality", "reminders", "outcome",
+    "dossiers",
 ]  # fmt: skip
 # An empty CSV cell clears these fields; for the others it means "not given".
 CSV_CLEARABLE = frozenset(CSV_COLUMNS) - {
@@ -292,6 +302,8 @@ def _apply(
         return catalog.save_person(session, record)
     if isinstance(record, PartnershipIn):
         return catalog.save_partnership(session, record)
+    if isinstance(record, DossierIn):
+        return dossiers.save(session, record, actor, clock.now_utc())
     assert isinstance(record, ItemIn)
     return agenda.save_item(session, record, actor, defaults)[0]
 
@@ -411,6 +423,10 @@ def export_data(session: Session) -> dict[str, list[dict[str, Any]]]:
         "partnerships": [
             _compact(catalog.describe_partnership(p), ("slug",))
             for p in catalog.all_partnerships(session)
+        ],
+        "dossiers": [
+            _compact(dossiers.describe(d), ("slug", "title", "status"))
+            for d in dossiers.all_dossiers(session)
         ],
         "items": [
             _compact(agenda.describe_item(item), ("uid", "title", "kind", "start", "end", "status"))

@@ -182,6 +182,28 @@ class PersonRole(enum.StrEnum):
     ADMIN = "admin"
 
 
+class DossierStatus(enum.StrEnum):
+    VERKENNING = "verkenning"
+    ACTIEF = "actief"
+    BESLUIT_GENOMEN = "besluit-genomen"
+    GEREALISEERD = "gerealiseerd"
+    GESTOPT = "gestopt"
+
+
+class DossierRole(enum.StrEnum):
+    """Our part in a dossier's coalition."""
+
+    AANJAGER = "aanjager"
+    PARTNER = "partner"
+    VOLGER = "volger"
+
+
+class Priority(enum.StrEnum):
+    HOOG = "hoog"
+    MIDDEL = "middel"
+    LAAG = "laag"
+
+
 class Language(enum.StrEnum):
     NL = "nl"
     EN = "en"
@@ -218,6 +240,9 @@ partnership_themes = _link("partnership_themes", "partnership", "theme")
 partnership_members = _link("partnership_members", "partnership", "stakeholder")
 person_themes = _link("person_themes", "person", "theme")
 person_stakeholders = _link("person_stakeholders", "person", "stakeholder")
+item_dossiers = _link("item_dossiers", "item", "dossier")
+dossier_themes = _link("dossier_themes", "dossier", "theme")
+dossier_coalition = _link("dossier_coalition", "dossier", "stakeholder")
 
 
 class Theme(Base):
@@ -292,6 +317,71 @@ class Partnership(Base):
     )
 
 
+class Dossier(Base):
+    """A goal of the lobby strategy pursued over months (lobbydossier): what we want, what we
+    ask of whom, with which partners; agenda items link to it."""
+
+    __tablename__ = "dossiers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    goal: Mapped[str] = mapped_column(Text, default="")
+    ask: Mapped[str] = mapped_column(Text, default="")
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    role: Mapped[DossierRole | None] = mapped_column(_enum(DossierRole))
+    status: Mapped[DossierStatus] = mapped_column(
+        _enum(DossierStatus), default=DossierStatus.VERKENNING
+    )
+    horizon_on: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.MIDDEL)
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc)
+    lead: Mapped[Person | None] = relationship()
+    themes: Mapped[list[Theme]] = relationship(secondary=dossier_themes, order_by=Theme.slug)
+    coalition: Mapped[list[Stakeholder]] = relationship(
+        secondary=dossier_coalition, order_by=Stakeholder.slug
+    )
+    targets: Mapped[list[DossierTarget]] = relationship(
+        back_populates="dossier", cascade="all, delete-orphan", order_by="DossierTarget.id"
+    )
+    notes: Mapped[list[DossierNote]] = relationship(
+        back_populates="dossier", cascade="all, delete-orphan", order_by="DossierNote.id"
+    )
+
+
+class DossierTarget(Base):
+    """A stakeholder a dossier wants to move, and how often we should speak to them."""
+
+    __tablename__ = "dossier_targets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    stakeholder_id: Mapped[int] = mapped_column(ForeignKey("stakeholders.id", ondelete="CASCADE"))
+    contact_every: Mapped[str] = mapped_column(String(20), default="")  # "P6W"; "": no target
+    dossier: Mapped[Dossier] = relationship(back_populates="targets")
+    stakeholder: Mapped[Stakeholder] = relationship()
+
+    __table_args__ = (UniqueConstraint("dossier_id", "stakeholder_id"),)
+
+
+class DossierNote(Base):
+    """One entry of a dossier's progress log; a status change is logged as a note too."""
+
+    __tablename__ = "dossier_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    written_at: Mapped[datetime] = mapped_column(default=now_utc)
+    written_by: Mapped[str] = mapped_column(String(320))
+    text: Mapped[str] = mapped_column(Text)
+    status_from: Mapped[str] = mapped_column(String(24), default="")
+    status_to: Mapped[str] = mapped_column(String(24), default="")
+    dossier: Mapped[Dossier] = relationship(back_populates="notes")
+
+
 class AgendaItem(Base):
     __tablename__ = "items"
 
@@ -350,6 +440,7 @@ class AgendaItem(Base):
     follow_ups: Mapped[list[FollowUp]] = relationship(
         back_populates="item", cascade="all, delete-orphan", order_by="FollowUp.id"
     )
+    dossiers: Mapped[list[Dossier]] = relationship(secondary=item_dossiers, order_by=Dossier.slug)
 
     __table_args__ = (Index("ix_items_window", "starts_at", "ends_at"),)
 

@@ -21,6 +21,8 @@ from scheduler.models import (
     Confidentiality,
     DigestFrequency,
     DigestScope,
+    DossierRole,
+    DossierStatus,
     ItemKind,
     ItemStatus,
     Language,
@@ -28,10 +30,11 @@ from scheduler.models import (
     OptOut,
     PartnershipKind,
     PersonRole,
+    Priority,
     Role,
     StakeholderKind,
 )
-from scheduler.offsets import normalize_offsets
+from scheduler.offsets import normalize_offsets, parse_offset
 
 WallTime = date | datetime  # a date means all-day; a naive datetime is a wall time in the zone
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -193,6 +196,60 @@ class PartnershipIn(Record):
     next_evaluation_on: OptionalDate = None
 
 
+def check_every(value: str) -> str:
+    """How often to meet a target: an ISO 8601 duration of at least a day, e.g. P6W."""
+    if not value:
+        return ""
+    offset = parse_offset(value, field="contact_every")
+    if offset.after or offset.duration is None or offset.duration.days < 1:
+        raise ValueError(f"{value!r}: write how often as an ISO 8601 duration, such as P6W")
+    return offset.text
+
+
+def _targets(value: Any) -> Any:
+    """Targets as slugs (`mra`), `slug:every` (`mra:P6W`) or mappings."""
+    found = []
+    for entry in _as_list(value):
+        if isinstance(entry, str):
+            slug, _, every = entry.partition(":")
+            entry = {"stakeholder": slug.strip(), "contact_every": every.strip()}
+        found.append(entry)
+    return found
+
+
+class DossierTargetIn(Record):
+    stakeholder: Slug
+    contact_every: Annotated[str, BeforeValidator(lambda v: check_every(str(v or "").strip()))] = ""
+
+
+class DossierNoteIn(Record):
+    """A progress note; `at` and `by` are set by the service for a new one."""
+
+    text: str = Field(min_length=1, max_length=5000)
+    at: datetime | None = None
+    by: Text = ""
+    status_from: Text = ""
+    status_to: Text = ""
+
+
+class DossierIn(Record):
+    """A lobby dossier as people write it (the `dossiers` section of an import)."""
+
+    slug: Slug
+    title: str = Field(min_length=1, max_length=300)
+    goal: Text = ""
+    ask: Text = ""
+    themes: SlugList = []
+    targets: Annotated[list[DossierTargetIn], BeforeValidator(_targets)] = []
+    lead: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    coalition: SlugList = []
+    role: Annotated[DossierRole | None, BeforeValidator(_blank_to_none)] = None
+    status: DossierStatus = DossierStatus.VERKENNING
+    horizon: OptionalDate = None
+    priority: Priority = Priority.MIDDEL
+    notes: list[DossierNoteIn] = []
+
+
 class PersonIn(Record):
     email: Email
     name: str = Field(min_length=1, max_length=200)
@@ -259,6 +316,7 @@ class ItemIn(Record):
     reminders: Annotated[list[str], BeforeValidator(_as_list)] = []
     outcome: Text = ""
     follow_ups: list[FollowUpIn] = []
+    dossiers: SlugList = []
 
     @field_validator("uid")
     @classmethod

@@ -8,7 +8,18 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from scheduler.cli import admin, audit, catalog, chains, common, digest, feeds, items, outbox
+from scheduler.cli import (
+    admin,
+    audit,
+    catalog,
+    chains,
+    common,
+    digest,
+    dossiers,
+    feeds,
+    items,
+    outbox,
+)
 from scheduler.cli.common import app
 from scheduler.errors import LobbyError
 
@@ -24,6 +35,7 @@ app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(outbox.mail_app, name="mail")
 app.add_typer(digest.digest_app, name="digest")
 app.add_typer(chains.chains_app, name="chains")
+app.add_typer(dossiers.dossiers_app, name="dossiers")
 app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
     outbox.dispatch_command
 )

@@ -1,0 +1,203 @@
+"""Lobby dossiers: import and export, status log, contacts per target, the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+import yaml
+
+from scheduler import agenda, dossiers
+from scheduler.db import Database
+from scheduler.errors import ImportRejected
+from scheduler.interchange import export_yaml, import_data, import_file
+from scheduler.schemas import ItemIn
+from tests.test_cli import cli
+
+__all__ = ["cli"]  # a fixture used by name below
+
+ACTOR = agenda.Actor("test", "test")
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+LEAD = "j.jansen@example.nl"
+CATALOG: dict[str, list[dict[str, Any]]] = {
+    "themes": [{"slug": "mobiliteit", "name": "Mobiliteit"}],
+    "stakeholders": [
+        {"slug": "europese-commissie", "name": "Europese Commissie", "kind": "overig"},
+        {"slug": "ministerie-ienw", "name": "Ministerie van IenW", "kind": "rijk"},
+        {"slug": "dijk-en-waard", "name": "Dijk en Waard", "kind": "gemeente"},
+        {"slug": "zaanstad", "name": "Zaanstad", "kind": "gemeente"},
+    ],
+    "people": [{"email": LEAD, "name": "Joost Jansen", "roles": ["lobbyist"]}],
+}
+DOSSIER = {
+    "slug": "eu-spoortunnels", "title": "EU-subsidie spoortunnels",
+    "goal": "CEF-subsidie voor de spoortunnels bij Alkmaar", "ask": "Steun van IenW voor de aanvraag",
+    "themes": ["mobiliteit"], "lead": LEAD, "coalition": ["dijk-en-waard", "zaanstad"],
+    "targets": [{"stakeholder": "europese-commissie", "contact_every": "P6W"},
+                {"stakeholder": "ministerie-ienw", "contact_every": "P4W"}],
+    "role": "aanjager", "status": "actief", "horizon": "2027-06-30", "priority": "hoog",
+}  # fmt: skip
+
+
+@pytest.fixture
+def dossier_db(db: Database) -> Database:
+    with time_machine.travel(NOW, tick=False):
+        import_data(db, CATALOG | {"dossiers": [DOSSIER]}, "dossier data", ACTOR)
+    return db
+
+
+def add_item(db: Database, uid: str, start: str, stakeholders: list[str], **fields: Any) -> None:
+    spec = {"uid": uid, "title": f"Overleg {uid}", "kind": "meeting", "start": start,
+            "stakeholders": stakeholders, "dossiers": ["eu-spoortunnels"], "owner": LEAD} | fields  # fmt: skip
+    with time_machine.travel(NOW, tick=False), db.write() as session:
+        agenda.save_item(session, ItemIn.model_validate(spec), ACTOR)
+
+
+def contacts_at(db: Database, moment: datetime) -> dict[str, tuple[str | None, str | None, bool]]:
+    with db.read() as session:
+        dossier = dossiers.find_dossier(session, "eu-spoortunnels")
+        found = dossiers.contacts(dossier, dossiers.items_of(session, dossier), moment)
+        return {
+            c.stakeholder.slug: (c.last.uid if c.last else None, c.next.uid if c.next else None,
+                                 c.overdue)
+            for c in found
+        }  # fmt: skip
+
+
+def test_a_dossier_and_its_items_round_trip_through_export_and_import(
+    dossier_db: Database, tmp_path: Path
+) -> None:
+    add_item(dossier_db, "bxl", "2026-11-10T10:00", ["europese-commissie"])
+    with time_machine.travel(NOW, tick=False), dossier_db.write() as session:
+        dossiers.add_note(session, "eu-spoortunnels", "Brussel positief", ACTOR, NOW)
+    with dossier_db.read() as session:
+        exported = export_yaml(session)
+        before = dossiers.describe(dossiers.find_dossier(session, "eu-spoortunnels"))
+    data = yaml.safe_load(exported)
+    assert data["dossiers"][0]["targets"][0] == {
+        "stakeholder": "europese-commissie", "contact_every": "P6W"
+    }  # fmt: skip
+    assert data["items"][0]["dossiers"] == ["eu-spoortunnels"]
+    path = tmp_path / "export.yaml"
+    path.write_text(exported)
+    report = import_file(dossier_db, path, ACTOR)
+    assert report.counts["dossiers"] == {"created": 0, "updated": 0, "unchanged": 1}
+    assert report.counts["items"]["unchanged"] == 1
+    with dossier_db.read() as session:
+        assert dossiers.describe(dossiers.find_dossier(session, "eu-spoortunnels")) == before
+
+
+def test_a_status_change_is_logged_as_a_note(dossier_db: Database) -> None:
+    later = NOW + timedelta(days=30)
+    with time_machine.travel(later, tick=False):
+        import_data(dossier_db, {"dossiers": [DOSSIER | {"status": "besluit-genomen"}]}, "u", ACTOR)
+    with dossier_db.read() as session:
+        [note] = dossiers.find_dossier(session, "eu-spoortunnels").notes
+    assert (note.status_from, note.status_to, note.written_at) == (
+        "actief",
+        "besluit-genomen",
+        later,
+    )
+    assert note.text == "status: actief → besluit-genomen"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"targets": ["onbekend"]}, "dossiers[0].targets: unknown stakeholder 'onbekend'"),
+        ({"targets": ["zaanstad:P2M"]}, "months and years have no fixed length"),
+        ({"targets": ["zaanstad:PT2H"]}, "write how often as an ISO 8601 duration"),
+        ({"status": "klaar"}, "dossiers[0].status: Input should be"),
+        ({"lead": "niemand@example.nl"}, "unknown person 'niemand@example.nl'"),
+        ({"title": ""}, "dossiers[0].title"),
+    ],
+)
+def test_a_bad_dossier_is_refused_with_its_line_and_nothing_changes(
+    db: Database, tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(CATALOG | {"dossiers": [DOSSIER | change]}, sort_keys=False))
+    with pytest.raises(ImportRejected) as caught:
+        import_file(db, path, ACTOR)
+    assert message in str(caught.value) and "bad.yaml:" in str(caught.value)
+    with db.read() as session:
+        assert dossiers.all_dossiers(session) == []
+
+
+def test_an_item_linking_an_unknown_dossier_is_refused(dossier_db: Database) -> None:
+    items = {"items": [{"uid": "x", "title": "X", "kind": "meeting", "start": "2026-12-01T10:00",
+                        "dossiers": ["bestaat-niet"]}]}  # fmt: skip
+    with pytest.raises(
+        ImportRejected, match=r"items\[0\].dossiers: unknown dossier 'bestaat-niet'"
+    ):
+        import_data(dossier_db, items, "i", ACTOR)
+
+
+def test_contact_with_each_target_last_held_next_planned_and_overdue(dossier_db: Database) -> None:
+    # Nothing yet: both targets are overdue (never met, nothing planned).
+    assert contacts_at(dossier_db, NOW) == {
+        "europese-commissie": (None, None, True), "ministerie-ienw": (None, None, True)
+    }  # fmt: skip
+    add_item(dossier_db, "bxl", "2026-11-10T10:00", ["europese-commissie"])
+    add_item(dossier_db, "denhaag", "2026-10-20T10:00", ["ministerie-ienw"])
+    add_item(dossier_db, "afgelast", "2026-11-25T10:00", ["ministerie-ienw"], status="cancelled")
+    found = contacts_at(dossier_db, NOW)
+    assert found["europese-commissie"] == ("bxl", None, False)  # 18 days ago; every 6 weeks
+    assert found["ministerie-ienw"] == ("denhaag", None, True)  # 5½ weeks ago; every 4 weeks
+    # The next planned item clears it.
+    add_item(dossier_db, "denhaag2", "2026-12-15T14:00", ["ministerie-ienw"])
+    assert contacts_at(dossier_db, NOW)["ministerie-ienw"] == ("denhaag", "denhaag2", False)
+    # Six weeks and a day after Brussels, with nothing planned: overdue.
+    later = datetime(2026, 12, 22, 12, 0, tzinfo=UTC)
+    assert contacts_at(dossier_db, later)["europese-commissie"] == ("bxl", None, True)
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_the_dossier_commands_add_note_list_and_show(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(yaml.safe_dump(CATALOG))
+    with time_machine.travel(NOW, tick=False):
+        assert cli("import", str(catalog)).code == 0
+        added = cli("dossiers", "add", "eu-spoortunnels", "--title", "EU-subsidie spoortunnels",
+                    "--target", "europese-commissie:P6W", "--coalition", "zaanstad",
+                    "--lead", LEAD, "--status", "actief")  # fmt: skip
+        assert (added.code, added.out.strip()) == (0, "created eu-spoortunnels"), added.err
+        again = cli("dossiers", "add", "eu-spoortunnels", "--priority", "hoog")
+        assert again.out.strip() == "updated eu-spoortunnels"
+        noted = cli(
+            "dossiers", "note", "eu-spoortunnels", "Toekenning binnen", "--status", "gerealiseerd"
+        )
+        assert noted.out.strip() == "noted on eu-spoortunnels"
+        [listed] = json.loads(cli("dossiers", "list", "--json").out)
+        assert (listed["status"], listed["priority"], listed["contact_overdue"]) == (
+            "gerealiseerd", "hoog", ["europese-commissie"]
+        )  # fmt: skip
+        shown = json.loads(cli("dossiers", "show", "eu-spoortunnels", "--json").out)
+        assert shown["notes"][0]["status_to"] == "gerealiseerd"
+        assert shown["contacts"][0]["overdue"] is True
+        assert "EU-subsidie spoortunnels" in cli("dossiers", "show", "eu-spoortunnels").out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("dossiers", "show", "nope"), "error: no dossier 'nope'"),
+        (("dossiers", "note", "nope", "tekst"), "error: no dossier 'nope'"),
+        (("dossiers", "add", "nieuw"), "error: title: required"),
+        (("dossiers", "add", "x", "--title", "X", "--target", "onbekend"), "error: unknown stakeholder 'onbekend'"),
+        (("dossiers", "add", "x", "--title", "X", "--status", "klaar"), "error: status: Input should be"),
+    ],
+)  # fmt: skip
+def test_bad_dossier_commands_say_what_is_wrong_in_one_line(
+    cli, args: tuple[str, ...], message: str
+) -> None:  # type: ignore[no-untyped-def]
+    result = cli(*args)
+    assert result.code == 2 and result.err.startswith(message), result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert json.loads(cli("dossiers", "list", "--json").out) == []
