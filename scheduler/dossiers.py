@@ -42,6 +42,14 @@ def dossier_query() -> Select[Dossier]:
     )
 
 
+# Dossiers in these states still want their contacts kept up.
+LIVE = (DossierStatus.VERKENNING, DossierStatus.ACTIEF)
+
+
+def live_dossiers(session: Session) -> list[Dossier]:
+    return list(session.scalars(dossier_query().where(Dossier.status.in_(LIVE))))
+
+
 def all_dossiers(session: Session) -> list[Dossier]:
     return list(session.scalars(dossier_query().order_by(Dossier.slug)))
 
@@ -227,8 +235,8 @@ class Contact:
 
 def contacts(dossier: Dossier, items: list[AgendaItem], now: datetime) -> list[Contact]:
     """Each target's last and next contact among `items` (the dossier's items); a contact is
-    overdue when the last held one is older than the target's frequency (or there never was
-    one) and none is planned."""
+    overdue when the last held one (or, without one, the dossier's creation) is older than the
+    target's frequency and none is planned."""
     found = []
     for target in dossier.targets:
         met = [
@@ -241,13 +249,14 @@ def contacts(dossier: Dossier, items: list[AgendaItem], now: datetime) -> list[C
         next_at, nxt = min(ahead, key=lambda pair: pair[0]) if ahead else (None, None)
         overdue = False
         if target.contact_every and nxt is None:
-            every = _every(target.contact_every)
-            overdue = last_at is None or last_at + every < now
+            since = last_at or dossier.created_at  # a new dossier has one period to start
+            overdue = since + every(target.contact_every) < now
         found.append(Contact(target, last, last_at, nxt, next_at, overdue))
     return found
 
 
-def _every(text: str) -> timedelta:
+def every(text: str) -> timedelta:
+    """A target's contact frequency (an ISO duration, checked on the way in)."""
     duration = parse_offset(text, field="contact_every").duration
-    assert duration is not None  # checked on the way in
+    assert duration is not None
     return duration

@@ -103,6 +103,7 @@ class NudgeKind(enum.StrEnum):
     EVALUATION = "evaluation"  # a partnership nears its evaluation date
     PREPARATION = "preparation"  # a step of a preparation chain nears its due date
     CHAIN_CANCELLED = "chain-cancelled"  # the occurrence a preparation chain led up to is off
+    CONTACT_GAP = "contact-gap"  # a dossier's target was not spoken to for too long
 
 
 class OptOut(enum.StrEnum):
@@ -116,6 +117,7 @@ class OptOut(enum.StrEnum):
     FOLLOW_UP = NudgeKind.FOLLOW_UP.value
     EVALUATION = NudgeKind.EVALUATION.value
     PREPARATION = NudgeKind.PREPARATION.value
+    CONTACT_GAP = NudgeKind.CONTACT_GAP.value
 
 
 class DigestFrequency(enum.StrEnum):

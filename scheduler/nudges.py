@@ -1,6 +1,7 @@
 """Mail that asks someone to act: record what came of an item, finish a follow-up action,
-evaluate a partnership, take the next step of a preparation chain; and the one notice that
-a preparation chain is off because its occurrence was cancelled.
+evaluate a partnership, take the next step of a preparation chain, get back in touch with a
+dossier's target; and the one notice that a preparation chain is off because its occurrence
+was cancelled.
 
 Planned into the outbox like reminders, one row per (kind, subject, period, recipient), the
 period being the date the nudge is about: a changed date is a new nudge, and the pending
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import chains, clock
+from scheduler import chains, clock, dossiers
 from scheduler.agenda import item_query
 from scheduler.mailer import Outgoing, compose
 from scheduler.models import (
@@ -26,6 +27,7 @@ from scheduler.models import (
     Confidentiality,
     Delivery,
     DeliveryState,
+    DossierTarget,
     FollowUp,
     ItemStatus,
     NudgeKind,
@@ -51,10 +53,17 @@ _GONE = {
     NudgeKind.EVALUATION: "the evaluation got another date or contact",
     NudgeKind.PREPARATION: "the step was done, or got another date or owner, or its chain is off",
     NudgeKind.CHAIN_CANCELLED: "the occurrence the chain leads up to is on again",
+    NudgeKind.CONTACT_GAP: "a contact was planned or held, or the target or lead changed",
 }
 # A chain found cancelled is announced within this time; later, it is old news.
 CHAIN_NOTICE_CATCH_UP = timedelta(days=2)
-_CATCH_UP = {NudgeKind.OUTCOME: OUTCOME_CATCH_UP, NudgeKind.CHAIN_CANCELLED: CHAIN_NOTICE_CATCH_UP}
+# A gap in a dossier's contacts is told once, however long ago it began.
+CONTACT_GAP_CATCH_UP = timedelta(days=3660)
+_CATCH_UP = {
+    NudgeKind.OUTCOME: OUTCOME_CATCH_UP,
+    NudgeKind.CHAIN_CANCELLED: CHAIN_NOTICE_CATCH_UP,
+    NudgeKind.CONTACT_GAP: CONTACT_GAP_CATCH_UP,
+}
 
 
 @dataclass(frozen=True)
@@ -114,6 +123,7 @@ def _implied(session: Session, settings: ReminderSettings, now: datetime) -> Ite
     yield from _evaluations(session, settings.evaluation, window, settings.closed_days)
     yield from _preparations(session, settings.preparation, window, settings.closed_days, now)
     yield from _chain_notices(session, now)
+    yield from _contact_gaps(session, now)
 
 
 def _wants(person: Person | None, kind: NudgeKind) -> bool:
@@ -124,6 +134,16 @@ def _at_start_of(day: date, person: Person) -> tuple[datetime, ZoneInfo]:
     """The start of the working day `day` where `person` is, and their zone."""
     zone = clock.zone(person.timezone)
     return datetime.combine(day, WORKDAY_TIME, tzinfo=zone), zone
+
+
+def _working_hours_from(moment: datetime, person: Person) -> datetime:
+    """09:00 where `person` is, on the day of `moment` (the next day if it is later)."""
+    zone = clock.zone(person.timezone)
+    local = moment.astimezone(zone)
+    start, _ = _at_start_of(local.date(), person)
+    return (
+        start if local <= start else _at_start_of(local.date() + timedelta(days=1), person)[0]
+    ).astimezone(UTC)
 
 
 def _outcomes(session: Session, after: timedelta, now: datetime) -> Iterator[Nudge]:
@@ -259,6 +279,28 @@ def _told_of_cancellation(chain: PreparationChain) -> list[Person]:
     return [p for p in unique.values() if may_see(chain.item, p)]
 
 
+def _contact_gaps(session: Session, now: datetime) -> Iterator[Nudge]:
+    """Once per gap: a dossier's lead, when a target's contact is overdue. A gap is known by
+    its last contact, so a new contact and a new gap later make a new nudge."""
+    for dossier in dossiers.live_dossiers(session):
+        lead = dossier.lead
+        if lead is None or not _wants(lead, NudgeKind.CONTACT_GAP):
+            continue
+        items = dossiers.items_of(session, dossier)
+        for contact in dossiers.contacts(dossier, items, now):
+            if not contact.overdue:
+                continue
+            since = contact.last_at or dossier.created_at
+            began = since + dossiers.every(contact.target.contact_every)
+            last = contact.last_at.date().isoformat() if contact.last_at else "never"
+            gap = f"{dossier.slug}:{contact.stakeholder.slug}:{last}"
+            yield Nudge(
+                f"{NudgeKind.CONTACT_GAP}:{gap}:{lead.email}", NudgeKind.CONTACT_GAP, lead,
+                _working_hours_from(began, lead), subject_id=contact.target.id,
+                offset=contact.target.contact_every,
+            )  # fmt: skip
+
+
 # ---------------------------------------------------------------- the message
 
 
@@ -286,6 +328,7 @@ def messages(
     partnerships = _by_id(session, Partnership, _subjects(rows, NudgeKind.EVALUATION))
     tasks = _by_id(session, PreparationTask, _subjects(rows, NudgeKind.PREPARATION))
     cancelled_chains = _by_id(session, PreparationChain, _subjects(rows, NudgeKind.CHAIN_CANCELLED))
+    targets = _by_id(session, DossierTarget, _subjects(rows, NudgeKind.CONTACT_GAP))
     composed: dict[int, Outgoing] = {}
     for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
@@ -305,13 +348,17 @@ def messages(
             content = _preparation(tasks[row.subject_id], person, row, settings, lang)
         elif kind == NudgeKind.CHAIN_CANCELLED and row.subject_id in cancelled_chains:
             content = _chain_cancelled(cancelled_chains[row.subject_id], person, settings, lang)
+        elif kind == NudgeKind.CONTACT_GAP and row.subject_id in targets:
+            content = _contact_gap(session, targets[row.subject_id], person, settings, lang, now)
         if content is not None:
             late = now - row.due_at > LATE_AFTER
             composed[row.id] = _compose(row, person, content, settings, lang, late)
     return composed
 
 
-_Row = TypeVar("_Row", Person, FollowUp, Partnership, PreparationTask, PreparationChain)
+_Row = TypeVar(
+    "_Row", Person, FollowUp, Partnership, PreparationTask, PreparationChain, DossierTarget
+)
 
 
 def _by_id(session: Session, model: type[_Row], ids: set[int | None]) -> dict[int, _Row]:
@@ -478,4 +525,34 @@ def _chain_cancelled(
         title=title,
         facts=facts,
         link=f"{settings.base_url}/items/{item.uid}",
+    )
+
+
+def _contact_gap(
+    session: Session, target: DossierTarget, person: Person, settings: ReminderSettings,
+    lang: Lang, now: datetime,
+) -> _Content | None:  # fmt: skip
+    dossier = target.dossier
+    items = dossiers.items_of(session, dossier)
+    contact = next(c for c in dossiers.contacts(dossier, items, now) if c.target.id == target.id)
+    if not contact.overdue:
+        return None  # planned or held since; the planner cancels the row
+    words = Words(lang, person.timezone)
+    name, title = one_line(target.stakeholder.name), one_line(dossier.title)
+    last = text("never", lang)
+    if contact.last is not None and contact.last_at is not None:
+        shown = one_line(contact.last.title) if may_see(contact.last, person) else None
+        when = words.long_day(contact.last_at.astimezone(words.zone).date())
+        last = f"{when}: {shown}" if shown else f"{when} {text('confidential_contact', lang)}"
+    length = words.length(dossiers.every(target.contact_every))
+    return _Content(
+        subject=f"{text('contact_gap_subject', lang)}: {name} – {title}",
+        intro=text("contact_gap_intro", lang),
+        title=name,
+        facts=[
+            (text("dossier", lang), title),
+            (text("contact_every", lang), text("every", lang, length=length)),
+            (text("last_contact", lang), last),
+        ],
+        link=f"{settings.base_url}/dossiers/{dossier.slug}",
     )

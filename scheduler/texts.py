@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_interval
+from babel.dates import format_date, format_datetime, format_interval, format_timedelta
 
 from scheduler import clock
 
@@ -149,6 +149,24 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "without_outcome": {"nl": "Afgerond zonder uitkomst", "en": "Done without an outcome"},
     "overdue_follow_ups": {"nl": "Vervolgacties over de datum", "en": "Overdue follow-up actions"},
     "preparation_heading": {"nl": "Voorbereiding", "en": "Preparation"},
+    "contact_gap_subject": {"nl": "Contact achterstallig", "en": "Contact overdue"},
+    "contact_gap_intro": {
+        "nl": "Volgens dit lobbydossier spreken we deze partner geregeld, maar het laatste "
+        "contact is te lang geleden en er staat niets gepland. Jij bent de trekker:",
+        "en": "This lobby dossier wants regular contact with this stakeholder, but the last "
+        "contact was too long ago and nothing is planned. You lead the dossier:",
+    },
+    "dossier": {"nl": "Dossier", "en": "Dossier"},
+    "stakeholder": {"nl": "Partner", "en": "Stakeholder"},
+    "contact_every": {"nl": "Contact gewenst", "en": "Contact wanted"},
+    "every": {"nl": "elke {length}", "en": "every {length}"},
+    "last_contact": {"nl": "Laatste contact", "en": "Last contact"},
+    "never": {"nl": "nog nooit", "en": "never"},
+    "confidential_contact": {"nl": "(vertrouwelijk)", "en": "(confidential)"},
+    "nudge_contact_gap": {
+        "nl": "achterstallig contact in dossiers",
+        "en": "overdue dossier contacts",
+    },
     "chain_off": {
         "nl": "Vervallen: het moment waar deze voorbereiding naartoe werkte is geannuleerd.",
         "en": "Called off: the moment this preparation led up to was cancelled.",
@@ -528,6 +546,10 @@ class Words:
 
     def long_day(self, day: date) -> str:
         return format_date(day, "EEEE d MMMM y", locale=self.locale)
+
+    def length(self, duration: timedelta) -> str:
+        """ "6 weken", "10 dagen": how long, in the largest unit that keeps a whole number."""
+        return format_timedelta(duration, threshold=3, locale=self.locale)
 
     def span(self, first: date, last: date) -> str:
         """ "7–21 dec 2026", "28 dec 2026 – 10 jan 2027"."""

@@ -10,15 +10,19 @@ from typing import Any
 import pytest
 import time_machine
 import yaml
+from aiosmtpd.controller import Controller
 
 from scheduler import agenda, dossiers
 from scheduler.db import Database
 from scheduler.errors import ImportRejected
 from scheduler.interchange import export_yaml, import_data, import_file
+from scheduler.models import DossierStatus
 from scheduler.schemas import ItemIn
 from tests.test_cli import cli
+from tests.test_nudges import body
+from tests.test_reminders import Inbox, dispatch_at, settings_for, smtp
 
-__all__ = ["cli"]  # a fixture used by name below
+__all__ = ["cli", "smtp"]  # fixtures used by name below
 
 ACTOR = agenda.Actor("test", "test")
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -138,10 +142,13 @@ def test_an_item_linking_an_unknown_dossier_is_refused(dossier_db: Database) -> 
 
 
 def test_contact_with_each_target_last_held_next_planned_and_overdue(dossier_db: Database) -> None:
-    # Nothing yet: both targets are overdue (never met, nothing planned).
+    # Nothing yet: a new dossier has one period to make contact, then it is overdue.
     assert contacts_at(dossier_db, NOW) == {
-        "europese-commissie": (None, None, True), "ministerie-ienw": (None, None, True)
+        "europese-commissie": (None, None, False), "ministerie-ienw": (None, None, False)
     }  # fmt: skip
+    assert contacts_at(dossier_db, NOW + timedelta(weeks=4, hours=1))["ministerie-ienw"] == (
+        None, None, True
+    )  # fmt: skip
     add_item(dossier_db, "bxl", "2026-11-10T10:00", ["europese-commissie"])
     add_item(dossier_db, "denhaag", "2026-10-20T10:00", ["ministerie-ienw"])
     add_item(dossier_db, "afgelast", "2026-11-25T10:00", ["ministerie-ienw"], status="cancelled")
@@ -176,12 +183,15 @@ def test_the_dossier_commands_add_note_list_and_show(cli, tmp_path: Path) -> Non
         assert noted.out.strip() == "noted on eu-spoortunnels"
         [listed] = json.loads(cli("dossiers", "list", "--json").out)
         assert (listed["status"], listed["priority"], listed["contact_overdue"]) == (
-            "gerealiseerd", "hoog", ["europese-commissie"]
+            "gerealiseerd", "hoog", []
         )  # fmt: skip
         shown = json.loads(cli("dossiers", "show", "eu-spoortunnels", "--json").out)
         assert shown["notes"][0]["status_to"] == "gerealiseerd"
-        assert shown["contacts"][0]["overdue"] is True
+        assert shown["contacts"][0]["overdue"] is False  # a new dossier has six weeks
         assert "EU-subsidie spoortunnels" in cli("dossiers", "show", "eu-spoortunnels").out
+    with time_machine.travel(NOW + timedelta(weeks=7), tick=False):
+        [listed] = json.loads(cli("dossiers", "list", "--json").out)
+        assert listed["contact_overdue"] == ["europese-commissie"]
 
 
 @pytest.mark.parametrize(
@@ -201,3 +211,77 @@ def test_bad_dossier_commands_say_what_is_wrong_in_one_line(
     assert result.code == 2 and result.err.startswith(message), result.err
     assert len(result.err.strip().splitlines()) == 1
     assert json.loads(cli("dossiers", "list", "--json").out) == []
+
+
+# ---------------------------------------------------------------- contact-gap reminders
+
+
+def gap_mails(inbox: Inbox) -> list[str]:
+    return [str(m["Subject"]) for m in inbox.messages]
+
+
+def test_a_contact_gap_reminds_the_lead_once_and_a_planned_item_clears_the_next(
+    dossier_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller, defaults={}, outcome_after=None)
+    add_item(dossier_db, "denhaag", "2026-10-20T10:00", ["ministerie-ienw"])
+    # 20 October + 4 weeks: overdue since 17 November; told now, once, across restarts.
+    for hours in (0, 1, 30):
+        dispatch_at(dossier_db, settings, NOW + timedelta(hours=hours))
+    assert gap_mails(inbox) == [
+        "Contact achterstallig: Ministerie van IenW – EU-subsidie spoortunnels"
+    ]
+    text = body(inbox.messages[0])
+    assert "Laatste contact: dinsdag 20 oktober 2026: Overleg denhaag" in text
+    assert "Contact gewenst: elke 4 weken" in text
+    assert "https://lobby.example/dossiers/eu-spoortunnels" in text
+    # The Commission, never met: six weeks after the dossier began (9 January), 09:00 —
+    # unless a contact is planned by then.
+    add_item(dossier_db, "bxl", "2027-01-20T10:00", ["europese-commissie"])
+    dispatch_at(dossier_db, settings, datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
+    assert len(inbox.messages) == 1
+    with dossier_db.write() as session:
+        agenda.delete(session, "bxl", ACTOR)  # the planned contact falls through
+    dispatch_at(dossier_db, settings, datetime(2027, 1, 11, 9, 5, tzinfo=UTC))
+    assert gap_mails(inbox)[1:] == [
+        "Contact achterstallig: Europese Commissie – EU-subsidie spoortunnels"
+    ]
+    assert "Laatste contact: nog nooit" in body(inbox.messages[1])
+
+
+def test_a_new_gap_after_a_new_contact_is_told_again_and_a_done_dossier_is_quiet(
+    dossier_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller, defaults={}, outcome_after=None)
+    add_item(dossier_db, "denhaag", "2026-10-20T10:00", ["ministerie-ienw"])
+    dispatch_at(dossier_db, settings, NOW)
+    add_item(dossier_db, "denhaag2", "2026-12-01T10:00", ["ministerie-ienw"])
+    dispatch_at(dossier_db, settings, datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    # Held until 1 December 11:00; 4 weeks on it is overdue (29 December 11:00), told the
+    # next morning at 09:00 CET.
+    dispatch_at(dossier_db, settings, datetime(2026, 12, 30, 7, 59, tzinfo=UTC))
+    assert len(inbox.messages) == 1
+    dispatch_at(dossier_db, settings, datetime(2026, 12, 30, 8, 0, 5, tzinfo=UTC))
+    assert [s.split(":")[0] for s in gap_mails(inbox)] == ["Contact achterstallig"] * 2
+    assert "dinsdag 1 december 2026" in body(inbox.messages[1])
+    with time_machine.travel(NOW, tick=False), dossier_db.write() as session:
+        dossiers.add_note(session, "eu-spoortunnels", "Klaar", ACTOR, NOW,
+                          DossierStatus.GEREALISEERD)  # fmt: skip
+    dispatch_at(dossier_db, settings, datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    assert len(inbox.messages) == 2
+
+
+def test_a_confidential_last_contact_is_not_described_to_a_lead_outside_it(
+    dossier_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller, defaults={}, outcome_after=None)
+    with time_machine.travel(NOW, tick=False):
+        import_data(dossier_db, {"people": [{"email": "x@example.nl", "name": "X"}]}, "p", ACTOR)
+    add_item(dossier_db, "geheim", "2026-10-20T10:00", ["ministerie-ienw"], owner="x@example.nl",
+             title="Geheim vooroverleg", confidentiality="confidential")  # fmt: skip
+    dispatch_at(dossier_db, settings, NOW)
+    text = body(inbox.messages[0])
+    assert "dinsdag 20 oktober 2026 (vertrouwelijk)" in text and "Geheim" not in text
