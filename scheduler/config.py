@@ -21,7 +21,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from scheduler import clock
 from scheduler.errors import ConfigError
-from scheduler.offsets import normalize_offsets, parse_offset, parse_period
+from scheduler.offsets import normalize_offsets, parse_length, parse_offset, parse_period
 
 ENV_PREFIX = "LOBBY_"
 # Variables with our prefix that are not settings: the config file's path and the test suite's.
@@ -141,6 +141,7 @@ class Settings(BaseSettings):
     recess: list[str] = []  # periods FIRST/LAST that working-day offsets skip
     reminders_preparation: list[str] = ["2WD"]
     chains: dict[str, ChainTemplate] = Field(default=DEFAULT_CHAINS, validate_default=True)
+    overlap_window: str = "week"
     oidc_issuer: str = ""  # empty: no single sign-on; sign-in by email link only
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
@@ -172,6 +173,13 @@ class Settings(BaseSettings):
         for text in value:
             parse_period(text)
         return value
+
+    @field_validator("overlap_window")
+    @classmethod
+    def _overlap_window(cls, value: str) -> str:
+        if value in ("week", "off"):
+            return value
+        return parse_length(value, field="overlap_window", example="P3D").text
 
     @field_validator("chains")
     @classmethod

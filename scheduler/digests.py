@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import chains
+from scheduler import chains, overlaps
 from scheduler.agenda import item_query, occurrences
 from scheduler.models import (
     AgendaItem,
@@ -56,6 +56,7 @@ class DigestOptions:
     lobby_window: timedelta = timedelta(days=14)  # decision moments this close are highlighted
     base_url: str = "http://127.0.0.1:8000"
     closed_days: frozenset[date] = frozenset()  # recess: skipped by working-day offsets
+    overlap: overlaps.Window | None = None  # colleagues' visits to one partner: flagged
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,7 @@ def build(
     ]
     writer = _Writer(person, lang, options)
     writer.chains = _chains_by_occurrence(session, upcoming, options)
+    writer.overlaps = _overlaps_by_occurrence(upcoming, reader, options)
     last_day = (end - timedelta(seconds=1)).astimezone(writer.zone).date()
     return Digest(
         person=person,
@@ -196,8 +198,10 @@ class _Writer(Words):
     def __init__(self, person: Person, lang: Lang, options: DigestOptions) -> None:
         super().__init__(lang, person.timezone)
         self.options = options
-        # The preparation chains of the upcoming occurrences, by (item id, recurrence id).
+        # The preparation chains of the upcoming occurrences, by (item id, recurrence id),
+        # and the other visits to the same partner that overlap them.
         self.chains: dict[tuple[int, datetime | None], list[PreparationChain]] = {}
+        self.overlaps: dict[tuple[int, datetime | None], list[Occurrence]] = {}
 
     def progress(self, chain: PreparationChain) -> str:
         done, total = chains.progress(chain)
@@ -216,6 +220,11 @@ class _Writer(Words):
             flags.append(self.t("no_owner"))
         if _unprepared(occurrence, now):
             flags.append(self.t("not_prepared"))
+        for other in self.overlaps.get((item.id, occurrence.recurrence_id), []):
+            partners = {s.id for s in other.item.stakeholders}
+            names = ", ".join(s.name for s in item.stakeholders if s.id in partners)
+            who = other.item.owner.name if other.item.owner else "?"
+            flags.append(self.t("overlap_flag", who=who, partners=names))
         return Entry(
             uid=item.uid,
             title=" ".join(occurrence.title.split()),
@@ -340,6 +349,22 @@ def _chains_by_occurrence(
         occurrence = chains.anchor(chain)
         if occurrence is not None:
             found[(chain.item_id, occurrence.recurrence_id)].append(chain)
+    return found
+
+
+def _overlaps_by_occurrence(
+    upcoming: Sequence[Occurrence], reader: _Reader, options: DigestOptions
+) -> dict[tuple[int, datetime | None], list[Occurrence]]:
+    """For each upcoming visit, the overlapping ones of colleagues the reader may see."""
+    found: dict[tuple[int, datetime | None], list[Occurrence]] = defaultdict(list)
+    if options.overlap is None:
+        return found
+    visits = [o for o in upcoming if overlaps.counts(o)]
+    for overlap in overlaps.between(visits, options.overlap):
+        for mine in (overlap.first, overlap.second):
+            other = overlap.other(mine)
+            if reader.may_see(other.item):
+                found[(mine.item.id, mine.recurrence_id)].append(other)
     return found
 
 

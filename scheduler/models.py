@@ -104,6 +104,7 @@ class NudgeKind(enum.StrEnum):
     PREPARATION = "preparation"  # a step of a preparation chain nears its due date
     CHAIN_CANCELLED = "chain-cancelled"  # the occurrence a preparation chain led up to is off
     CONTACT_GAP = "contact-gap"  # a dossier's target was not spoken to for too long
+    OVERLAP = "overlap"  # a colleague meets the same partner in the same week
 
 
 class OptOut(enum.StrEnum):
@@ -118,6 +119,7 @@ class OptOut(enum.StrEnum):
     EVALUATION = NudgeKind.EVALUATION.value
     PREPARATION = NudgeKind.PREPARATION.value
     CONTACT_GAP = NudgeKind.CONTACT_GAP.value
+    OVERLAP = NudgeKind.OVERLAP.value
 
 
 class DigestFrequency(enum.StrEnum):

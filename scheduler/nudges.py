@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import chains, clock, dossiers
+from scheduler import chains, clock, dossiers, overlaps
 from scheduler.agenda import item_query
 from scheduler.mailer import Outgoing, compose
 from scheduler.models import (
@@ -36,6 +36,7 @@ from scheduler.models import (
     PreparationChain,
     PreparationTask,
 )
+from scheduler.occurrences import Occurrence
 from scheduler.offsets import WORKDAY_TIME, falls_at, parse_offset
 from scheduler.outbox import LATE_AFTER, OPEN
 from scheduler.permissions import may_see
@@ -54,7 +55,9 @@ _GONE = {
     NudgeKind.PREPARATION: "the step was done, or got another date or owner, or its chain is off",
     NudgeKind.CHAIN_CANCELLED: "the occurrence the chain leads up to is on again",
     NudgeKind.CONTACT_GAP: "a contact was planned or held, or the target or lead changed",
+    NudgeKind.OVERLAP: "the two items no longer meet the same partner at the same time",
 }
+_END_OF_WORKDAY = time(18, 0)
 # A chain found cancelled is announced within this time; later, it is old news.
 CHAIN_NOTICE_CATCH_UP = timedelta(days=2)
 # A gap in a dossier's contacts is told once, however long ago it began.
@@ -124,6 +127,7 @@ def _implied(session: Session, settings: ReminderSettings, now: datetime) -> Ite
     yield from _preparations(session, settings.preparation, window, settings.closed_days, now)
     yield from _chain_notices(session, now)
     yield from _contact_gaps(session, now)
+    yield from _overlaps(session, settings, now)
 
 
 def _wants(person: Person | None, kind: NudgeKind) -> bool:
@@ -137,13 +141,15 @@ def _at_start_of(day: date, person: Person) -> tuple[datetime, ZoneInfo]:
 
 
 def _working_hours_from(moment: datetime, person: Person) -> datetime:
-    """09:00 where `person` is, on the day of `moment` (the next day if it is later)."""
-    zone = clock.zone(person.timezone)
-    local = moment.astimezone(zone)
+    """`moment` if it falls in working hours where `person` is (09:00–18:00), else the start
+    of the next ones: a nudge found at night waits for the morning."""
+    local = moment.astimezone(clock.zone(person.timezone))
     start, _ = _at_start_of(local.date(), person)
-    return (
-        start if local <= start else _at_start_of(local.date() + timedelta(days=1), person)[0]
-    ).astimezone(UTC)
+    if local < start:
+        return start.astimezone(UTC)
+    if local.time() < _END_OF_WORKDAY:
+        return moment
+    return _at_start_of(local.date() + timedelta(days=1), person)[0].astimezone(UTC)
 
 
 def _outcomes(session: Session, after: timedelta, now: datetime) -> Iterator[Nudge]:
@@ -301,6 +307,23 @@ def _contact_gaps(session: Session, now: datetime) -> Iterator[Nudge]:
             )  # fmt: skip
 
 
+def overlap_window(settings: ReminderSettings) -> overlaps.Window:
+    return overlaps.parse_window(settings.overlap_window, settings.home_zone)
+
+
+def _overlaps(session: Session, settings: ReminderSettings, now: datetime) -> Iterator[Nudge]:
+    """Once per overlap: each owner who may see the other item (the owner of a confidential
+    one is told of the other; the other is not told of it)."""
+    for overlap in overlaps.find(session, now, now + settings.horizon, overlap_window(settings)):
+        for mine in (overlap.first, overlap.second):
+            owner, other = mine.item.owner, overlap.other(mine).item
+            if owner is None or not _wants(owner, NudgeKind.OVERLAP) or not may_see(other, owner):
+                continue
+            key = f"{NudgeKind.OVERLAP}:{overlap.key}:{owner.email}"
+            due = min(_working_hours_from(now, owner), overlap.first.start - timedelta(hours=1))
+            yield Nudge(key, NudgeKind.OVERLAP, owner, max(due, now), mine.item, other.id)
+
+
 # ---------------------------------------------------------------- the message
 
 
@@ -329,6 +352,7 @@ def messages(
     tasks = _by_id(session, PreparationTask, _subjects(rows, NudgeKind.PREPARATION))
     cancelled_chains = _by_id(session, PreparationChain, _subjects(rows, NudgeKind.CHAIN_CANCELLED))
     targets = _by_id(session, DossierTarget, _subjects(rows, NudgeKind.CONTACT_GAP))
+    found = _overlaps_by_key(session, settings, rows, now)
     composed: dict[int, Outgoing] = {}
     for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
@@ -350,6 +374,8 @@ def messages(
             content = _chain_cancelled(cancelled_chains[row.subject_id], person, settings, lang)
         elif kind == NudgeKind.CONTACT_GAP and row.subject_id in targets:
             content = _contact_gap(session, targets[row.subject_id], person, settings, lang, now)
+        elif kind == NudgeKind.OVERLAP and row.key in found:
+            content = _overlap(found[row.key], row, person, settings, lang)
         if content is not None:
             late = now - row.due_at > LATE_AFTER
             composed[row.id] = _compose(row, person, content, settings, lang, late)
@@ -555,4 +581,47 @@ def _contact_gap(
             (text("last_contact", lang), last),
         ],
         link=f"{settings.base_url}/dossiers/{dossier.slug}",
+    )
+
+
+def _overlaps_by_key(
+    session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
+) -> dict[str, overlaps.Overlap]:
+    """The overlaps the rows are about, if they still hold (by delivery key)."""
+    if not any(r.kind == NudgeKind.OVERLAP.value for r in rows):
+        return {}
+    window = overlap_window(settings)
+    current = overlaps.find(session, now, now + settings.horizon, window)
+    return {
+        f"{NudgeKind.OVERLAP}:{o.key}:{r.recipient}": o
+        for o in current
+        for r in rows
+        if r.key == f"{NudgeKind.OVERLAP}:{o.key}:{r.recipient}"
+    }
+
+
+def _overlap(
+    overlap: overlaps.Overlap, row: Delivery, person: Person, settings: ReminderSettings,
+    lang: Lang,
+) -> _Content:  # fmt: skip
+    mine = overlap.first if overlap.first.item.id == row.item_id else overlap.second
+    other = overlap.other(mine)
+    words = Words(lang, person.timezone)
+
+    def described(occurrence: Occurrence) -> str:
+        when = words.long(occurrence.start, occurrence.item.all_day)
+        return f"{one_line(occurrence.title)} ({when})"
+
+    partners = ", ".join(one_line(s.name) for s in overlap.stakeholders)
+    colleague = one_line(other.item.owner.name) if other.item.owner else "?"
+    return _Content(
+        subject=f"{text('overlap_subject', lang)}: {partners} – "
+        f"{words.moment(mine.start, mine.item.all_day)}",
+        intro=text("overlap_intro", lang),
+        title=partners,
+        facts=[
+            (text("yours", lang), described(mine)),
+            (text("also", lang), f"{described(other)} – {colleague}"),
+        ],
+        link=f"{settings.base_url}/items/{other.item.uid}",
     )

@@ -52,6 +52,17 @@ def parse_offset(text: str, *, field: str = "reminders") -> ReminderOffset:
     return ReminderOffset(raw, after, duration=timedelta(**parts))
 
 
+def parse_length(text: str, *, field: str, example: str = "P6W") -> ReminderOffset:
+    """How long, or how often: an ISO 8601 duration of at least a day, such as P6W."""
+    offset = parse_offset(text, field=field)
+    if offset.after or offset.duration is None or offset.duration.days < 1:
+        raise ValidationError(
+            f"{text!r}: write an ISO 8601 duration of at least a day, such as {example}",
+            field=field,
+        )
+    return offset
+
+
 def normalize_offsets(texts: list[str], *, field: str = "reminders") -> list[str]:
     """Validated, upper-cased, duplicates removed, order kept."""
     seen: dict[str, None] = {}

@@ -62,6 +62,8 @@ class ReminderSettings:
     follow_up: tuple[str, ...] = ("1WD",)  # before a follow-up action's due date
     evaluation: tuple[str, ...] = ("P14D",)  # before a partnership's evaluation date
     preparation: tuple[str, ...] = ("2WD",)  # before a preparation step's due date
+    overlap_window: str = "week"  # when two colleagues' visits to one partner overlap
+    home_zone: str = "Europe/Amsterdam"
     outcome_after: timedelta | None = timedelta(days=3)  # an item without outcome; None: off
     digest_days: int = 14  # the upcoming period a digest covers
     digest_skip_empty: bool = True
@@ -554,6 +556,8 @@ def settings_from(conf: Settings) -> ReminderSettings:
         follow_up=tuple(conf.reminders_follow_up),
         evaluation=tuple(conf.reminders_evaluation),
         preparation=tuple(conf.reminders_preparation),
+        overlap_window=conf.overlap_window,
+        home_zone=conf.timezone,
         outcome_after=timedelta(days=conf.outcome_reminder_days)
         if conf.outcome_reminder_days
         else None,

@@ -156,6 +156,21 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "This lobby dossier wants regular contact with this stakeholder, but the last "
         "contact was too long ago and nothing is planned. You lead the dossier:",
     },
+    "overlap_subject": {"nl": "Eén stem", "en": "One voice"},
+    "overlap_intro": {
+        "nl": "Een collega spreekt dezelfde partner kort voor of na jou. Stem af, zodat "
+        "Alkmaar met één stem spreekt:",
+        "en": "A colleague meets the same stakeholder close to your meeting. Agree on what "
+        "you say, so that the municipality speaks with one voice:",
+    },
+    "yours": {"nl": "Jouw afspraak", "en": "Yours"},
+    "overlap_heading": {
+        "nl": "Eén stem: een collega spreekt dezelfde partner",
+        "en": "One voice: a colleague meets the same stakeholder",
+    },
+    "also": {"nl": "Ook", "en": "Also"},
+    "overlap_flag": {"nl": "ook {who} spreekt {partners}", "en": "{who} also meets {partners}"},
+    "nudge_overlap": {"nl": "afstemmen bij dubbele afspraken", "en": "overlapping visits"},
     "dossier": {"nl": "Dossier", "en": "Dossier"},
     "stakeholder": {"nl": "Partner", "en": "Stakeholder"},
     "contact_every": {"nl": "Contact gewenst", "en": "Contact wanted"},

@@ -15,7 +15,7 @@ from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import catalog, chains
+from scheduler import catalog, chains, overlaps
 from scheduler.agenda import ItemFilter, find_item, occurrences
 from scheduler.errors import NotFound
 from scheduler.models import (
@@ -139,6 +139,13 @@ class ItemPage:
     history: list[ItemChange]
     labels: dict[str, str]
     chains: list[ChainView] = field(default_factory=list)
+    overlaps: list[Line] = field(default_factory=list)  # other visits to the same partner
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    link: str
 
 
 @dataclass(frozen=True)
@@ -194,17 +201,23 @@ def _chain_views(
     return views
 
 
-def item_page(
-    session: Session, person: Person, uid: str, lang: Lang, zone: str, now: datetime,
-    closed: frozenset[date] = frozenset(),
-) -> ItemPage:  # fmt: skip
-    """Everything about one item, for someone who may see it; otherwise "not found"."""
+def visible_item(session: Session, person: Person, uid: str) -> AgendaItem:
+    """The item, if `person` may see it; otherwise "not found", as for an unknown uid."""
     try:
         item = find_item(session, uid)
     except NotFound:
-        raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid") from None
-    if not may_see(item, person):
+        item = None
+    if item is None or not may_see(item, person):
         raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid")
+    return item
+
+
+def item_page(
+    session: Session, person: Person, uid: str, lang: Lang, zone: str, now: datetime,
+    closed: frozenset[date] = frozenset(), window: overlaps.Window | None = None,
+) -> ItemPage:  # fmt: skip
+    """Everything about one item, for someone who may see it; otherwise "not found"."""
+    item = visible_item(session, person, uid)
     words = Words(lang, zone)
     ahead = [o for o in expand(item, now, now + timedelta(days=800))][:5]
     deliveries = session.scalars(
@@ -231,7 +244,24 @@ def item_page(
         history=list(history),
         labels=labels,
         chains=_chain_views(session, item, words, now.astimezone(words.zone).date(), closed),
+        overlaps=[
+            Line(_overlap_text(mine, other, words), f"/items/{other.item.uid}")
+            for mine, other in overlaps.of_item(session, item, now, window, person)
+        ]
+        if window
+        else [],
     )
+
+
+def _overlap_text(mine: Occurrence, other: Occurrence, words: Words) -> str:
+    """ "ma 8 mrt 10:00: ook Bob Bakker spreekt Metropoolregio Amsterdam (do 11 mrt 14:00,
+    Werkbezoek MRA)"."""
+    ids = {s.id for s in other.item.stakeholders}
+    partners = ", ".join(s.name for s in mine.item.stakeholders if s.id in ids)
+    who = other.item.owner.name if other.item.owner else "?"
+    flag = text("overlap_flag", words.lang, who=who, partners=partners)
+    when = words.moment(other.start, other.item.all_day)
+    return f"{words.moment(mine.start, mine.item.all_day)}: {flag} ({when}, {other.title})"
 
 
 def _wall_id(occurrence: Occurrence, words: Words) -> str:

@@ -114,7 +114,7 @@ def test_a_status_change_is_logged_as_a_note(dossier_db: Database) -> None:
     [
         ({"targets": ["onbekend"]}, "dossiers[0].targets: unknown stakeholder 'onbekend'"),
         ({"targets": ["zaanstad:P2M"]}, "months and years have no fixed length"),
-        ({"targets": ["zaanstad:PT2H"]}, "write how often as an ISO 8601 duration"),
+        ({"targets": ["zaanstad:PT2H"]}, "write an ISO 8601 duration of at least a day"),
         ({"status": "klaar"}, "dossiers[0].status: Input should be"),
         ({"lead": "niemand@example.nl"}, "unknown person 'niemand@example.nl'"),
         ({"title": ""}, "dossiers[0].title"),
@@ -259,11 +259,11 @@ def test_a_new_gap_after_a_new_contact_is_told_again_and_a_done_dossier_is_quiet
     dispatch_at(dossier_db, settings, NOW)
     add_item(dossier_db, "denhaag2", "2026-12-01T10:00", ["ministerie-ienw"])
     dispatch_at(dossier_db, settings, datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
-    # Held until 1 December 11:00; 4 weeks on it is overdue (29 December 11:00), told the
-    # next morning at 09:00 CET.
-    dispatch_at(dossier_db, settings, datetime(2026, 12, 30, 7, 59, tzinfo=UTC))
+    # Held until 1 December 11:00; 4 weeks on it is overdue (29 December 11:00 CET, in
+    # working hours: told then).
+    dispatch_at(dossier_db, settings, datetime(2026, 12, 29, 9, 59, tzinfo=UTC))
     assert len(inbox.messages) == 1
-    dispatch_at(dossier_db, settings, datetime(2026, 12, 30, 8, 0, 5, tzinfo=UTC))
+    dispatch_at(dossier_db, settings, datetime(2026, 12, 29, 10, 0, 5, tzinfo=UTC))
     assert [s.split(":")[0] for s in gap_mails(inbox)] == ["Contact achterstallig"] * 2
     assert "dinsdag 1 december 2026" in body(inbox.messages[1])
     with time_machine.travel(NOW, tick=False), dossier_db.write() as session:

@@ -19,6 +19,7 @@ from scheduler import (
     digest_mail,
     oidc,
     open_agenda,
+    overlaps,
     permissions,
     reminders,
     sessions,
@@ -322,9 +323,11 @@ def item_page(request: Request, uid: str) -> Response:
         person = signed_in(request, session)
         lang = language(request, person)
         settings = settings_of(request)
+        window = overlaps.parse_window(settings.overlap_window, settings.timezone)
         found = views.item_page(
-            session, person, uid, lang, person.timezone, clock.now_utc(), days_of(settings.recess)
-        )
+            session, person, uid, lang, person.timezone, clock.now_utc(),
+            days_of(settings.recess), window,
+        )  # fmt: skip
         editable = permissions.may_edit(found.item, person)
         return page(
             request, "pages/item.html", lang, person=person, page=found, editable=editable,

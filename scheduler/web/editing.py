@@ -85,7 +85,7 @@ def edit_item(request: Request, uid: str) -> Response:
     """The item's form, filled in."""
     with database_of(request).read() as session:
         person = signed_in(request, session)
-        item = views.item_page(session, person, uid, "nl", person.timezone, clock.now_utc()).item
+        item = views.visible_item(session, person, uid)
         permissions.check_edit(item, person)
         values = form_from_item(agenda.describe_item(item))
         return _form_page(
@@ -143,7 +143,7 @@ def _apply(
         permissions.check_create(person)
         _, item = agenda.save_item(session, parse(ItemIn, fields), actor)
     else:
-        item = views.item_page(session, person, uid, "nl", person.timezone, clock.now_utc()).item
+        item = views.visible_item(session, person, uid)
         permissions.check_edit(item, person)
         if str(item.revision) != str(form.get("revision", "")):
             raise PreconditionFailed(
@@ -196,7 +196,7 @@ def _change_occurrence(request: Request, uid: str, form: dict[str, Any]) -> Resp
     check_csrf(request, str(form.get("csrf", "")))
     with database_of(request).write() as session:
         person = signed_in(request, session)
-        item = views.item_page(session, person, uid, "nl", person.timezone, clock.now_utc()).item
+        item = views.visible_item(session, person, uid)
         permissions.check_edit(item, person)
         occurrence = str(form.get("occurrence", ""))
         actor = Actor(person.email, "web")
@@ -223,7 +223,7 @@ def _review(request: Request, uid: str, form: dict[str, Any]) -> Response:
     check_csrf(request, str(form.get("csrf", "")))
     with database_of(request).write() as session:
         person = signed_in(request, session)
-        item = views.item_page(session, person, uid, "nl", person.timezone, clock.now_utc()).item
+        item = views.visible_item(session, person, uid)
         permissions.check_edit(item, person)
         actor, now = Actor(person.email, "web"), clock.now_utc()
         if form.get("action") == "withdraw":
@@ -249,7 +249,7 @@ def _attach_chain(request: Request, uid: str, form: dict[str, Any]) -> Response:
     check_csrf(request, str(form.get("csrf", "")))
     with database_of(request).write() as session:
         person = signed_in(request, session)
-        item = views.item_page(session, person, uid, "nl", person.timezone, clock.now_utc()).item
+        item = views.visible_item(session, person, uid)
         permissions.check_edit(item, person)
         chains.attach(
             session, item, str(form.get("template", "")), settings_of(request).chains,

@@ -1,0 +1,143 @@
+"""Overlap warnings: two colleagues meeting the same partner in the same week, on their own.
+
+The municipality should speak to its partners with one voice. When two upcoming meetings or
+networking moments of different owners share a stakeholder within the overlap window (the
+same ISO week, or a number of days), both owners are told once (a nudge) and the items show
+it. Owners who take part in each other's item already know, and are left alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from scheduler import clock
+from scheduler.agenda import occurrences
+from scheduler.models import AgendaItem, ItemKind, ItemStatus, Person, Stakeholder
+from scheduler.occurrences import Occurrence
+from scheduler.offsets import parse_length
+from scheduler.permissions import may_see
+
+# Kinds where someone goes and speaks with a partner; decisions and deadlines are not visits.
+VISITS = (ItemKind.MEETING, ItemKind.NETWORKING)
+_LIVE = (ItemStatus.PLANNED, ItemStatus.CONFIRMED)
+_AHEAD = timedelta(days=120)  # how far ahead an item page looks for overlaps
+
+
+@dataclass(frozen=True)
+class Window:
+    """When two occurrences count as the same moment: the same ISO week in `zone`, or at
+    most `days` apart; `off` turns warnings off."""
+
+    zone: ZoneInfo
+    days: timedelta | None = None
+    off: bool = False
+
+    def close(self, first: datetime, second: datetime) -> bool:
+        if self.off:
+            return False
+        if self.days is not None:
+            return abs(first - second) <= self.days
+        week = first.astimezone(self.zone).isocalendar()[:2]
+        return week == second.astimezone(self.zone).isocalendar()[:2]
+
+
+def parse_window(text: str, zone: str) -> Window:
+    """`week`, `off`, or an ISO duration of whole days such as `P3D`."""
+    value = text.strip()
+    if value in ("week", "off"):
+        return Window(clock.zone(zone), off=value == "off")
+    return Window(clock.zone(zone), days=parse_length(value, field="overlap_window").duration)
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Two occurrences of different owners with the same stakeholders, close together."""
+
+    first: Occurrence
+    second: Occurrence
+    stakeholders: tuple[Stakeholder, ...]
+
+    @property
+    def key(self) -> str:
+        return f"{_name(self.first)}:{_name(self.second)}"
+
+    def other(self, occurrence: Occurrence) -> Occurrence:
+        return self.second if occurrence is self.first else self.first
+
+
+def _name(occurrence: Occurrence) -> str:
+    return f"{occurrence.item.uid}@{(occurrence.recurrence_id or occurrence.start).isoformat()}"
+
+
+def find(session: Session, start: datetime, end: datetime, window: Window) -> list[Overlap]:
+    """Every overlap among the visits that start in [start, end)."""
+    if window.off:
+        return []
+    visits = [o for o in occurrences(session, start, end) if counts(o) and o.start >= start]
+    return between(visits, window)
+
+
+def between(visits: Sequence[Occurrence], window: Window) -> list[Overlap]:
+    """The overlaps among `visits` (occurrences for which `counts` holds)."""
+    by_stakeholder: dict[int, list[Occurrence]] = defaultdict(list)
+    for visit in visits:
+        for stakeholder in visit.item.stakeholders:
+            by_stakeholder[stakeholder.id].append(visit)
+    pairs: dict[tuple[str, str], Overlap] = {}
+    for shared in by_stakeholder.values():
+        for index, first in enumerate(shared):
+            for second in shared[index + 1 :]:
+                if _apart(first, second) and window.close(first.start, second.start):
+                    a, b = sorted((first, second), key=lambda o: (o.start, o.item.uid))
+                    common = _common(a, b)
+                    pairs.setdefault((_name(a), _name(b)), Overlap(a, b, common))
+    return sorted(pairs.values(), key=lambda o: (o.first.start, o.key))
+
+
+def counts(occurrence: Occurrence) -> bool:
+    """Whether the occurrence is a live visit to a partner, by someone."""
+    item = occurrence.item
+    return (
+        not occurrence.cancelled
+        and item.kind in VISITS
+        and item.status in _LIVE
+        and item.owner is not None
+        and bool(item.stakeholders)
+    )
+
+
+def _apart(first: Occurrence, second: Occurrence) -> bool:
+    """Different owners, neither of whom takes part in the other's item."""
+    one, two = first.item, second.item
+    if one.id == two.id or one.owner_id == two.owner_id:
+        return False
+    return not (_in(one.owner, two) or _in(two.owner, one))
+
+
+def _in(person: Person | None, item: AgendaItem) -> bool:
+    return person is not None and person in item.participants
+
+
+def _common(first: Occurrence, second: Occurrence) -> tuple[Stakeholder, ...]:
+    ids = {s.id for s in second.item.stakeholders}
+    return tuple(s for s in first.item.stakeholders if s.id in ids)
+
+
+def of_item(
+    session: Session, item: AgendaItem, now: datetime, window: Window, reader: Person
+) -> list[tuple[Occurrence, Occurrence]]:
+    """The item's upcoming occurrences that overlap another visit `reader` may see: (the
+    item's occurrence, the other), soonest first."""
+    found = []
+    for overlap in find(session, now, now + _AHEAD, window):
+        for mine in (overlap.first, overlap.second):
+            other = overlap.other(mine)
+            if mine.item.id == item.id and may_see(other.item, reader):
+                found.append((mine, other))
+    return found
