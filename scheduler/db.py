@@ -23,6 +23,7 @@ from scheduler.errors import ConfigError, DatabaseUnavailable
 from scheduler.models import (
     AgendaItem,
     DataVersion,
+    Dossier,
     FollowUp,
     OccurrenceOverride,
     Partnership,
@@ -84,7 +85,7 @@ def _sqlite_engine(url: URL, busy_timeout_ms: int) -> Engine:
 
 
 _AGENDA = (AgendaItem, OccurrenceOverride, FollowUp)
-_CATALOG = (Theme, Stakeholder, Person, Partnership)
+_CATALOG = (Theme, Stakeholder, Person, Partnership, Dossier)
 
 
 _PENDING = "lobby_feed_changes"

@@ -35,6 +35,7 @@ from scheduler.db import data_version
 from scheduler.models import (
     AgendaItem,
     Confidentiality,
+    Dossier,
     ItemKind,
     ItemStatus,
     OccurrenceOverride,
@@ -49,7 +50,7 @@ from scheduler.texts import Lang, label, text
 
 log = logging.getLogger(__name__)
 
-FeedKind = Literal["public", "all", "me", "theme", "stakeholder"]
+FeedKind = Literal["public", "all", "me", "theme", "stakeholder", "dossier"]
 PRODID = f"-//lobby-agenda//lobby-agenda {__version__}//NL"
 _ZONE_YEARS_AHEAD = 5
 _NONE_EXPIRED: frozenset[datetime] = (
@@ -454,6 +455,8 @@ def _select(session: Session, spec: FeedSpec, viewer: Viewer) -> Select[*tuple[A
         query = query.where(AgendaItem.themes.any(Theme.slug == spec.slug))
     elif spec.kind == "stakeholder":
         query = query.where(AgendaItem.stakeholders.any(Stakeholder.slug == spec.slug))
+    elif spec.kind == "dossier":
+        query = query.where(AgendaItem.dossiers.any(Dossier.slug == spec.slug))
     elif spec.kind == "me":
         person = session.get(Person, viewer.person_id)
         theme_ids = [t.id for t in person.themes] if person else []
@@ -522,6 +525,9 @@ def _feed_name(session: Session, spec: FeedSpec, lang: Lang) -> str:
         return f"{base} – {name or spec.slug}"
     if spec.kind == "stakeholder":
         name = session.scalar(select(Stakeholder.name).where(Stakeholder.slug == spec.slug))
+        return f"{base} – {name or spec.slug}"
+    if spec.kind == "dossier":
+        name = session.scalar(select(Dossier.title).where(Dossier.slug == spec.slug))
         return f"{base} – {name or spec.slug}"
     return base
 

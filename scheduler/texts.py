@@ -436,6 +436,7 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "feed_me": {"nl": "Mijn agenda: wat ik doe en volg", "en": "My agenda: what I do and follow"},
     "feed_public": {"nl": "Openbare lobbyagenda", "en": "Public lobby agenda"},
     "feeds_per_theme": {"nl": "Per thema", "en": "Per theme"},
+    "feeds_per_dossier": {"nl": "Per lobbydossier", "en": "Per lobby dossier"},
     "feeds_per_stakeholder": {"nl": "Per partner", "en": "Per stakeholder"},
     "feed_link": {"nl": "Link voor {name}", "en": "Link for {name}"},
     "copy": {"nl": "Kopieer link", "en": "Copy link"},

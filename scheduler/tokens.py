@@ -15,7 +15,10 @@ from scheduler import catalog
 from scheduler.errors import Forbidden, Gone, NotFound, ValidationError
 from scheduler.models import FeedToken
 
-SCOPES = ("all", "me", "theme:SLUG", "stakeholder:SLUG", "login", "api-read", "api-write")
+SCOPES = (
+    "all", "me", "theme:SLUG", "stakeholder:SLUG", "dossier:SLUG", "login", "api-read",
+    "api-write",
+)  # fmt: skip
 # These open no feed: a login token signs its person in to the pages (`/login/{token}`);
 # API tokens authorize `/api/v1/` requests (`Authorization: Bearer …`), to read or also write.
 LOGIN, API_READ, API_WRITE = "login", "api-read", "api-write"
@@ -30,8 +33,8 @@ def hash_token(secret: str) -> str:
 
 
 def check_scope(session: Session, scope: str) -> str:
-    """'all', 'me', 'theme:SLUG' or 'stakeholder:SLUG' with a slug that exists; 'login',
-    'api-read' or 'api-write'."""
+    """'all', 'me', 'theme:SLUG', 'stakeholder:SLUG' or 'dossier:SLUG' with a slug that exists;
+    'login', 'api-read' or 'api-write'."""
     kind, _, slug = scope.partition(":")
     if kind in ("all", "me", *NOT_FEEDS) and not slug:
         return kind
@@ -40,6 +43,9 @@ def check_scope(session: Session, scope: str) -> str:
         return scope
     if kind == "stakeholder" and slug:
         catalog.stakeholders(session, [slug], field="scope")
+        return scope
+    if kind == "dossier" and slug:
+        catalog.dossiers(session, [slug], field="scope")
         return scope
     raise ValidationError(f"scope {scope!r}: use one of {', '.join(SCOPES)}", field="scope")
 
@@ -146,11 +152,15 @@ class FeedLinks:
 
 
 def feed_path(scope: str) -> str:
-    """The feed a token of this scope is for: all.ics, me.ics, themes/S.ics, stakeholders/S.ics."""
+    """The feed a token of this scope is for: all.ics, me.ics, themes/S.ics, stakeholders/S.ics,
+    dossiers/S.ics."""
     kind, _, slug = scope.partition(":")
-    return {"theme": f"themes/{slug}.ics", "stakeholder": f"stakeholders/{slug}.ics"}.get(
-        kind, f"{kind}.ics"
-    )
+    paths = {
+        "theme": f"themes/{slug}.ics",
+        "stakeholder": f"stakeholders/{slug}.ics",
+        "dossier": f"dossiers/{slug}.ics",
+    }
+    return paths.get(kind, f"{kind}.ics")
 
 
 def links(base_url: str, secret: str | None, scope_or_path: str) -> FeedLinks:

@@ -11,13 +11,16 @@ import pytest
 import time_machine
 import yaml
 from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
 
-from scheduler import agenda, dossiers
+from scheduler import agenda, dossiers, tokens
+from scheduler.config import Settings
 from scheduler.db import Database
-from scheduler.errors import ImportRejected
+from scheduler.errors import ImportRejected, NotFound
 from scheduler.interchange import export_yaml, import_data, import_file
 from scheduler.models import DossierStatus
 from scheduler.schemas import ItemIn
+from scheduler.web import create_app
 from tests.test_cli import cli
 from tests.test_nudges import body
 from tests.test_reminders import Inbox, dispatch_at, settings_for, smtp
@@ -285,3 +288,54 @@ def test_a_confidential_last_contact_is_not_described_to_a_lead_outside_it(
     dispatch_at(dossier_db, settings, NOW)
     text = body(inbox.messages[0])
     assert "dinsdag 20 oktober 2026 (vertrouwelijk)" in text and "Geheim" not in text
+
+
+# ---------------------------------------------------------------- the dossier's feed
+
+
+def feed_client(db: Database) -> TestClient:
+    return TestClient(create_app(Settings(database_url=db.url), run_jobs=False))
+
+
+def secret_for(db: Database, email: str, **options: Any) -> str:
+    with db.write() as session:
+        return tokens.create(session, email, today=NOW.date(), **options)[1]
+
+
+def test_a_dossiers_feed_holds_its_items_and_hides_confidential_ones_from_outsiders(
+    dossier_db: Database,
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        import_data(dossier_db, {"people": [{"email": "x@example.nl", "name": "X"}]}, "p", ACTOR)
+    add_item(dossier_db, "bxl", "2026-12-10T10:00", ["europese-commissie"])
+    add_item(dossier_db, "ander", "2026-12-11T10:00", ["zaanstad"], dossiers=[])
+    add_item(dossier_db, "geheim", "2026-12-12T10:00", ["ministerie-ienw"], owner="x@example.nl",
+             title="Geheim vooroverleg", confidentiality="confidential")  # fmt: skip
+    with time_machine.travel(NOW, tick=False), feed_client(dossier_db) as client:
+        lead = client.get(f"/feeds/{secret_for(dossier_db, LEAD)}/dossiers/eu-spoortunnels.ics")
+        assert lead.status_code == 200
+        assert "Lobbyagenda – EU-subsidie spoortunnels" in lead.text
+        assert "Overleg bxl" in lead.text and "Overleg ander" not in lead.text
+        assert "Geheim" not in lead.text and "geheim@" not in lead.text  # not even "busy"
+        owner = client.get(
+            f"/feeds/{secret_for(dossier_db, 'x@example.nl')}/dossiers/eu-spoortunnels.ics"
+        )
+        assert "Geheim vooroverleg" in owner.text
+
+
+def test_a_dossier_link_opens_that_feed_only_and_an_unknown_dossier_is_404(
+    dossier_db: Database,
+) -> None:
+    secret = secret_for(dossier_db, LEAD, scope="dossier:eu-spoortunnels")
+    with time_machine.travel(NOW, tick=False), feed_client(dossier_db) as client:
+        first = client.get(f"/feeds/{secret}/dossiers/eu-spoortunnels.ics")
+        assert first.status_code == 200
+        assert client.get(f"/feeds/{secret}/dossiers/eu-spoortunnels.ics",
+                          headers={"if-none-match": first.headers["etag"]}).status_code == 304  # fmt: skip
+        assert client.get(f"/feeds/{secret}/all.ics").status_code == 403
+        everything = secret_for(dossier_db, LEAD)
+        assert client.get(f"/feeds/{everything}/dossiers/bestaat-niet.ics").status_code == 404
+        page = client.get(f"/feeds/{everything}", headers={"accept": "text/html"}).text
+        assert "Per lobbydossier" in page and "/dossiers/eu-spoortunnels.ics" in page
+    with dossier_db.write() as session, pytest.raises(NotFound, match="unknown dossier 'nope'"):
+        tokens.create(session, LEAD, scope="dossier:nope", today=NOW.date())

@@ -118,6 +118,12 @@ def theme_feed(request: Request, token: str, slug: str, filters: FeedFilters) ->
     return _serve(request, token, _spec("theme", slug, filters))
 
 
+@_feed_route("/feeds/{token}/dossiers/{slug}.ics")
+def dossier_feed(request: Request, token: str, slug: str, filters: FeedFilters) -> Response:
+    """Items of one lobby dossier."""
+    return _serve(request, token, _spec("dossier", slug, filters))
+
+
 @_feed_route("/feeds/{token}/stakeholders/{slug}.ics")
 def stakeholder_feed(request: Request, token: str, slug: str, filters: FeedFilters) -> Response:
     """Items with one stakeholder."""
@@ -171,6 +177,8 @@ def _check_slug(session: Session, spec: FeedSpec) -> None:
         catalog.themes(session, [spec.slug], field="slug")
     elif spec.kind == "stakeholder" and spec.slug:
         catalog.stakeholders(session, [spec.slug], field="slug")
+    elif spec.kind == "dossier" and spec.slug:
+        catalog.dossiers(session, [spec.slug], field="slug")
 
 
 def _note_use(db: Database, token_id: int, user_agent: str, now: datetime) -> None:

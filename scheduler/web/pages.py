@@ -106,6 +106,14 @@ def _groups(
                 text("feeds_per_theme", lang), [_feed(settings, secret, theme.name, token.scope)]
             )
         ]
+    if kind == "dossier":
+        (dossier,) = catalog.dossiers(session, [slug])
+        return [
+            _Group(
+                text("feeds_per_dossier", lang),
+                [_feed(settings, secret, dossier.title, token.scope)],
+            )
+        ]
     if kind == "stakeholder":
         (stakeholder,) = catalog.stakeholders(session, [slug])
         return [
@@ -114,6 +122,9 @@ def _groups(
                 [_feed(settings, secret, stakeholder.name, token.scope)],
             )
         ]
+    dossiers = [
+        _feed(settings, secret, d.title, f"dossier:{d.slug}") for d in catalog.all_dossiers(session)
+    ]
     return [
         _Group(
             text("calendar", lang),
@@ -122,6 +133,7 @@ def _groups(
                 _feed(settings, secret, text("feed_all", lang), "all.ics"),
             ],
         ),
+        *([_Group(text("feeds_per_dossier", lang), dossiers)] if dossiers else []),
         _Group(
             text("feeds_per_theme", lang),
             [
