@@ -15,13 +15,14 @@ from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from scheduler import catalog, chains, overlaps
+from scheduler import catalog, chains, dossiers, overlaps
 from scheduler.agenda import ItemFilter, find_item, occurrences
 from scheduler.errors import NotFound
 from scheduler.models import (
     AgendaItem,
     Confidentiality,
     Delivery,
+    Dossier,
     ItemChange,
     ItemKind,
     ItemStatus,
@@ -318,3 +319,103 @@ def filter_choices(session: Session) -> dict[str, Sequence[tuple[str, str]]]:
         "stakeholders": [(s.slug, s.name) for s in catalog.all_stakeholders(session)],
         "owners": [(p.email, p.name) for p in catalog.all_people(session) if p.active],
     }
+
+
+# ---------------------------------------------------------------- dossiers
+
+
+@dataclass(frozen=True)
+class ContactView:
+    stakeholder: str
+    every: str  # "elke 6 weken", or ""
+    last: str  # "di 20 okt: Overleg Den Haag", "(vertrouwelijk)" for what the reader may not see
+    next: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class DossierRow:
+    slug: str
+    title: str
+    status: str
+    lead: str
+    priority: str
+    horizon: str
+    contacts: list[ContactView]
+    open_follow_ups: int
+
+
+def _contact_view(contact: dossiers.Contact, reader: Person, words: Words) -> ContactView:
+    def shown(item: AgendaItem | None, at: datetime | None) -> str:
+        if item is None or at is None:
+            return "—"
+        day = words.day(at.astimezone(words.zone).date())
+        what = item.title if may_see(item, reader) else text("confidential_contact", words.lang)
+        return f"{day}: {what}"
+
+    every = contact.target.contact_every
+    length = words.length(dossiers.every(every)) if every else ""
+    return ContactView(
+        stakeholder=contact.stakeholder.name,
+        every=text("every", words.lang, length=length) if every else "",
+        last=shown(contact.last, contact.last_at), next=shown(contact.next, contact.next_at),
+        overdue=contact.overdue,
+    )  # fmt: skip
+
+
+def _dossier_row(dossier: Dossier, items: list[AgendaItem], reader: Person, words: Words,
+         now: datetime) -> DossierRow:  # fmt: skip
+    lang = words.lang
+    visible = [i for i in items if may_see(i, reader)]
+    return DossierRow(
+        slug=dossier.slug, title=dossier.title, status=label(dossier.status.value, lang),
+        lead=dossier.lead.name if dossier.lead else "—",
+        priority=label(dossier.priority.value, lang),
+        horizon=words.day(dossier.horizon_on) if dossier.horizon_on else "—",
+        contacts=[_contact_view(c, reader, words) for c in dossiers.contacts(dossier, items, now)],
+        open_follow_ups=sum(not f.done for i in visible for f in i.follow_ups),
+    )  # fmt: skip
+
+
+def dossier_rows(session: Session, reader: Person, lang: Lang, now: datetime) -> list[DossierRow]:
+    """Every dossier: status, lead, last and next contact per target, open follow-ups."""
+    words = Words(lang, reader.timezone)
+    return [
+        _dossier_row(d, dossiers.items_of(session, d), reader, words, now)
+        for d in dossiers.all_dossiers(session)
+    ]
+
+
+@dataclass(frozen=True)
+class DossierPage:
+    dossier: Dossier
+    row: DossierRow
+    role: str
+    timeline: list[tuple[datetime, str, str, str]]  # (when, date text, what, link)
+    hidden: int  # confidential items of others, counted only
+
+
+def dossier_page(
+    session: Session, reader: Person, slug: str, lang: Lang, now: datetime
+) -> DossierPage:
+    """One dossier: goal, ask, contacts, and a timeline of its items and notes."""
+    dossier = dossiers.find_dossier(session, slug)
+    words = Words(lang, reader.timezone)
+    items = dossiers.items_of(session, dossier)
+    visible = [i for i in items if may_see(i, reader)]
+    timeline = [
+        (i.starts_at, words.moment(i.starts_at, i.all_day),
+         f"{i.title} ({label(i.status.value, lang)})", f"/items/{i.uid}")
+        for i in visible
+    ] + [
+        (n.written_at, words.moment(n.written_at, False),
+         f"{text('note', lang)}: {n.text} – {n.written_by}", "")
+        for n in dossier.notes
+    ]  # fmt: skip
+    return DossierPage(
+        dossier=dossier,
+        row=_dossier_row(dossier, items, reader, words, now),
+        role=label(dossier.role.value, lang) if dossier.role else "—",
+        timeline=sorted(timeline, key=lambda entry: entry[0], reverse=True),
+        hidden=len(items) - len(visible),
+    )

@@ -339,3 +339,48 @@ def test_a_dossier_link_opens_that_feed_only_and_an_unknown_dossier_is_404(
         assert "Per lobbydossier" in page and "/dossiers/eu-spoortunnels.ics" in page
     with dossier_db.write() as session, pytest.raises(NotFound, match="unknown dossier 'nope'"):
         tokens.create(session, LEAD, scope="dossier:nope", today=NOW.date())
+
+
+# ---------------------------------------------------------------- pages
+
+
+def pages_of(db: Database, email: str, *paths: str, at: datetime = NOW) -> list[tuple[int, str]]:
+    settings = Settings(database_url=db.url, public_url="https://lobby.example")
+    with (
+        time_machine.travel(at, tick=False),
+        TestClient(
+            create_app(settings, run_jobs=False), base_url="https://lobby.example"
+        ) as client,
+    ):
+        client.get(f"/login/{secret_for(db, email, scope='login')}")
+        answers = [client.get(path, headers={"accept": "text/html"}) for path in paths]
+        return [(a.status_code, a.text) for a in answers]
+
+
+def test_the_dossier_pages_show_contacts_timeline_and_nothing_confidential(
+    dossier_db: Database,
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        import_data(dossier_db, {"people": [{"email": "x@example.nl", "name": "X"}]}, "p", ACTOR)
+    add_item(dossier_db, "denhaag", "2026-10-20T10:00", ["ministerie-ienw"],
+             follow_ups=[{"text": "Brief nasturen", "owner": LEAD}])  # fmt: skip
+    add_item(dossier_db, "geheim", "2026-11-20T10:00", ["europese-commissie"], owner="x@example.nl",
+             title="Geheim vooroverleg", confidentiality="confidential")  # fmt: skip
+    with time_machine.travel(NOW, tick=False), dossier_db.write() as session:
+        dossiers.add_note(session, "eu-spoortunnels", "Brussel positief", ACTOR, NOW)
+    (code, listing), (_, page), (missing, _) = pages_of(
+        dossier_db, LEAD, "/dossiers", "/dossiers/eu-spoortunnels", "/dossiers/nope"
+    )
+    assert code == 200 and missing == 404
+    assert "EU-subsidie spoortunnels" in listing and "Open vervolgacties: 1" in listing
+    # The ministry: last met 20 October, every 4 weeks, nothing planned: overdue.
+    assert "contact achterstallig" in listing and "di 20 okt: Overleg denhaag" in listing
+    # The Commission's last contact is confidential: its date, not what it was.
+    assert "vr 20 nov: (vertrouwelijk)" in listing
+    for text in (listing, page):
+        assert "Geheim" not in text
+    assert "CEF-subsidie voor de spoortunnels bij Alkmaar" in page
+    assert "Notitie: Brussel positief" in page and "Overleg denhaag (gepland)" in page
+    assert "en 1 vertrouwelijk(e) agendapunt(en) van anderen" in page
+    [(_, owners_page)] = pages_of(dossier_db, "x@example.nl", "/dossiers/eu-spoortunnels")
+    assert "Geheim vooroverleg" in owners_page

@@ -393,3 +393,30 @@ def test_a_preparation_chain_is_added_and_a_step_ticked_off_with_the_keyboard_on
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(ARTIFACTS / "item-chain-phone.png"), full_page=True)
     page.close()
+
+
+def test_the_dossier_pages_fit_a_phone_and_link_to_their_items(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    agenda_items(db)
+    dossier = {"slug": "fietsparkeren", "title": "Fietsparkeren station Alkmaar",
+               "goal": "Rijksgeld voor een fietsenstalling", "lead": "j.jansen@example.nl",
+               "targets": ["mra:P4W"], "status": "actief"}  # fmt: skip
+    import_data(db, {"dossiers": [dossier]}, "pages test", agenda.Actor("test", "test"))
+    with db.write() as session:
+        item = agenda.find_item(session, "mob")
+        agenda.update(session, item, {"dossiers": ["fietsparkeren"]}, agenda.Actor("test", "test"))
+    secret = link(db, "j.jansen@example.nl", scope="login")
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(f"{base}/login/{secret}")
+    page.get_by_role("link", name="Dossiers").first.click()
+    assert page.url == f"{base}/dossiers"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("link", name="Fietsparkeren station Alkmaar").click()
+    assert page.locator("h1").inner_text() == "Fietsparkeren station Alkmaar"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(ARTIFACTS / "dossier-phone.png"), full_page=True)
+    page.get_by_role("link", name="Bestuurlijk overleg MRA (gepland)").click()
+    assert page.url == f"{base}/items/mob"
+    page.close()

@@ -35,7 +35,7 @@ def create(
     ),
     scope: str = typer.Option(
         "all",
-        help="all (every feed), me, theme:SLUG or stakeholder:SLUG (that feed only); "
+        help="all (every feed), me, theme:SLUG, stakeholder:SLUG or dossier:SLUG (that feed only); "
         "login (a sign-in link for the web pages); api-read or api-write (an API token).",
     ),
     alarms: bool = typer.Option(False, "--alarms", help="Add the items' reminders as alarms."),

@@ -361,6 +361,26 @@ def partnerships_page(request: Request) -> Response:
         )  # fmt: skip
 
 
+@router.get("/dossiers", response_class=HTMLResponse, responses={401: {}})
+def dossiers_page(request: Request) -> Response:
+    """The lobby dossiers: status, lead, last and next contact per target, open follow-ups."""
+    with database_of(request).read() as session:
+        person = signed_in(request, session)
+        lang = language(request, person)
+        rows = views.dossier_rows(session, person, lang, clock.now_utc())
+        return page(request, "pages/dossiers.html", lang, person=person, rows=rows)
+
+
+@router.get("/dossiers/{slug}", response_class=HTMLResponse, responses={401: {}, 404: {}})
+def dossier_page(request: Request, slug: str) -> Response:
+    """One dossier: goal, ask, coalition, contacts per target, and its timeline."""
+    with database_of(request).read() as session:
+        person = signed_in(request, session)
+        lang = language(request, person)
+        found = views.dossier_page(session, person, slug, lang, clock.now_utc())
+        return page(request, "pages/dossier.html", lang, person=person, page=found)
+
+
 @router.get("/public", response_class=HTMLResponse)
 def public_page(request: Request) -> Response:
     """The open agenda: public items only, no people, no sign-in."""
