@@ -263,7 +263,7 @@ def context_of(
         "name": digest.person.name, "late": late, "period": digest.period, "online": online,
         "weeks": digest.weeks, "highlights": digest.highlights, "changes": digest.changes,
         "by_theme": digest.by_theme, "by_level": digest.by_level, "entries": digest.entries,
-        "attention": sum(len(s.lines) for s in digest.highlights),
+        "attention": sum(len(s.lines) for s in digest.highlights), "dossiers": digest.dossiers,
     }  # fmt: skip
 
 

@@ -16,13 +16,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import chains, overlaps
+from scheduler import chains, dossiers, overlaps
 from scheduler.agenda import item_query, occurrences
 from scheduler.models import (
     AgendaItem,
     Delivery,
     DeliveryState,
     DigestScope,
+    Dossier,
     FollowUp,
     ItemChange,
     ItemKind,
@@ -116,10 +117,11 @@ class Digest:
     by_theme: list[tuple[str, int]]
     by_level: list[tuple[str, int]]
     entries: int
+    dossiers: list[Section] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.entries or self.highlights or self.changes)
+        return not (self.entries or self.highlights or self.changes or self.dossiers)
 
 
 def language_of(person: Person) -> Lang:
@@ -154,6 +156,7 @@ def build(
         by_theme=_count_by_theme(upcoming, lang),
         by_level=_count_by_level(session, upcoming, lang),
         entries=len(upcoming),
+        dossiers=_dossiers(session, reader, writer, now, end, since),
     )
 
 
@@ -185,6 +188,11 @@ class _Reader:
             self.theme_ids & {t.id for t in partnership.themes}
             or self.stakeholder_ids & {s.id for s in partnership.members}
         )
+
+    def reads_dossier(self, dossier: Dossier) -> bool:
+        if self.person.digest_scope == DigestScope.ALL or dossier.lead_id == self.person.id:
+            return True
+        return bool(self.theme_ids & {t.id for t in dossier.themes})
 
     @property
     def oversees(self) -> bool:
@@ -350,6 +358,44 @@ def _chains_by_occurrence(
         if occurrence is not None:
             found[(chain.item_id, occurrence.recurrence_id)].append(chain)
     return found
+
+
+def _dossiers(
+    session: Session, reader: _Reader, writer: _Writer, now: datetime, end: datetime,
+    since: datetime,
+) -> list[Section]:  # fmt: skip
+    """Per dossier the reader follows: progress noted since the last digest, targets whose
+    contact is overdue, and decision moments ahead within the period."""
+    progress, overdue, decisions = [], [], []
+    for dossier in dossiers.all_dossiers(session):
+        if not reader.reads_dossier(dossier):
+            continue
+        link = f"{writer.options.base_url}/dossiers/{dossier.slug}"
+        title = " ".join(dossier.title.split())
+        for note in dossier.notes:
+            if note.written_at > since:
+                progress.append(Line(f"{title}: {note.text} ({note.written_by})", link))
+        items = dossiers.items_of(session, dossier)
+        for contact in dossiers.contacts(dossier, items, now):
+            if contact.overdue:
+                name = contact.stakeholder.name
+                overdue.append(
+                    Line(writer.t("dossier_overdue", dossier=title, stakeholder=name), link)
+                )
+        for item in items:
+            if (
+                item.kind == ItemKind.DECISION
+                and now <= item.starts_at < end
+                and reader.reads(item)
+            ):
+                when = writer.moment(item.starts_at, item.all_day)
+                decisions.append(Line(f"{when}: {item.title} ({title})", writer.link(item)))
+    sections = [
+        Section(writer.t("dossier_progress"), progress),
+        Section(writer.t("dossier_contacts_overdue"), overdue),
+        Section(writer.t("dossier_decisions"), decisions),
+    ]
+    return [section for section in sections if section.lines]
 
 
 def _overlaps_by_occurrence(

@@ -437,6 +437,10 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "feed_public": {"nl": "Openbare lobbyagenda", "en": "Public lobby agenda"},
     "feeds_per_theme": {"nl": "Per thema", "en": "Per theme"},
     "nav_dossiers": {"nl": "Dossiers", "en": "Dossiers"},
+    "dossier_progress": {"nl": "Voortgang", "en": "Progress"},
+    "dossier_contacts_overdue": {"nl": "Contact achterstallig", "en": "Contact overdue"},
+    "dossier_overdue": {"nl": "{dossier}: {stakeholder}", "en": "{dossier}: {stakeholder}"},
+    "dossier_decisions": {"nl": "Besluitvorming in aantocht", "en": "Decisions ahead"},
     "dossiers_intro": {
         "nl": "De lobbydossiers: wat we willen bereiken, bij wie, en hoe het contact ervoor staat.",
         "en": "The lobby dossiers: what we want to achieve, with whom, and where contact stands.",

@@ -13,12 +13,13 @@ import yaml
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from scheduler import agenda, dossiers, tokens
+from scheduler import agenda, digest_mail, dossiers, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import ImportRejected, NotFound
 from scheduler.interchange import export_yaml, import_data, import_file
 from scheduler.models import DossierStatus
+from scheduler.reminders import ReminderSettings
 from scheduler.schemas import ItemIn
 from scheduler.web import create_app
 from tests.test_cli import cli
@@ -384,3 +385,36 @@ def test_the_dossier_pages_show_contacts_timeline_and_nothing_confidential(
     assert "en 1 vertrouwelijk(e) agendapunt(en) van anderen" in page
     [(_, owners_page)] = pages_of(dossier_db, "x@example.nl", "/dossiers/eu-spoortunnels")
     assert "Geheim vooroverleg" in owners_page
+
+
+# ---------------------------------------------------------------- the digest
+
+
+def digest_text(db: Database, email: str, at: datetime) -> str:
+    settings = ReminderSettings(defaults={}, base_url="https://lobby.example")
+    with db.read() as session:
+        return body(digest_mail.preview(session, settings, email, at).parsed())
+
+
+def test_the_digest_has_a_dossier_section_with_progress_overdue_contacts_and_decisions(
+    dossier_db: Database,
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        import_data(dossier_db, {"people": [{"email": "x@example.nl", "name": "X"}]}, "p", ACTOR)
+    add_item(dossier_db, "denhaag", "2026-10-20T10:00", ["ministerie-ienw"])
+    add_item(dossier_db, "besluit", "2026-12-03T10:00", ["europese-commissie"], kind="decision",
+             title="Besluit CEF-ronde")  # fmt: skip
+    add_item(dossier_db, "geheim", "2026-12-04T10:00", ["europese-commissie"], kind="decision",
+             title="Geheim besluit", owner="x@example.nl", confidentiality="confidential")  # fmt: skip
+    with time_machine.travel(NOW, tick=False), dossier_db.write() as session:
+        dossiers.add_note(session, "eu-spoortunnels", "Brussel positief", ACTOR, NOW)
+    text = digest_text(dossier_db, LEAD, NOW + timedelta(hours=1))
+    section = text[text.index("DOSSIERS") :]
+    assert "Voortgang\n- EU-subsidie spoortunnels: Brussel positief (test)" in section
+    assert "Contact achterstallig\n- EU-subsidie spoortunnels: Ministerie van IenW" in section
+    assert (
+        "Besluitvorming in aantocht\n- do 3 dec 10:00: Besluit CEF-ronde (EU-subsidie spoortunnels)"
+        in section
+    )
+    assert "Geheim" not in text
+    assert "Geheim besluit" in digest_text(dossier_db, "x@example.nl", NOW + timedelta(hours=1))
