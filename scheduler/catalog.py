@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from scheduler.errors import NotFound, ValidationError
 from scheduler.models import (
@@ -14,10 +14,12 @@ from scheduler.models import (
     Base,
     DigestFrequency,
     Dossier,
+    Level,
     Partnership,
     Person,
     PersonRole,
     Stakeholder,
+    StakeholderKind,
     Theme,
 )
 from scheduler.schemas import WEEKDAYS, PartnershipIn, PersonIn, StakeholderIn, ThemeIn
@@ -216,3 +218,29 @@ def describe_partnership(partnership: Partnership) -> dict[str, Any]:
             partnership.next_evaluation_on.isoformat() if partnership.next_evaluation_on else None
         ),
     }
+
+
+# A stakeholder's level when no partnership it belongs to says otherwise.
+_KIND_LEVEL = {
+    StakeholderKind.GEMEENTE: Level.LOKAAL,
+    StakeholderKind.REGIO: Level.REGIONAAL,
+    StakeholderKind.PROVINCIE: Level.BOVENREGIONAAL,
+    StakeholderKind.RIJK: Level.BOVENREGIONAAL,
+}
+
+
+class Levels:
+    """At which levels (lokaal, regionaal, bovenregionaal) we meet each stakeholder: those
+    of the partnerships it belongs to, else the one its kind implies (a municipality is
+    local); read once per use."""
+
+    def __init__(self, session: Session) -> None:
+        self._of: dict[int, set[Level]] = {}
+        query = select(Partnership).options(selectinload(Partnership.members))
+        for partnership in session.scalars(query):
+            for member in partnership.members:
+                self._of.setdefault(member.id, set()).add(partnership.level)
+
+    def of(self, stakeholder: Stakeholder) -> set[Level]:
+        implied = _KIND_LEVEL.get(stakeholder.kind)
+        return self._of.get(stakeholder.id) or ({implied} if implied else set())

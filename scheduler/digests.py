@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import chains, dossiers, overlaps
+from scheduler import catalog, chains, dossiers, overlaps
 from scheduler.agenda import item_query, occurrences
 from scheduler.models import (
     AgendaItem,
@@ -34,7 +34,6 @@ from scheduler.models import (
     Person,
     PersonRole,
     PreparationChain,
-    StakeholderKind,
 )
 from scheduler.occurrences import Occurrence
 from scheduler.permissions import has_role, involved, may_see
@@ -42,13 +41,6 @@ from scheduler.texts import Lang, Words, label, text
 
 UNPREPARED_WITHIN = timedelta(days=7)  # "niet voorbereid": within a week without goal or message
 OUTCOME_LOOKBACK = timedelta(days=30)  # items done without an outcome, looked back this far
-# A stakeholder's level when no partnership it belongs to says otherwise.
-_KIND_LEVEL = {
-    StakeholderKind.GEMEENTE: Level.LOKAAL,
-    StakeholderKind.REGIO: Level.REGIONAAL,
-    StakeholderKind.PROVINCIE: Level.BOVENREGIONAAL,
-    StakeholderKind.RIJK: Level.BOVENREGIONAAL,
-}
 
 
 @dataclass(frozen=True)
@@ -292,21 +284,11 @@ def _count_by_theme(upcoming: Sequence[Occurrence], lang: Lang) -> list[tuple[st
 def _count_by_level(
     session: Session, upcoming: Sequence[Occurrence], lang: Lang
 ) -> list[tuple[str, int]]:
-    """Occurrences per level of their stakeholders: the levels of the partnerships a
-    stakeholder belongs to, else one implied by its kind (a municipality is local)."""
-    levels: dict[int, set[Level]] = defaultdict(set)
-    for partnership in session.scalars(
-        select(Partnership).options(selectinload(Partnership.members))
-    ):
-        for member in partnership.members:
-            levels[member.id].add(partnership.level)
+    """Occurrences per level of their stakeholders (see `catalog.Levels`)."""
+    levels = catalog.Levels(session)
     counts: Counter[Level] = Counter()
     for occurrence in upcoming:
-        touched: set[Level] = set()
-        for stakeholder in occurrence.item.stakeholders:
-            implied = _KIND_LEVEL.get(stakeholder.kind)
-            touched |= levels.get(stakeholder.id) or ({implied} if implied else set())
-        counts.update(touched)
+        counts.update(set().union(*(levels.of(s) for s in occurrence.item.stakeholders)))
     return [(label(level.value, lang), counts[level]) for level in Level if counts[level]]
 
 

@@ -437,6 +437,23 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "feed_public": {"nl": "Openbare lobbyagenda", "en": "Public lobby agenda"},
     "feeds_per_theme": {"nl": "Per thema", "en": "Per theme"},
     "nav_dossiers": {"nl": "Dossiers", "en": "Dossiers"},
+    "report_title": {"nl": "Lobbydossiers", "en": "Lobby dossiers"},
+    "report_intro": {
+        "nl": "Per dossier de gehouden contacten (lobbygesprekken en netwerkmomenten), de "
+        "vastgelegde uitkomsten en de statuswijzigingen. Vertrouwelijke contacten zijn "
+        "meegeteld, niet beschreven.",
+        "en": "Per dossier the contacts held (lobby meetings and networking moments), the "
+        "outcomes recorded and the status changes. Confidential contacts are counted, not "
+        "described.",
+    },
+    "report_contacts": {"nl": "Contacten", "en": "Contacts"},
+    "report_of_which_confidential": {
+        "nl": "waarvan {count} vertrouwelijk",
+        "en": "{count} of them confidential",
+    },
+    "report_by_stakeholder": {"nl": "Per partner", "en": "By stakeholder"},
+    "report_by_level": {"nl": "Per niveau", "en": "By level"},
+    "report_outcomes": {"nl": "Uitkomsten", "en": "Outcomes"},
     "dossier_progress": {"nl": "Voortgang", "en": "Progress"},
     "dossier_contacts_overdue": {"nl": "Contact achterstallig", "en": "Contact overdue"},
     "dossier_overdue": {"nl": "{dossier}: {stakeholder}", "en": "{dossier}: {stakeholder}"},

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from scheduler import agenda, digest_mail, dossiers, tokens
+from scheduler import agenda, digest_mail, dossier_report, dossiers, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import ImportRejected, NotFound
@@ -418,3 +420,91 @@ def test_the_digest_has_a_dossier_section_with_progress_overdue_contacts_and_dec
     )
     assert "Geheim" not in text
     assert "Geheim besluit" in digest_text(dossier_db, "x@example.nl", NOW + timedelta(hours=1))
+
+
+# ---------------------------------------------------------------- the report
+
+
+def hand_built_quarter(db: Database) -> None:
+    """Q1 2027 by hand: seven contacts (one confidential), and six things that are not."""
+    with time_machine.travel(NOW, tick=False):
+        import_data(db, {
+            "people": [{"email": "x@example.nl", "name": "X"}],
+            "partnerships": [{"slug": "spoor-noord", "name": "Spoor Noord", "level": "regionaal",
+                              "kind": "strategisch", "members": ["europese-commissie"]}],
+        }, "q1", ACTOR)  # fmt: skip
+    contacts = [
+        ("m1", "2027-01-12T10:00", ["europese-commissie"], {"status": "done", "outcome": "Steun toegezegd"}),
+        ("m2", "2027-02-02T10:00", ["europese-commissie", "ministerie-ienw"], {}),
+        ("n1", "2027-03-05T16:00", ["dijk-en-waard"], {"kind": "networking"}),
+        ("geheim", "2027-02-15T10:00", ["ministerie-ienw"],
+         {"confidentiality": "confidential", "owner": "x@example.nl", "title": "Geheim overleg"}),
+        ("w1", "2027-03-17T09:00", ["ministerie-ienw"], {"rrule": "FREQ=WEEKLY;COUNT=3"}),
+        # not contacts of the dossier in the quarter:
+        ("afgelast", "2027-01-20T10:00", ["europese-commissie"], {"status": "cancelled"}),
+        ("idee", "2027-01-21T10:00", ["europese-commissie"], {"status": "idea"}),
+        ("later", "2027-04-05T10:00", ["europese-commissie"], {}),
+        ("eerder", "2026-12-30T10:00", ["europese-commissie"], {}),
+        ("besluit", "2027-02-10T10:00", ["europese-commissie"], {"kind": "decision"}),
+        ("los", "2027-02-03T10:00", ["europese-commissie"], {"dossiers": []}),
+    ]  # fmt: skip
+    for uid, start, stakeholders, fields in contacts:
+        add_item(db, uid, start, stakeholders, **fields)
+    with db.write() as session:
+        for day, status in (
+            (datetime(2026, 12, 1, 9, tzinfo=UTC), DossierStatus.VERKENNING),
+            (datetime(2027, 3, 1, 9, tzinfo=UTC), DossierStatus.BESLUIT_GENOMEN),
+        ):
+            dossiers.add_note(session, "eu-spoortunnels", "status", ACTOR, day, status)  # fmt: skip
+
+
+def test_the_reports_counts_match_a_hand_built_quarter(dossier_db: Database) -> None:
+    hand_built_quarter(dossier_db)
+    with dossier_db.read() as session:
+        report = dossier_report.build(
+            session, date(2027, 1, 1), date(2027, 3, 31), "Europe/Amsterdam", "nl"
+        )
+    [section] = report.dossiers
+    assert len(section.contacts) == 7 and section.confidential == 1
+    assert section.by_stakeholder == [
+        ("Ministerie van IenW", 4), ("Europese Commissie", 2), ("Dijk en Waard", 1)
+    ]  # fmt: skip
+    assert section.by_level == [("lokaal", 1), ("regionaal", 2), ("bovenregionaal", 4)]
+    assert section.outcomes == [("di 12 jan", "Overleg m1", "Steun toegezegd")]
+    assert section.status_changes == [("ma 1 mrt", "verkenning", "besluit genomen")]
+    markdown = dossier_report.render_report(report, "md")
+    assert "**Contacten: 7** (waarvan 1 vertrouwelijk)" in markdown
+    assert "Per partner: Ministerie van IenW 4, Europese Commissie 2, Dijk en Waard 1" in markdown
+    assert "| wo 31 mrt | Overleg w1 | Ministerie van IenW |" in markdown
+    rows = list(csv.reader(io.StringIO(dossier_report.render_report(report, "csv"))))
+    assert rows[0] == ["Dossier", "Datum", "Onderwerp", "Partners", "Niveau", "Uitkomst"]
+    assert (
+        len(rows) == 8
+        and ["EU-subsidie spoortunnels", "2027-02-15", "(vertrouwelijk)", "", "", ""] in rows
+    )
+    html = dossier_report.render_report(report, "html")
+    for text in (markdown, html, "\n".join(map(str, rows))):
+        assert "Geheim" not in text
+
+
+def test_the_report_command_writes_each_format_and_refuses_bad_options(
+    cli, dossier_db: Database, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    hand_built_quarter(dossier_db)
+    target = tmp_path / "q1.html"
+    made = cli("report", "dossiers", "--from", "2027-01-01", "--to", "2027-03-31",
+               "--format", "html", "--output", str(target))  # fmt: skip
+    assert made.code == 0 and made.err.strip() == f"wrote 7 contacts to {target}"
+    assert target.read_text().startswith("<!doctype html>")
+    csv_out = cli(
+        "report", "dossiers", "--from", "2027-01-01", "--to", "2027-03-31", "--format", "csv"
+    )
+    assert len(csv_out.out.strip().splitlines()) == 8
+    for args, message in (
+        (("--format", "pdf"), "error: --format 'pdf': use md, csv or html"),
+        (("--to", "2026-12-31"), "error: --to 2026-12-31 is before --from 2027-01-01"),
+    ):
+        base = {"--from": "2027-01-01", "--to": "2027-03-31", "--format": "md"}
+        base.update(dict(zip(args[::2], args[1::2], strict=True)))
+        result = cli("report", "dossiers", *[x for pair in base.items() for x in pair])
+        assert result.code == 2 and result.err.strip() == message

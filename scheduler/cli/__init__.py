@@ -36,6 +36,7 @@ app.add_typer(outbox.mail_app, name="mail")
 app.add_typer(digest.digest_app, name="digest")
 app.add_typer(chains.chains_app, name="chains")
 app.add_typer(dossiers.dossiers_app, name="dossiers")
+app.add_typer(dossiers.report_app, name="report")
 app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
     outbox.dispatch_command
 )

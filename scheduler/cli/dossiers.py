@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import typer
 
-from scheduler import clock, dossiers
+from scheduler import clock, dossier_report, dossiers
 from scheduler.cli.common import (
     JsonOption,
     actor,
     database,
     example,
     out,
+    parse_day,
     print_json,
     print_table,
+    settings,
     validated,
 )
+from scheduler.errors import ValidationError
 from scheduler.models import AgendaItem, Confidentiality, Dossier, DossierStatus
 from scheduler.schemas import DossierIn
+from scheduler.texts import Lang
 
 dossiers_app = typer.Typer(
     help="Lobby dossiers: goals pursued over months, linked to the agenda.",
@@ -174,3 +179,42 @@ def note(
     with database().write() as session:
         dossiers.add_note(session, slug, text.strip(), actor(), clock.now_utc(), status)
     typer.echo(f"noted on {slug}")
+
+
+report_app = typer.Typer(help="Reports for the college.", no_args_is_help=True)
+
+
+@report_app.command(
+    "dossiers",
+    epilog=example(
+        "lobby-agenda report dossiers --from 2027-01-01 --to 2027-03-31 --format md",
+        "lobby-agenda report dossiers --from 2027-01-01 --to 2027-03-31 --format html \\",
+        "    --output kwartaal-1.html",
+    ),
+)
+def report_dossiers(
+    start: str = typer.Option(..., "--from", metavar="DATE", help="First day (YYYY-MM-DD)."),
+    end: str = typer.Option(..., "--to", metavar="DATE", help="Last day (YYYY-MM-DD)."),
+    fmt: str = typer.Option("md", "--format", help="md, csv or html."),
+    output: Path | None = typer.Option(
+        None, "--output", help="Write to this file instead of stdout."
+    ),
+) -> None:
+    """Per dossier the contacts held in the period (by stakeholder and level), the outcomes
+    recorded and the status changes; confidential contacts counted, not described."""
+    if fmt not in ("md", "csv", "html"):
+        raise ValidationError(f"--format {fmt!r}: use md, csv or html", field="--format")
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
+    assert first is not None and last is not None
+    if last < first:
+        raise ValidationError(f"--to {last} is before --from {first}", field="--to")
+    conf = settings()
+    lang: Lang = "en" if conf.language == "en" else "nl"
+    with database().read() as session:
+        report = dossier_report.build(session, first, last, conf.timezone, lang)
+    text = dossier_report.render_report(report, cast("dossier_report.Format", fmt))
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {report.contacts} contacts to {output}", err=True)

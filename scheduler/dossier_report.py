@@ -1,0 +1,153 @@
+"""The quarterly report to the college on the lobby dossiers: per dossier the contacts held
+in a period (by stakeholder and level), the outcomes recorded and the status changes.
+
+Contacts are the occurrences of meetings and networking moments that took place in the
+period (planned, confirmed or done; not ideas, not cancelled). Confidential ones are counted
+in the total but not described: not their subject, nor with whom.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from scheduler import catalog, clock, dossiers
+from scheduler.models import Confidentiality, Dossier, ItemKind, ItemStatus, Level
+from scheduler.occurrences import expand
+from scheduler.rendering import render
+from scheduler.texts import Lang, Words, label, text
+
+Format = Literal["md", "csv", "html"]
+CONTACT_KINDS = (ItemKind.MEETING, ItemKind.NETWORKING)
+_HELD = (ItemStatus.PLANNED, ItemStatus.CONFIRMED, ItemStatus.DONE)
+
+
+@dataclass(frozen=True)
+class Contact:
+    on: date
+    day: str
+    subject: str  # "" for a confidential one
+    stakeholders: str
+    levels: str
+    outcome: str
+    confidential: bool
+
+
+@dataclass(frozen=True)
+class DossierSection:
+    slug: str
+    title: str
+    status: str
+    lead: str
+    contacts: list[Contact]
+    confidential: int
+    by_stakeholder: list[tuple[str, int]]
+    by_level: list[tuple[str, int]]
+    outcomes: list[tuple[str, str, str]]  # (day, subject, outcome)
+    status_changes: list[tuple[str, str, str]]  # (day, from, to)
+
+
+@dataclass(frozen=True)
+class Report:
+    period: str
+    lang: Lang
+    dossiers: list[DossierSection]
+
+    @property
+    def contacts(self) -> int:
+        return sum(len(d.contacts) for d in self.dossiers)
+
+
+def build(session: Session, first: date, last: date, zone: str, lang: Lang) -> Report:
+    """The report over the days `first` to `last` (inclusive) in `zone`."""
+    tz = clock.zone(zone)
+    start, end = clock.local_midnight(first, tz), clock.local_midnight(last + timedelta(days=1), tz)
+    words = Words(lang, tz)
+    levels = catalog.Levels(session)
+    sections = [
+        _section(session, dossier, start, end, words, levels)
+        for dossier in dossiers.all_dossiers(session)
+    ]
+    return Report(words.span(first, last), lang, sections)
+
+
+def _section(
+    session: Session, dossier: Dossier, start: datetime, end: datetime, words: Words,
+    levels: catalog.Levels,
+) -> DossierSection:  # fmt: skip
+    lang = words.lang
+    contacts: list[Contact] = []
+    by_stakeholder: Counter[str] = Counter()
+    by_level: Counter[Level] = Counter()
+    for item in dossiers.items_of(session, dossier):
+        if item.kind not in CONTACT_KINDS or item.status not in _HELD:
+            continue
+        for occurrence in expand(item, start, end):
+            if occurrence.cancelled or not start <= occurrence.start < end:
+                continue
+            on = occurrence.start.astimezone(words.zone).date()
+            day = words.day(on)
+            if item.confidentiality == Confidentiality.CONFIDENTIAL:
+                contacts.append(Contact(on, day, "", "", "", "", confidential=True))
+                continue
+            touched = set().union(*(levels.of(s) for s in item.stakeholders))
+            by_stakeholder.update(s.name for s in item.stakeholders)
+            by_level.update(touched)
+            contacts.append(
+                Contact(
+                    on, day, occurrence.title, ", ".join(s.name for s in item.stakeholders),
+                    ", ".join(label(v.value, lang) for v in Level if v in touched),
+                    item.outcome, confidential=False,
+                )
+            )  # fmt: skip
+    changes = [
+        (words.day(n.written_at.astimezone(words.zone).date()), label(n.status_from, lang),
+         label(n.status_to, lang))
+        for n in dossier.notes
+        if n.status_to and start <= n.written_at < end
+    ]  # fmt: skip
+    contacts.sort(key=lambda c: c.on)
+    return DossierSection(
+        slug=dossier.slug, title=dossier.title, status=label(dossier.status.value, lang),
+        lead=dossier.lead.name if dossier.lead else "—", contacts=contacts,
+        confidential=sum(c.confidential for c in contacts),
+        by_stakeholder=sorted(by_stakeholder.items(), key=lambda pair: (-pair[1], pair[0])),
+        by_level=[(label(v.value, lang), by_level[v]) for v in Level if by_level[v]],
+        outcomes=[(c.day, c.subject, c.outcome) for c in contacts if c.outcome],
+        status_changes=changes,
+    )  # fmt: skip
+
+
+def render_report(report: Report, fmt: Format) -> str:
+    if fmt == "csv":
+        return _csv(report)
+    template = "reports/dossiers.md" if fmt == "md" else "reports/dossiers.html"
+    return render(template, report.lang, report=report)
+
+
+def _csv(report: Report) -> str:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    lang = report.lang
+    writer.writerow(
+        [
+            text(key, lang)
+            for key in ("dossier", "date", "subject", "stakeholders", "level", "outcome")
+        ]
+    )
+    for section in report.dossiers:
+        for contact in section.contacts:
+            subject = (
+                text("confidential_contact", lang) if contact.confidential else contact.subject
+            )
+            writer.writerow(
+                [section.title, contact.on.isoformat(), subject, contact.stakeholders,
+                 contact.levels, contact.outcome]
+            )  # fmt: skip
+    return buffer.getvalue()
