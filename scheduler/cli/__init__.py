@@ -8,7 +8,7 @@ import sys
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from scheduler.cli import admin, audit, catalog, common, digest, feeds, items, outbox
+from scheduler.cli import admin, audit, catalog, common, digest, feeds, items, outbox, sources
 from scheduler.cli.common import app
 from scheduler.errors import LobbyError
 
@@ -23,6 +23,7 @@ app.add_typer(feeds.token_app, name="token")
 app.add_typer(outbox.outbox_app, name="outbox")
 app.add_typer(outbox.mail_app, name="mail")
 app.add_typer(digest.digest_app, name="digest")
+app.add_typer(sources.app, name="sources")
 app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
     outbox.dispatch_command
 )
