@@ -273,7 +273,7 @@ def _check_source(
     """An item from an outside calendar: what the calendar owns changes only through its sync."""
     if item.source_id is None or actor.channel == SOURCE_CHANNEL:
         return  # our own item, or the sync itself
-    touched = sorted(key for key in SOURCE_FIELDS if before.get(key) != after.get(key))
+    touched = [key for key in after if key in SOURCE_FIELDS and before.get(key) != after.get(key)]
     if touched:
         raise read_only(
             item,

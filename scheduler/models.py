@@ -571,6 +571,10 @@ class CalendarSource(Base):
     theme: Mapped[Theme | None] = relationship()
     stakeholder: Mapped[Stakeholder | None] = relationship()
 
+    # Ids are never reused (SQLite would reuse the highest after a delete): change notices are
+    # keyed by run id, and a removed source's runs go with it.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
     @property
     def failing(self) -> bool:
         return self.failures >= SOURCE_FAILING_AFTER
@@ -592,3 +596,5 @@ class SourceRun(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     # [{"uid", "title", "change": added|moved|cancelled, "old_start", "new_start"}] (UTC ISO)
     changes: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
+
+    __table_args__ = ({"sqlite_autoincrement": True},)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler import agenda, catalog, clock, fetching, ics_reader, interchange
 from scheduler.config import Settings
 from scheduler.db import Database
-from scheduler.errors import FetchFailed, LobbyError, NotFound, ValidationError
+from scheduler.errors import FetchFailed, ImportRejected, LobbyError, NotFound, ValidationError
 from scheduler.mailer import Outgoing, compose
 from scheduler.models import (
     AgendaItem,
@@ -292,9 +292,13 @@ def sync(
 
 
 def _summary(exc: LobbyError) -> str:
-    """An error as one line for /feeds and digests (an import's first problem)."""
-    lines = exc.message.splitlines()
-    return " ".join(lines[:2]) if len(lines) > 1 else exc.message
+    """An error as one line for /feeds and digests (of an import, its first problem)."""
+    if isinstance(exc, ImportRejected):
+        more = len(exc.problems) - 1
+        line = f"refused: {exc.problems[0]}" + (f" (and {more} more)" if more else "")
+    else:
+        line = exc.message.strip().splitlines()[0] if exc.message.strip() else type(exc).__name__
+    return line if len(line) <= 300 else line[:299] + "…"
 
 
 def _held(session: Session, source_id: int, worker: str) -> CalendarSource | None:

@@ -62,6 +62,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_sources")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "source_runs",
@@ -93,6 +94,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_source_runs")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("source_runs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_source_runs_source_id"), ["source_id"], unique=False)
