@@ -258,7 +258,10 @@ def sync_due(db: Database, settings: SourceSettings, worker: str) -> list[SyncRe
         due = due_ids(session, clock.now_utc())
     results = []
     for source_id in due:
-        result = sync(db, source_id, settings, worker)
+        try:
+            result = sync(db, source_id, settings, worker)
+        except NotFound:
+            continue  # removed since we looked
         if result is not None:
             results.append(result)
     return results

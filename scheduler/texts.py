@@ -167,6 +167,12 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "{name}: {error} (laatst gelukt: {when})",
         "en": "{name}: {error} (last success: {when})",
     },
+    "from_source": {
+        "nl": "Uit de buitenagenda {name}: tijden, titel en status veranderen daar. Eigenaar, "
+        "deelnemers, doel, kernboodschap, rol, uitkomst en vervolgacties vul je hier in.",
+        "en": "From the outside calendar {name}: times, title and status change there. Owner, "
+        "participants, goal, key message, role, outcome and follow-ups are yours to fill in.",
+    },
     "last_success": {"nl": "laatst gelukt", "en": "last success"},
     "never": {"nl": "nooit", "en": "never"},
     "footer": {

@@ -138,6 +138,7 @@ class ItemPage:
     deliveries: list[Delivery]
     history: list[ItemChange]
     labels: dict[str, str]
+    source: str = ""  # the outside calendar it comes from (its own fields are read-only)
 
 
 def item_page(
@@ -175,6 +176,7 @@ def item_page(
         deliveries=list(deliveries),
         history=list(history),
         labels=labels,
+        source=item.source.name if item.source is not None else "",
     )
 
 

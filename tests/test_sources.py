@@ -21,7 +21,7 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from scheduler import agenda, delivery, digests, jobs, sources, tokens
+from scheduler import agenda, delivery, digests, jobs, sources, tokens, views
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import ReadOnly
@@ -445,6 +445,11 @@ def test_an_items_own_fields_are_read_only_but_our_lobby_fields_are_not(
     assert items_of(catalog_db, source_id)["ps-vergadering-1214@google.com"]["goal"] == (
         "Geld voor de fietsbrug"
     )
+    with catalog_db.read() as session:
+        owner = session.scalars(select(Person).where(Person.email == OWNER)).one()
+        page = views.item_page(session, owner, uid, "nl", "Europe/Amsterdam", NOW)
+        assert page.source == PS
+        assert agenda.find_item(session, uid).owner is not None
     # The next sync keeps our lobby work.
     sync_at(catalog_db, source_id, NOW + timedelta(hours=1))
     kept = items_of(catalog_db, source_id)["ps-vergadering-1214@google.com"]

@@ -103,6 +103,9 @@ def sync(
             ids = [s.id for s in sources.all_sources(session)]
     else:
         ids = [source_id]
+    if not ids:
+        typer.echo("no outside calendars; add one with 'lobby-agenda sources add'")
+        return
     results = []
     busy = []
     for one in ids:

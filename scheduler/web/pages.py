@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Query, Request, Response
@@ -17,6 +18,7 @@ from scheduler.rendering import render
 from scheduler.texts import Lang, Words, text
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"])
 
 # Pages carry feed secrets in their URL: never send it on as a Referer, never cache or frame it.
@@ -78,7 +80,7 @@ def _language(chosen: str | None, fallback: str) -> Lang:
 
 
 @router.get("/feeds", response_class=HTMLResponse)
-def public_subscriptions(request: Request, lang: str | None = Query(None)) -> Response:
+def public_subscriptions(request: Request, lang: str | None = Query(None)) -> HTMLResponse:
     """The public feed, with how to subscribe to it; and outside calendars that keep failing."""
     settings: Settings = request.app.state.settings
     db: Database = request.app.state.db
@@ -87,7 +89,11 @@ def public_subscriptions(request: Request, lang: str | None = Query(None)) -> Re
         with db.read() as session:
             failing = _failing(session, settings, language)
     except DATABASE_DOWN as exc:
-        return unavailable(exc)
+        # The page itself needs no data: it still says how to subscribe, without the flags.
+        log.warning(
+            "failing outside calendars unknown: %s", (str(exc) or repr(exc)).splitlines()[0]
+        )
+        failing = []
     groups = [
         _Group(
             text("feed_public", language),
