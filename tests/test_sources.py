@@ -37,12 +37,14 @@ from scheduler.models import (
     SourceRun,
 )
 from scheduler.schemas import ItemIn
-from scheduler.web import create_app
+from scheduler.web import create_app, item_form
 from tests.snapshot import assert_matches_snapshot
 from tests.test_cli import cli
+from tests.test_digests import LOBBYIST
 from tests.test_reminders import ACTOR, Inbox, settings_for, smtp
+from tests.test_web_editing import editor, post
 
-__all__ = ["cli", "smtp"]  # fixtures used by name below
+__all__ = ["cli", "editor", "smtp"]  # fixtures used by name below
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tuesday 1 December 2026, 10:00 in Amsterdam
@@ -645,3 +647,31 @@ def test_bad_input_on_the_command_line_is_one_line_and_a_non_zero_exit(
     result = cli(*args)
     assert result.code == 2
     assert result.err.startswith(message) and result.err.count("\n") == 1
+
+
+def test_the_edit_form_changes_our_goal_of_an_outside_item_but_refuses_a_new_time(
+    editor: tuple[TestClient, Database], calendar: tuple[Calendar, str]
+) -> None:
+    client, db = editor
+    _, url = calendar
+    with db.write() as session:
+        source_id = sources.add(session, url=url, name=PS, theme="mobiliteit").id
+    assert sources.sync(db, source_id, FAST, "w1", force=True) is not None
+    uid = f"src{source_id}-ps-vergadering-1214@google.com"
+    with db.write() as session:
+        agenda.update(session, agenda.find_item(session, uid), {"owner": LOBBYIST}, ACTOR)
+    with db.read() as session:
+        item = agenda.find_item(session, uid)
+        form = item_form.form_from_item(agenda.describe_item(item))
+        form = {k: v for k, v in form.items() if v is not False} | {"revision": str(item.revision)}
+    saved = post(client, f"/items/{uid}/edit", form | {"goal": "Fietsbrug"})
+    assert saved.status_code == 303
+    refused = post(
+        client, f"/items/{uid}/edit",
+        form | {"start": "2026-12-20T10:00", "revision": str(item.revision + 1)},
+    )  # fmt: skip
+    assert refused.status_code != 303
+    assert "comes from the outside calendar" in refused.text
+    with db.read() as session:
+        stored = agenda.describe_item(agenda.find_item(session, uid))
+    assert (stored["goal"], stored["start"]) == ("Fietsbrug", "2026-12-14T14:00")
