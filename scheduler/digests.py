@@ -393,7 +393,7 @@ def _failing_sources(session: Session, writer: _Writer) -> list[Line]:
                 error=source.last_error,
                 when=writer.moment(source.last_success_at, False)
                 if source.last_success_at
-                else writer.t("never"),
+                else writer.t("never_succeeded"),
             ),
             f"{writer.options.base_url}/feeds",
         )

@@ -174,7 +174,7 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "participants, goal, key message, role, outcome and follow-ups are yours to fill in.",
     },
     "last_success": {"nl": "laatst gelukt", "en": "last success"},
-    "never": {"nl": "nooit", "en": "never"},
+    "never_succeeded": {"nl": "nooit", "en": "never"},
     "footer": {
         "nl": "Dit bericht is automatisch verstuurd door de lobbyagenda.",
         "en": "This message was sent automatically by the lobby agenda.",

@@ -330,6 +330,10 @@ def test_backoff_doubles_up_to_a_day_and_one_success_clears_it(
         moment = result.next_fetch_at
     assert waits == [timedelta(hours=h) for h in (10, 20, 24, 24)]
     assert source_of(catalog_db, source_id).failing
+    with catalog_db.read() as session:
+        reader = session.scalars(select(Person).where(Person.email == FOLLOWER)).one()
+        digest = digests.build(session, reader, digests.DigestOptions(), moment, NOW)
+    assert any("(laatst gelukt: nooit)" in line.text for s in digest.highlights for line in s.lines)
     served.mode = "ok"
     result = sync_at(catalog_db, source_id, moment)
     assert (result.outcome, result.failures, result.next_fetch_at) == (

@@ -64,7 +64,7 @@ def _failing(session: Session, settings: Settings, lang: Lang) -> list[_Failing]
             source.last_error,
             words.long(source.last_success_at, False)
             if source.last_success_at
-            else text("never", lang),
+            else text("never_succeeded", lang),
         )
         for source in sources.failing(session)
     ]
