@@ -20,7 +20,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import catalog, clock
-from scheduler.errors import NotFound, ValidationError
+from scheduler.errors import NotFound, ReadOnly, ValidationError
 from scheduler.models import (
     AgendaItem,
     FollowUp,
@@ -42,6 +42,15 @@ from scheduler.occurrences import (
 from scheduler.schemas import FollowUpIn, ItemIn, OverrideIn, WallTime, parse, parse_wall_time
 
 Outcome = Literal["created", "updated", "unchanged"]
+# The channel of changes made by syncing an outside calendar (`scheduler.sources`).
+SOURCE_CHANNEL = "source"
+# What an outside calendar owns of its items: only its sync changes these. The rest (owner,
+# participants, goal, message, role, reminders, outcome, follow-ups) is our own lobby work.
+SOURCE_FIELDS = frozenset({
+    "title", "kind", "start", "end", "timezone", "rrule", "rdates", "exdates", "occurrences",
+    "location", "online_url", "description", "themes", "stakeholders", "status",
+    "confidentiality",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -254,9 +263,34 @@ def save_item(
         return "created", item
     before = describe_item(existing)
     _build(session, existing, _merge(existing, spec), defaults)
+    _check_source(existing, before, describe_item(existing), actor)
     session.flush()
     changed = _record(session, existing, before, describe_item(existing), actor)
     return ("updated" if changed else "unchanged"), existing
+
+
+def _check_source(
+    item: AgendaItem, before: dict[str, Any], after: dict[str, Any], actor: Actor
+) -> None:
+    """An item from an outside calendar: what the calendar owns changes only through its sync."""
+    if item.source_id is None or actor.channel == SOURCE_CHANNEL:
+        return  # our own item, or the sync itself
+    touched = [key for key in after if key in SOURCE_FIELDS and before.get(key) != after.get(key)]
+    if touched:
+        raise read_only(
+            item,
+            f"{', '.join(touched)} cannot be changed here; owner, participants, goal, message, "
+            "role, reminders, outcome and follow-ups can",
+            touched[0],
+        )
+
+
+def read_only(item: AgendaItem, detail: str, field: str = "uid") -> ReadOnly:
+    name = item.source.name if item.source is not None else f"#{item.source_id}"
+    return ReadOnly(
+        f"{item.uid} comes from the outside calendar {name!r}; it changes there ({detail})",
+        field=field,
+    )
 
 
 def update(
@@ -487,6 +521,9 @@ def delete(session: Session, uid: str, actor: Actor) -> None:
     """Remove an item; its history stays (recorded as "deleted"), its pending reminders are
     cancelled by the next planning, and feeds drop it."""
     item = find_item(session, uid)
+    if item.source_id is not None:
+        # Deleting: the outside calendar decides (or `sources remove` makes it our own).
+        raise read_only(item, "it cannot be deleted here")
     # The whole item as it was, so that the history keeps what was deleted.
     _record(session, item, {"deleted": describe_item(item)}, {"deleted": None}, actor)
     session.delete(item)

@@ -153,6 +153,8 @@ class Settings(BaseSettings):
     reminder_grace_hours: int = Field(default=12, ge=0, le=24 * 14)
     reminder_max_attempts: int = Field(default=8, ge=1, le=100)
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
+    source_timeout_seconds: int = Field(default=20, ge=1, le=300)
+    source_max_kb: int = Field(default=10_240, ge=1, le=1_048_576)
 
     @field_validator(
         "reminders_meeting",

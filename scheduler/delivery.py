@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from scheduler import chains, clock, digest_mail, liveness, nudges, outbox, reminders
+from scheduler import chains, clock, digest_mail, liveness, nudges, outbox, reminders, sources
 from scheduler.db import Database
 from scheduler.mailer import Outgoing
 from scheduler.models import Delivery
@@ -57,4 +57,6 @@ def _renderer_of(kind: str) -> _Render:
         return nudges.messages
     if kind == digest_mail.DIGEST:
         return digest_mail.messages
+    if kind == sources.SOURCE_CHANGE:
+        return sources.messages  # planned by the sync of an outside calendar, not here
     return reminders.messages

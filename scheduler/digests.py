@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler import catalog, chains, dossiers, overlaps
 from scheduler.agenda import item_query, occurrences
 from scheduler.models import (
+    SOURCE_FAILING_AFTER,
     AgendaItem,
+    CalendarSource,
     Delivery,
     DeliveryState,
     DigestScope,
@@ -324,6 +326,8 @@ def _highlights(
             _evaluations_due(session, reader, writer, now + timedelta(days=options.days)),
         ),
     ]
+    # Everyone: the items of a failing outside calendar may be out of date.
+    sections.append(Section(writer.t("failing_sources"), _failing_sources(session, writer)))
     if reader.oversees:
         sections.append(
             Section(writer.t("undelivered"), _undelivered(session, reader, writer, since))
@@ -491,6 +495,24 @@ def _evaluations_due(
             Line(f"{when}: {partnership.name}{contact}", f"{writer.options.base_url}/partnerships")
         )
     return lines
+
+
+def _failing_sources(session: Session, writer: _Writer) -> list[Line]:
+    query = select(CalendarSource).where(CalendarSource.failures >= SOURCE_FAILING_AFTER)
+    return [
+        Line(
+            writer.t(
+                "source_failing_line",
+                name=source.name,
+                error=source.last_error,
+                when=writer.moment(source.last_success_at, False)
+                if source.last_success_at
+                else writer.t("never_succeeded"),
+            ),
+            f"{writer.options.base_url}/feeds",
+        )
+        for source in session.scalars(query.order_by(CalendarSource.name))
+    ]
 
 
 def _undelivered(session: Session, reader: _Reader, writer: _Writer, since: datetime) -> list[Line]:

@@ -82,6 +82,22 @@ class DatabaseUnavailable(LobbyError, ConnectionError):
     status = 503
 
 
+class ReadOnly(LobbyError):
+    """A change to what an outside calendar owns: it changes there, not here."""
+
+    status = 409
+
+
+class FetchFailed(LobbyError, ConnectionError):
+    """An outside calendar could not be fetched (network, timeout, HTTP error, too large)."""
+
+    status = 502
+
+    def __init__(self, message: str, *, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
 class ImportFileError(LobbyError, ValueError):
     """A whole file cannot be read (size, encoding, syntax)."""
 

@@ -349,11 +349,7 @@ def import_entries(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Check all entries, then apply them in one transaction; with `dry_run`, change nothing."""
-    parsed, problems = _parse(entries, source)
-    if problems:
-        raise ImportRejected(problems)
-    order = list(SECTIONS)
-    parsed.sort(key=lambda pair: (order.index(pair[0].section), pair[0].index))
+    parsed = _checked(entries, source)
     report = ImportReport(source, dry_run)
     try:
         with db.write() as session:
@@ -367,6 +363,33 @@ def import_entries(
     except _DryRunDone:
         pass
     return report
+
+
+def import_in(
+    session: Session,
+    entries: list[Entry],
+    source: str,
+    actor: agenda.Actor,
+    *,
+    defaults: agenda.Defaults = agenda.Defaults(),
+) -> ImportReport:
+    """As `import_entries`, inside the caller's transaction (which rolls back on
+    ImportRejected): for work that must commit together with the import (outside calendars)."""
+    parsed = _checked(entries, source)
+    report = ImportReport(source, dry_run=False)
+    problems = _apply_all(session, parsed, report, actor, defaults, False, None, source)
+    if problems:
+        raise ImportRejected(problems)
+    return report
+
+
+def _checked(entries: list[Entry], source: str) -> list[tuple[Entry, Record]]:
+    parsed, problems = _parse(entries, source)
+    if problems:
+        raise ImportRejected(problems)
+    order = list(SECTIONS)
+    parsed.sort(key=lambda pair: (order.index(pair[0].section), pair[0].index))
+    return parsed
 
 
 def _apply_all(

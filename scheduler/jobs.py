@@ -12,7 +12,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler import clock, delivery, liveness, outbox
+from scheduler import clock, delivery, liveness, outbox, sources
 from scheduler.db import Database
 from scheduler.reminders import ReminderSettings
 
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 # Set when the process shuts down: a dispatch run then stops after the batch on the wire.
 STOPPING = threading.Event()
 
+# How often the service looks for outside calendars due (each has its own interval).
+SOURCES_TICK_SECONDS = 60
 JOB_DEFAULTS = {
     "coalesce": True,  # after a pause, run a missed job once, not once per missed tick
     "max_instances": 1,
@@ -61,6 +63,12 @@ def send_reminders(
         )
 
 
+def sync_sources(db: Database, settings: sources.SourceSettings, instance: str) -> None:
+    """Fetch the outside calendars whose time has come; each is claimed in the database, so
+    every replica may run this."""
+    sources.sync_due(db, settings, instance)
+
+
 def start(
     db: Database,
     *,
@@ -68,6 +76,7 @@ def start(
     heartbeat_seconds: int,
     reminder_settings: ReminderSettings | None = None,
     dispatch_seconds: int = 30,
+    source_settings: sources.SourceSettings | None = None,
 ) -> BackgroundScheduler:
     STOPPING.clear()
     scheduler = BackgroundScheduler(timezone=timezone, job_defaults=JOB_DEFAULTS)
@@ -81,6 +90,16 @@ def start(
             seconds=dispatch_seconds,
             args=(db, reminder_settings, instance, scheduler),
             next_run_time=clock.now_utc(),  # at start-up: catch up on what fell due while down
+        )
+    if source_settings is not None:
+        scheduler.add_job(
+            sync_sources,
+            "interval",
+            id="sources",
+            replace_existing=True,
+            seconds=SOURCES_TICK_SECONDS,
+            args=(db, source_settings, instance),
+            next_run_time=clock.now_utc(),
         )
     scheduler.add_job(
         beat,

@@ -427,8 +427,14 @@ class AgendaItem(Base):
     changed_version: Mapped[int] = mapped_column(Integer, default=0, index=True)
     created_at: Mapped[datetime] = mapped_column(default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # The outside calendar this item comes from (None: our own): its feed-owned fields are
+    # read-only here. Removing the source makes the item an ordinary one.
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calendar_sources.id", ondelete="SET NULL"), index=True
+    )
 
     owner: Mapped[Person | None] = relationship()
+    source: Mapped[CalendarSource | None] = relationship()
     themes: Mapped[list[Theme]] = relationship(secondary=item_themes, order_by=Theme.slug)
     stakeholders: Mapped[list[Stakeholder]] = relationship(
         secondary=item_stakeholders, order_by=Stakeholder.slug
@@ -667,3 +673,73 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(default=now_utc)
 
     __table_args__ = (Index("ix_deliveries_due", "state", "next_attempt_at"),)
+
+
+# An outside calendar is "failing" (flagged on /feeds and in digests) after this many
+# consecutive failed fetches.
+SOURCE_FAILING_AFTER = 3
+
+
+class SourceOutcome(enum.StrEnum):
+    CHANGED = "changed"  # items were added, changed or cancelled
+    UNCHANGED = "unchanged"  # fetched and read, nothing to change
+    NOT_MODIFIED = "not-modified"  # the server answered 304
+    FAILED = "failed"  # nothing about the items changed
+
+
+class CalendarSource(Base):
+    """An outside calendar (an iCalendar URL) whose events become read-only agenda items."""
+
+    __tablename__ = "calendar_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind), default=ItemKind.DECISION)
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("themes.id", ondelete="SET NULL"))
+    stakeholder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stakeholders.id", ondelete="SET NULL")
+    )
+    interval: Mapped[str] = mapped_column(String(40), default="PT1H")  # ISO 8601 duration
+    # What the server said last time, sent back as If-None-Match and If-Modified-Since.
+    etag: Mapped[str] = mapped_column(String(500), default="")
+    last_modified: Mapped[str] = mapped_column(String(100), default="")
+    next_fetch_at: Mapped[datetime] = mapped_column(default=now_utc)
+    # A fetch in progress: claimed by one process (compare-and-set) until the lease runs out.
+    lease_until: Mapped[datetime | None]
+    claimed_by: Mapped[str] = mapped_column(String(120), default="")
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    theme: Mapped[Theme | None] = relationship()
+    stakeholder: Mapped[Stakeholder | None] = relationship()
+
+    # Ids are never reused (SQLite would reuse the highest after a delete): change notices are
+    # keyed by run id, and a removed source's runs go with it.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    @property
+    def failing(self) -> bool:
+        return self.failures >= SOURCE_FAILING_AFTER
+
+
+class SourceRun(Base):
+    """One fetch of an outside calendar: its outcome and what it changed (for the mail)."""
+
+    __tablename__ = "source_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("calendar_sources.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime]
+    outcome: Mapped[SourceOutcome] = mapped_column(_enum(SourceOutcome))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    # [{"uid", "title", "change": added|moved|cancelled, "old_start", "new_start"}] (UTC ISO)
+    changes: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
+
+    __table_args__ = ({"sqlite_autoincrement": True},)

@@ -211,6 +211,39 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "cancelled_heading": {"nl": "Vervallen", "en": "Cancelled"},
     "when": {"nl": "Wanneer", "en": "When"},
     "where": {"nl": "Waar", "en": "Where"},
+    "source_change_subject": {"nl": "Wijzigingen in {source}", "en": "Changes in {source}"},
+    "source_change_intro": {
+        "nl": "De buitenagenda {source} is bijgewerkt. Dit is er veranderd:",
+        "en": "The outside calendar {source} was updated. This is what changed:",
+    },
+    "source_change_note": {
+        "nl": "Deze agendapunten komen uit die agenda en veranderen alleen daar; eigenaar, doel "
+        "en kernboodschap vul je hier in.",
+        "en": "These items come from that calendar and change only there; owner, goal and key "
+        "message are yours to fill in here.",
+    },
+    "failing_sources": {
+        "nl": "Buitenagenda's die niet bijgewerkt worden",
+        "en": "Outside calendars that fail to update",
+    },
+    "failing_sources_note": {
+        "nl": "Deze buitenagenda's konden al een paar keer niet worden opgehaald. Hun laatst "
+        "bekende afspraken blijven in de agenda staan, maar kunnen verouderd zijn.",
+        "en": "These outside calendars could not be fetched several times in a row. Their last "
+        "known events stay on the agenda, but may be out of date.",
+    },
+    "source_failing_line": {
+        "nl": "{name}: {error} (laatst gelukt: {when})",
+        "en": "{name}: {error} (last success: {when})",
+    },
+    "from_source": {
+        "nl": "Uit de buitenagenda {name}: tijden, titel en status veranderen daar. Eigenaar, "
+        "deelnemers, doel, kernboodschap, rol, uitkomst en vervolgacties vul je hier in.",
+        "en": "From the outside calendar {name}: times, title and status change there. Owner, "
+        "participants, goal, key message, role, outcome and follow-ups are yours to fill in.",
+    },
+    "last_success": {"nl": "laatst gelukt", "en": "last success"},
+    "never_succeeded": {"nl": "nooit", "en": "never"},
     "footer": {
         "nl": "Dit bericht is automatisch verstuurd door de lobbyagenda.",
         "en": "This message was sent automatically by the lobby agenda.",

@@ -141,6 +141,7 @@ class ItemPage:
     labels: dict[str, str]
     chains: list[ChainView] = field(default_factory=list)
     overlaps: list[Line] = field(default_factory=list)  # other visits to the same partner
+    source: str = ""  # the outside calendar it comes from (its own fields are read-only)
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,7 @@ def item_page(
         ]
         if window
         else [],
+        source=item.source.name if item.source is not None else "",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from scheduler import agenda, catalog, chains, clock, demo
+from scheduler import agenda, catalog, chains, clock, demo, dossiers
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import Confidentiality, ItemStatus, Level
@@ -45,6 +45,10 @@ def test_the_demo_holds_the_vision_and_about_forty_items_of_every_kind(db: Datab
             clock.local_midnight(TODAY + timedelta(weeks=10), tz),
         )
         assert all(first <= i.starts_at < last for i in items)
+        linked = {
+            d.slug: len(dossiers.items_of(session, d)) for d in dossiers.all_dossiers(session)
+        }
+        assert linked == {"cultuurregio-nhn": 2, "eu-spoortunnels": 5, "regio-deal-nhn": 2}
         attached = chains.chains_of(session, items)
         assert sorted((c.template, chains.progress(c)) for c in attached) == [
             ("consultatie", (0, 3)),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from scheduler import agenda, digest_mail, dossier_report, dossiers, tokens
+from scheduler import agenda, clock, digest_mail, dossier_report, dossiers, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import ImportRejected, NotFound
@@ -181,8 +184,10 @@ def test_the_dossier_commands_add_note_list_and_show(cli, tmp_path: Path) -> Non
                     "--target", "europese-commissie:P6W", "--coalition", "zaanstad",
                     "--lead", LEAD, "--status", "actief")  # fmt: skip
         assert (added.code, added.out.strip()) == (0, "created eu-spoortunnels"), added.err
-        again = cli("dossiers", "add", "eu-spoortunnels", "--priority", "hoog")
-        assert again.out.strip() == "updated eu-spoortunnels"
+        again = json.loads(
+            cli("dossiers", "add", "eu-spoortunnels", "--priority", "hoog", "--json").out
+        )
+        assert (again["outcome"], again["priority"]) == ("updated", "hoog")
         noted = cli(
             "dossiers", "note", "eu-spoortunnels", "Toekenning binnen", "--status", "gerealiseerd"
         )
@@ -508,3 +513,32 @@ def test_the_report_command_writes_each_format_and_refuses_bad_options(
         base.update(dict(zip(args[::2], args[1::2], strict=True)))
         result = cli("report", "dossiers", *[x for pair in base.items() for x in pair])
         assert result.code == 2 and result.err.strip() == message
+
+
+def test_a_contact_gap_is_told_once_across_real_process_restarts(
+    dossier_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    """Two `dispatch --once` processes on the real clock: the gap mail leaves once."""
+    inbox, controller = smtp
+    held = (datetime.now(UTC) - timedelta(weeks=10)).astimezone(clock.zone("Europe/Amsterdam"))
+    add_item(dossier_db, "denhaag", held.strftime("%Y-%m-%dT10:00"), ["ministerie-ienw"])
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LOBBY_") or k.startswith("LOBBY_TEST_")
+    }
+    env |= {
+        "LOBBY_DATABASE_URL": dossier_db.url, "LOBBY_SMTP_HOST": "127.0.0.1",
+        "LOBBY_SMTP_PORT": str(controller.port), "LOBBY_SMTP_SECURITY": "none",
+        "LOBBY_LOG_LEVEL": "WARNING", "LOBBY_OUTCOME_REMINDER_DAYS": "0",
+    }  # fmt: skip
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "scheduler", "dispatch", "--once"], env=env,
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    gaps = [m for m in inbox.messages if str(m["Subject"]).startswith("Contact achterstallig")]
+    assert [str(m["Subject"]) for m in gaps] == [
+        "Contact achterstallig: Ministerie van IenW – EU-subsidie spoortunnels"
+    ]

@@ -19,6 +19,7 @@ from scheduler.cli import (
     feeds,
     items,
     outbox,
+    sources,
 )
 from scheduler.cli.common import app
 from scheduler.errors import LobbyError
@@ -37,6 +38,7 @@ app.add_typer(digest.digest_app, name="digest")
 app.add_typer(chains.chains_app, name="chains")
 app.add_typer(dossiers.dossiers_app, name="dossiers")
 app.add_typer(dossiers.report_app, name="report")
+app.add_typer(sources.app, name="sources")
 app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
     outbox.dispatch_command
 )

@@ -146,6 +146,7 @@ def add(
     ),
     horizon: str | None = typer.Option(None, metavar="DATE", help="When it should be achieved."),
     priority: str | None = typer.Option(None, help="hoog, middel or laag."),
+    as_json: bool = typer.Option(False, "--json", help="Print the dossier as JSON."),
 ) -> None:  # fmt: skip
     """Add a dossier, or update the one with this slug (only the options given change)."""
     with database().write() as session:
@@ -158,6 +159,10 @@ def add(
         }  # fmt: skip
         spec = validated(DossierIn, given)
         outcome = dossiers.save(session, spec, actor(), clock.now_utc())
+        saved = dossiers.describe(dossiers.find_dossier(session, slug))
+    if as_json:
+        print_json(saved | {"outcome": outcome})
+        return
     typer.echo(f"{outcome} {slug}")
 
 
@@ -172,12 +177,20 @@ def note(
     slug: str = typer.Argument(..., help="The dossier's slug."),
     text: str = typer.Argument(..., help="What happened."),
     status: DossierStatus | None = typer.Option(None, help="The dossier's new status."),
+    as_json: bool = typer.Option(False, "--json", help="Print the note as JSON."),
 ) -> None:
     """Log progress on a dossier, optionally with a new status."""
     if not text.strip():
         raise typer.BadParameter("write what happened", param_hint="TEXT")
     with database().write() as session:
-        dossiers.add_note(session, slug, text.strip(), actor(), clock.now_utc(), status)
+        note = dossiers.add_note(session, slug, text.strip(), actor(), clock.now_utc(), status)
+        written = {
+            "dossier": slug, "text": note.text, "at": note.written_at.isoformat(),
+            "by": note.written_by, "status_from": note.status_from, "status_to": note.status_to,
+        }  # fmt: skip
+    if as_json:
+        print_json(written)
+        return
     typer.echo(f"noted on {slug}")
 
 

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from scheduler import catalog, clock, tokens
+from scheduler import catalog, clock, sources, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import NotFound
 from scheduler.models import FeedToken
 from scheduler.rendering import render
-from scheduler.texts import Lang, text
+from scheduler.texts import Lang, Words, text
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"])
 
 # Pages carry feed secrets in their URL: never send it on as a Referer, never cache or frame it.
@@ -45,6 +47,29 @@ class _Group:
     feeds: list[_Feed]
 
 
+@dataclass(frozen=True)
+class _Failing:
+    """An outside calendar that keeps failing: its items may be out of date."""
+
+    name: str
+    error: str
+    last_success: str
+
+
+def _failing(session: Session, settings: Settings, lang: Lang) -> list[_Failing]:
+    words = Words(lang, settings.timezone)
+    return [
+        _Failing(
+            source.name,
+            source.last_error,
+            words.long(source.last_success_at, False)
+            if source.last_success_at
+            else text("never_succeeded", lang),
+        )
+        for source in sources.failing(session)
+    ]
+
+
 def _feed(settings: Settings, secret: str | None, name: str, path: str) -> _Feed:
     links = tokens.links(settings.base_url, secret, path)
     return _Feed(name, links.https, links.webcal, links.google)
@@ -56,16 +81,26 @@ def _language(chosen: str | None, fallback: str) -> Lang:
 
 @router.get("/feeds", response_class=HTMLResponse)
 def public_subscriptions(request: Request, lang: str | None = Query(None)) -> HTMLResponse:
-    """The public feed, with how to subscribe to it."""
+    """The public feed, with how to subscribe to it; and outside calendars that keep failing."""
     settings: Settings = request.app.state.settings
+    db: Database = request.app.state.db
     language = _language(lang, settings.language)
+    try:
+        with db.read() as session:
+            failing = _failing(session, settings, language)
+    except DATABASE_DOWN as exc:
+        # The page itself needs no data: it still says how to subscribe, without the flags.
+        log.warning(
+            "failing outside calendars unknown: %s", (str(exc) or repr(exc)).splitlines()[0]
+        )
+        failing = []
     groups = [
         _Group(
             text("feed_public", language),
             [_feed(settings, None, text("feed_public", language), "public.ics")],
         )
     ]
-    html = render("pages/feeds.html", language, person=None, groups=groups)
+    html = render("pages/feeds.html", language, person=None, groups=groups, failing=failing)
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
@@ -82,7 +117,10 @@ def subscriptions(request: Request, token: str, lang: str | None = Query(None)) 
                 raise NotFound("no such feed")  # sign-in and API tokens open no feeds
             language = _language(lang, found.person.language.value)
             groups = _groups(session, settings, found, token, language)
-            html = render("pages/feeds.html", language, person=found.person, groups=groups)
+            failing = _failing(session, settings, language)
+            html = render(
+                "pages/feeds.html", language, person=found.person, groups=groups, failing=failing
+            )
     except DATABASE_DOWN as exc:
         return unavailable(exc)
     return HTMLResponse(html, headers=PAGE_HEADERS)
