@@ -137,14 +137,13 @@ def progress(chain: PreparationChain) -> tuple[int, int]:
 
 
 def assignee(task: PreparationTask) -> Person | None:
-    """Who is asked to do the task: its owner; the chain's owner when it has none, or when
-    the item is confidential and the owner may not see it."""
-    chain, owner = task.chain, task.owner
-    if owner is None or not owner.active:
-        return chain.owner
-    if not may_see(chain.item, owner):
-        return chain.owner
-    return owner
+    """Who is asked to do the task: its owner; else (none, gone, or not allowed to see a
+    confidential item) the chain's owner; else the item's owner."""
+    item = task.chain.item
+    for person in (task.owner, task.chain.owner, item.owner):
+        if person is not None and person.active and may_see(item, person):
+            return person
+    return None
 
 
 # ---------------------------------------------------------------- changing
@@ -174,6 +173,12 @@ def attach(
     if chain_owner is None:
         raise ValidationError(
             f"{item.uid} has no owner: name the chain's owner (--owner EMAIL)", field="owner"
+        )
+    if not may_see(item, chain_owner):
+        raise ValidationError(
+            f"{chain_owner.email} may not see the confidential {item.uid}: the chain's owner "
+            "must be its owner or a participant",
+            field="owner",
         )
     chain = PreparationChain(
         item=item, occurrence=key, template=slug, name=template.name, owner=chain_owner,

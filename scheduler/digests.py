@@ -37,7 +37,7 @@ from scheduler.models import (
     PersonRole,
     PreparationChain,
 )
-from scheduler.occurrences import Occurrence
+from scheduler.occurrences import Occurrence, occurrences_between
 from scheduler.permissions import has_role, involved, may_see
 from scheduler.texts import Lang, Words, label, text
 
@@ -361,21 +361,18 @@ def _dossiers(
         for note in dossier.notes:
             if note.written_at > since:
                 progress.append(Line(f"{title}: {note.text} ({note.written_by})", link))
-        items = dossiers.items_of(session, dossier)
+        items = dossiers.items_of(session, dossier, reader.person)
         for contact in dossiers.contacts(dossier, items, now):
             if contact.overdue:
                 name = contact.stakeholder.name
                 overdue.append(
                     Line(writer.t("dossier_overdue", dossier=title, stakeholder=name), link)
                 )
-        for item in items:
-            if (
-                item.kind == ItemKind.DECISION
-                and now <= item.starts_at < end
-                and reader.reads(item)
-            ):
-                when = writer.moment(item.starts_at, item.all_day)
-                decisions.append(Line(f"{when}: {item.title} ({title})", writer.link(item)))
+        decided = [i for i in items if i.kind == ItemKind.DECISION and reader.reads(i)]
+        for occurrence in occurrences_between(decided, now, end):
+            if not occurrence.cancelled and occurrence.start >= now:
+                line = writer.line(occurrence)
+                decisions.append(Line(f"{line.text} ({title})", line.link))
     sections = [
         Section(writer.t("dossier_progress"), progress),
         Section(writer.t("dossier_contacts_overdue"), overdue),

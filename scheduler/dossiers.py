@@ -25,10 +25,13 @@ from scheduler.models import (
     DossierStatus,
     DossierTarget,
     ItemStatus,
+    Person,
     Stakeholder,
     item_dossiers,
 )
+from scheduler.occurrences import expand
 from scheduler.offsets import parse_offset
+from scheduler.permissions import may_see
 from scheduler.schemas import DossierIn, DossierNoteIn
 
 
@@ -61,10 +64,12 @@ def find_dossier(session: Session, slug: str) -> Dossier:
     return found
 
 
-def items_of(session: Session, dossier: Dossier) -> list[AgendaItem]:
-    """The dossier's items, by start."""
+def items_of(session: Session, dossier: Dossier, reader: Person | None = None) -> list[AgendaItem]:
+    """The dossier's items, by start; with a `reader`, only those they may see (a
+    confidential item of others tells nothing, not even that we met someone then)."""
     query = item_query().join(item_dossiers).where(item_dossiers.c.dossier_id == dossier.id)
-    return list(session.scalars(query.order_by(AgendaItem.starts_at, AgendaItem.uid)))
+    found = session.scalars(query.order_by(AgendaItem.starts_at, AgendaItem.uid))
+    return [i for i in found if reader is None or may_see(i, reader)]
 
 
 # ---------------------------------------------------------------- changing
@@ -214,6 +219,8 @@ def describe(dossier: Dossier) -> dict[str, Any]:
 
 
 HELD = (ItemStatus.PLANNED, ItemStatus.CONFIRMED, ItemStatus.DONE)
+# How far back a last contact and ahead a next one are looked for (longer is "never").
+_LOOK_BACK, _LOOK_AHEAD = timedelta(days=730), timedelta(days=400)
 
 
 @dataclass(frozen=True)
@@ -234,24 +241,33 @@ class Contact:
 
 
 def contacts(dossier: Dossier, items: list[AgendaItem], now: datetime) -> list[Contact]:
-    """Each target's last and next contact among `items` (the dossier's items); a contact is
-    overdue when the last held one (or, without one, the dossier's creation) is older than the
-    target's frequency and none is planned."""
+    """Each target's last and next contact among `items` (the dossier's items, as far as the
+    reader may see them), occurrence by occurrence; a contact is overdue when the last held
+    one (or, without one, the dossier's creation) is older than the target's frequency and
+    none is planned."""
+    occurrences = [
+        o for i in items if i.status in HELD
+        for o in expand(i, now - _LOOK_BACK, now + _LOOK_AHEAD) if not o.cancelled
+    ]  # fmt: skip
     found = []
     for target in dossier.targets:
         met = [
-            i for i in items
-            if i.status in HELD and target.stakeholder_id in {s.id for s in i.stakeholders}
-        ]  # fmt: skip
-        past = [(i.last_ends_at or i.starts_at, i) for i in met if i.starts_at <= now]
-        ahead = [(i.starts_at, i) for i in met if i.starts_at > now]
-        last_at, last = max(past, key=lambda pair: pair[0]) if past else (None, None)
-        next_at, nxt = min(ahead, key=lambda pair: pair[0]) if ahead else (None, None)
+            o for o in occurrences if target.stakeholder_id in {s.id for s in o.item.stakeholders}
+        ]
+        past = [o for o in met if o.start <= now]
+        ahead = [o for o in met if o.start > now]
+        last = max(past, key=lambda o: o.end) if past else None
+        nxt = min(ahead, key=lambda o: o.start) if ahead else None
         overdue = False
         if target.contact_every and nxt is None:
-            since = last_at or dossier.created_at  # a new dossier has one period to start
+            since = last.end if last else dossier.created_at  # a new dossier has one period
             overdue = since + every(target.contact_every) < now
-        found.append(Contact(target, last, last_at, nxt, next_at, overdue))
+        found.append(
+            Contact(
+                target, last.item if last else None, last.end if last else None,
+                nxt.item if nxt else None, nxt.start if nxt else None, overdue,
+            )
+        )  # fmt: skip
     return found
 
 

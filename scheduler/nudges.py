@@ -78,7 +78,9 @@ class Nudge:
     person: Person
     due: datetime
     item: AgendaItem | None = None
-    subject_id: int | None = None  # the follow-up's or partnership's id
+    # What it is about besides an item: a follow-up, partnership, preparation task or chain,
+    # or dossier target (by kind).
+    subject_id: int | None = None
     offset: str = ""
 
 
@@ -273,7 +275,9 @@ def _chain_notices(session: Session, now: datetime) -> Iterator[Nudge]:
     for chain in session.scalars(query):
         assert chain.cancelled_at is not None
         for person in _told_of_cancellation(chain):
-            key = f"{NudgeKind.CHAIN_CANCELLED}:{chain.id}:{person.email}"
+            # Called off again after coming back is news again: the moment is in the key.
+            off = chain.cancelled_at.strftime("%Y%m%dT%H%M%S")
+            key = f"{NudgeKind.CHAIN_CANCELLED}:{chain.id}:{off}:{person.email}"
             yield Nudge(
                 key, NudgeKind.CHAIN_CANCELLED, person, chain.cancelled_at, chain.item, chain.id
             )
@@ -292,7 +296,7 @@ def _contact_gaps(session: Session, now: datetime) -> Iterator[Nudge]:
         lead = dossier.lead
         if lead is None or not _wants(lead, NudgeKind.CONTACT_GAP):
             continue
-        items = dossiers.items_of(session, dossier)
+        items = dossiers.items_of(session, dossier, lead)
         for contact in dossiers.contacts(dossier, items, now):
             if not contact.overdue:
                 continue
@@ -302,7 +306,7 @@ def _contact_gaps(session: Session, now: datetime) -> Iterator[Nudge]:
             gap = f"{dossier.slug}:{contact.stakeholder.slug}:{last}"
             yield Nudge(
                 f"{NudgeKind.CONTACT_GAP}:{gap}:{lead.email}", NudgeKind.CONTACT_GAP, lead,
-                _working_hours_from(began, lead), subject_id=contact.target.id,
+                _working_hours_from(max(began, now), lead), subject_id=contact.target.id,
                 offset=contact.target.contact_every,
             )  # fmt: skip
 
@@ -559,7 +563,7 @@ def _contact_gap(
     lang: Lang, now: datetime,
 ) -> _Content | None:  # fmt: skip
     dossier = target.dossier
-    items = dossiers.items_of(session, dossier)
+    items = dossiers.items_of(session, dossier, person)
     contact = next(c for c in dossiers.contacts(dossier, items, now) if c.target.id == target.id)
     if not contact.overdue:
         return None  # planned or held since; the planner cancels the row
@@ -567,9 +571,8 @@ def _contact_gap(
     name, title = one_line(target.stakeholder.name), one_line(dossier.title)
     last = text("never", lang)
     if contact.last is not None and contact.last_at is not None:
-        shown = one_line(contact.last.title) if may_see(contact.last, person) else None
         when = words.long_day(contact.last_at.astimezone(words.zone).date())
-        last = f"{when}: {shown}" if shown else f"{when} {text('confidential_contact', lang)}"
+        last = f"{when}: {one_line(contact.last.title)}"
     length = words.length(dossiers.every(target.contact_every))
     return _Content(
         subject=f"{text('contact_gap_subject', lang)}: {name} – {title}",

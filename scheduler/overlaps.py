@@ -72,7 +72,10 @@ class Overlap:
 
 
 def _name(occurrence: Occurrence) -> str:
-    return f"{occurrence.item.uid}@{(occurrence.recurrence_id or occurrence.start).isoformat()}"
+    """The occurrence's lasting name: the uid, and for a series its original start, so that
+    moving a meeting within the window does not make a new overlap."""
+    rid = occurrence.recurrence_id
+    return occurrence.item.uid if rid is None else f"{occurrence.item.uid}@{rid.isoformat()}"
 
 
 def find(session: Session, start: datetime, end: datetime, window: Window) -> list[Overlap]:
@@ -94,7 +97,7 @@ def between(visits: Sequence[Occurrence], window: Window) -> list[Overlap]:
         for index, first in enumerate(shared):
             for second in shared[index + 1 :]:
                 if _apart(first, second) and window.close(first.start, second.start):
-                    a, b = sorted((first, second), key=lambda o: (o.start, o.item.uid))
+                    a, b = sorted((first, second), key=_name)
                     common = _common(a, b)
                     pairs.setdefault((_name(a), _name(b)), Overlap(a, b, common))
     return sorted(pairs.values(), key=lambda o: (o.first.start, o.key))

@@ -347,13 +347,11 @@ class DossierRow:
     open_follow_ups: int
 
 
-def _contact_view(contact: dossiers.Contact, reader: Person, words: Words) -> ContactView:
+def _contact_view(contact: dossiers.Contact, words: Words) -> ContactView:
     def shown(item: AgendaItem | None, at: datetime | None) -> str:
         if item is None or at is None:
             return "—"
-        day = words.day(at.astimezone(words.zone).date())
-        what = item.title if may_see(item, reader) else text("confidential_contact", words.lang)
-        return f"{day}: {what}"
+        return f"{words.day(at.astimezone(words.zone).date())}: {item.title}"
 
     every = contact.target.contact_every
     length = words.length(dossiers.every(every)) if every else ""
@@ -365,16 +363,16 @@ def _contact_view(contact: dossiers.Contact, reader: Person, words: Words) -> Co
     )  # fmt: skip
 
 
-def _dossier_row(dossier: Dossier, items: list[AgendaItem], reader: Person, words: Words,
-         now: datetime) -> DossierRow:  # fmt: skip
+def _dossier_row(dossier: Dossier, visible: list[AgendaItem], words: Words,
+                 now: datetime) -> DossierRow:  # fmt: skip
+    """The dossier as the reader sees it: `visible` are the items they may see."""
     lang = words.lang
-    visible = [i for i in items if may_see(i, reader)]
     return DossierRow(
         slug=dossier.slug, title=dossier.title, status=label(dossier.status.value, lang),
         lead=dossier.lead.name if dossier.lead else "—",
         priority=label(dossier.priority.value, lang),
         horizon=words.day(dossier.horizon_on) if dossier.horizon_on else "—",
-        contacts=[_contact_view(c, reader, words) for c in dossiers.contacts(dossier, items, now)],
+        contacts=[_contact_view(c, words) for c in dossiers.contacts(dossier, visible, now)],
         open_follow_ups=sum(not f.done for i in visible for f in i.follow_ups),
     )  # fmt: skip
 
@@ -383,7 +381,7 @@ def dossier_rows(session: Session, reader: Person, lang: Lang, now: datetime) ->
     """Every dossier: status, lead, last and next contact per target, open follow-ups."""
     words = Words(lang, reader.timezone)
     return [
-        _dossier_row(d, dossiers.items_of(session, d), reader, words, now)
+        _dossier_row(d, dossiers.items_of(session, d, reader), words, now)
         for d in dossiers.all_dossiers(session)
     ]
 
@@ -404,7 +402,7 @@ def dossier_page(
     dossier = dossiers.find_dossier(session, slug)
     words = Words(lang, reader.timezone)
     items = dossiers.items_of(session, dossier)
-    visible = [i for i in items if may_see(i, reader)]
+    visible = dossiers.items_of(session, dossier, reader)
     timeline = [
         (i.starts_at, words.moment(i.starts_at, i.all_day),
          f"{i.title} ({label(i.status.value, lang)})", f"/items/{i.uid}")
@@ -416,7 +414,7 @@ def dossier_page(
     ]  # fmt: skip
     return DossierPage(
         dossier=dossier,
-        row=_dossier_row(dossier, items, reader, words, now),
+        row=_dossier_row(dossier, visible, words, now),
         role=label(dossier.role.value, lang) if dossier.role else "—",
         timeline=sorted(timeline, key=lambda entry: entry[0], reverse=True),
         hidden=len(items) - len(visible),

@@ -421,3 +421,20 @@ def test_a_confidential_items_chain_is_absent_from_an_outsiders_digest(
     assert "Lobbyvenster" in digest_text(decision_db, OWNER, moment)
     outsider = digest_text(decision_db, "e@example.nl", moment)
     assert "Lobbyvenster" not in outsider and "Zaancorridor" not in outsider
+
+
+def test_a_chain_owner_who_may_not_see_a_confidential_item_is_refused_and_one_who_left_is_replaced(
+    decision_db: Database,
+) -> None:
+    save(decision_db, confidentiality="confidential")
+    with pytest.raises(
+        ValidationError, match=r"e@example\.nl may not see the confidential d1"
+    ) as caught:
+        attach(decision_db, owner="e@example.nl")
+    assert caught.value.field == "owner"
+    chain_id = attach(decision_db, owner=PARTICIPANT)  # Piet takes part: he may
+    save(decision_db, confidentiality="confidential", participants=[])  # and then leaves it
+    with decision_db.read() as session:
+        for task in chains.find_chain(session, chain_id).tasks:
+            person = chains.assignee(task)
+            assert person is not None and person.email == OWNER

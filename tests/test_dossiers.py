@@ -284,18 +284,21 @@ def test_a_new_gap_after_a_new_contact_is_told_again_and_a_done_dossier_is_quiet
     assert len(inbox.messages) == 2
 
 
-def test_a_confidential_last_contact_is_not_described_to_a_lead_outside_it(
+def test_a_confidential_contact_the_lead_is_not_in_tells_the_lead_nothing(
     dossier_db: Database, smtp: tuple[Inbox, Controller]
 ) -> None:
     inbox, controller = smtp
     settings = settings_for(controller, defaults={}, outcome_after=None)
     with time_machine.travel(NOW, tick=False):
         import_data(dossier_db, {"people": [{"email": "x@example.nl", "name": "X"}]}, "p", ACTOR)
-    add_item(dossier_db, "geheim", "2026-10-20T10:00", ["ministerie-ienw"], owner="x@example.nl",
+    add_item(dossier_db, "geheim", "2026-11-20T10:00", ["ministerie-ienw"], owner="x@example.nl",
              title="Geheim vooroverleg", confidentiality="confidential")  # fmt: skip
-    dispatch_at(dossier_db, settings, NOW)
-    text = body(inbox.messages[0])
-    assert "dinsdag 20 oktober 2026 (vertrouwelijk)" in text and "Geheim" not in text
+    # For the lead the ministry was never met: overdue four weeks after the dossier began.
+    dispatch_at(dossier_db, settings, NOW + timedelta(weeks=4, days=1))
+    [message] = inbox.messages
+    text = body(message)
+    assert "Laatste contact: nog nooit" in text
+    assert "Geheim" not in text and "20 november" not in text
 
 
 # ---------------------------------------------------------------- the dossier's feed
@@ -383,8 +386,8 @@ def test_the_dossier_pages_show_contacts_timeline_and_nothing_confidential(
     assert "EU-subsidie spoortunnels" in listing and "Open vervolgacties: 1" in listing
     # The ministry: last met 20 October, every 4 weeks, nothing planned: overdue.
     assert "contact achterstallig" in listing and "di 20 okt: Overleg denhaag" in listing
-    # The Commission's last contact is confidential: its date, not what it was.
-    assert "vr 20 nov: (vertrouwelijk)" in listing
+    # The Commission's last contact is confidential: the lead's pages know nothing of it.
+    assert "20 nov" not in listing
     for text in (listing, page):
         assert "Geheim" not in text
     assert "CEF-subsidie voor de spoortunnels bij Alkmaar" in page
@@ -542,3 +545,22 @@ def test_a_contact_gap_is_told_once_across_real_process_restarts(
     assert [str(m["Subject"]) for m in gaps] == [
         "Contact achterstallig: Ministerie van IenW – EU-subsidie spoortunnels"
     ]
+
+
+def test_a_series_counts_occurrence_by_occurrence_and_a_cancelled_one_does_not(
+    dossier_db: Database,
+) -> None:
+    # Monthly on the 15th since January 2026, no end: last 15 November, next 15 December.
+    add_item(dossier_db, "maand", "2026-01-15T10:00", ["ministerie-ienw"], rrule="FREQ=MONTHLY")
+    assert contacts_at(dossier_db, NOW)["ministerie-ienw"] == ("maand", "maand", False)
+    with dossier_db.read() as session:
+        dossier = dossiers.find_dossier(session, "eu-spoortunnels")
+        [_, ienw] = dossiers.contacts(dossier, dossiers.items_of(session, dossier), NOW)
+    assert ienw.last_at == datetime(2026, 11, 15, 10, 0, tzinfo=UTC)  # 11:00 CET ends
+    assert ienw.next_at == datetime(2026, 12, 15, 9, 0, tzinfo=UTC)
+    with dossier_db.write() as session:
+        agenda.cancel(session, "maand", ACTOR, occurrence="2026-12-15T10:00")
+    with dossier_db.read() as session:
+        dossier = dossiers.find_dossier(session, "eu-spoortunnels")
+        [_, ienw] = dossiers.contacts(dossier, dossiers.items_of(session, dossier), NOW)
+    assert ienw.next_at == datetime(2027, 1, 15, 9, 0, tzinfo=UTC)

@@ -81,26 +81,17 @@ def _language(chosen: str | None, fallback: str) -> Lang:
 
 @router.get("/feeds", response_class=HTMLResponse)
 def public_subscriptions(request: Request, lang: str | None = Query(None)) -> HTMLResponse:
-    """The public feed, with how to subscribe to it; and outside calendars that keep failing."""
+    """The public feed, with how to subscribe to it. (Failing outside calendars are shown on
+    the personal pages only: their names and errors are internal.)"""
     settings: Settings = request.app.state.settings
-    db: Database = request.app.state.db
     language = _language(lang, settings.language)
-    try:
-        with db.read() as session:
-            failing = _failing(session, settings, language)
-    except DATABASE_DOWN as exc:
-        # The page itself needs no data: it still says how to subscribe, without the flags.
-        log.warning(
-            "failing outside calendars unknown: %s", (str(exc) or repr(exc)).splitlines()[0]
-        )
-        failing = []
     groups = [
         _Group(
             text("feed_public", language),
             [_feed(settings, None, text("feed_public", language), "public.ics")],
         )
     ]
-    html = render("pages/feeds.html", language, person=None, groups=groups, failing=failing)
+    html = render("pages/feeds.html", language, person=None, groups=groups, failing=[])
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
