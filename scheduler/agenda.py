@@ -538,6 +538,7 @@ class ItemFilter:
     stakeholders: Sequence[str] = ()
     kinds: Sequence[ItemKind] = ()
     statuses: Sequence[ItemStatus] = ()
+    with_owner_and_stakeholder: bool = False  # only items someone owns, with some partner
 
 
 def items_in_window(
@@ -569,6 +570,8 @@ def _filtered(query: Select[AgendaItem], where: ItemFilter) -> Select[AgendaItem
         query = query.where(AgendaItem.kind.in_(where.kinds))
     if where.statuses:
         query = query.where(AgendaItem.status.in_(where.statuses))
+    if where.with_owner_and_stakeholder:
+        query = query.where(AgendaItem.owner_id.is_not(None), AgendaItem.stakeholders.any())
     return query
 
 

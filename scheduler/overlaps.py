@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from scheduler import clock
-from scheduler.agenda import occurrences
+from scheduler.agenda import ItemFilter, occurrences
 from scheduler.models import AgendaItem, ItemKind, ItemStatus, Person, Stakeholder
 from scheduler.occurrences import Occurrence
 from scheduler.offsets import parse_length
@@ -82,7 +82,9 @@ def find(session: Session, start: datetime, end: datetime, window: Window) -> li
     """Every overlap among the visits that start in [start, end)."""
     if window.off:
         return []
-    visits = [o for o in occurrences(session, start, end) if counts(o) and o.start >= start]
+    # The database leaves out what cannot overlap, so that the planner's run stays cheap.
+    where = ItemFilter(kinds=VISITS, statuses=_LIVE, with_owner_and_stakeholder=True)
+    visits = [o for o in occurrences(session, start, end, where) if counts(o) and o.start >= start]
     return between(visits, window)
 
 
