@@ -1,6 +1,6 @@
 """Benchmark: 10,000 reminders due at once, through the outbox to a real SMTP server (aiosmtpd).
 
-Run: .venv/bin/python bench/bench_reminders.py [--items 5000]
+Run: .venv/bin/python bench/bench_reminders.py [--items 5000] [--connections N]
 
 Baseline in the same run: a raw smtplib loop that sends the same messages, built and
 flattened beforehand, over one reused connection to the same server (the physical limit here).
@@ -69,6 +69,10 @@ def free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=5000)
+    parser.add_argument(
+        "--connections", type=int, default=Settings().smtp_connections,
+        help="SMTP connections the outbox sends over (default: the setting smtp_connections)",
+    )  # fmt: skip
     args = parser.parse_args()
     print(
         f"python {platform.python_version()} on {platform.machine()}, {time.strftime('%Y-%m-%d')}"
@@ -101,7 +105,13 @@ def main() -> None:
             agenda.save_item(session, ItemIn.model_validate(spec), ACTOR)
     settings = reminders.ReminderSettings(
         defaults={ItemKind.MEETING: ("P2D",)},
-        smtp=SmtpSettings(host="127.0.0.1", port=port, security="none", timeout=30),
+        smtp=SmtpSettings(
+            host="127.0.0.1",
+            port=port,
+            security="none",
+            timeout=30,
+            connections=args.connections,
+        ),
         feed=options_from(Settings()),  # as in the service: each reminder carries its .ics
     )
     with db.write() as session:

@@ -129,6 +129,7 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_timeout_seconds: int = Field(default=30, ge=1, le=600)
+    smtp_connections: int = Field(default=2, ge=1, le=8)
     mail_from: str = "Lobbyagenda <lobby-agenda@localhost>"
     mail_dir: str = "var/mail"
     reminders_meeting: list[str] = ["P7D", "P1D"]

@@ -251,6 +251,7 @@ class SmtpSettings:
     password: str = ""
     timeout: float = 30
     mail_dir: str = "var/mail"
+    connections: int = 1  # how many the outbox sends over at once
 
 
 class _SMTP(smtplib.SMTP):

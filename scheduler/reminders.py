@@ -572,6 +572,7 @@ def settings_from(conf: Settings) -> ReminderSettings:
             username=conf.smtp_username,
             password=conf.smtp_password,
             timeout=conf.smtp_timeout_seconds,
+            connections=conf.smtp_connections,
             mail_dir=conf.mail_dir,
         ),
     )
