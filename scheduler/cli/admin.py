@@ -8,7 +8,16 @@ import typer
 from rich.progress import Progress
 
 from scheduler import catalog, clock, demo, ics_reader, interchange, open_agenda
-from scheduler.cli.common import actor, database, defaults, example, out, parse_day, settings
+from scheduler.cli.common import (
+    actor,
+    database,
+    defaults,
+    example,
+    out,
+    parse_day,
+    settings,
+    write_out,
+)
 from scheduler.db import Database, safe_url
 from scheduler.errors import ValidationError
 from scheduler.models import ItemKind
@@ -108,11 +117,7 @@ def export_command(
         text = (
             interchange.export_yaml(session) if fmt == "yaml" else interchange.export_csv(session)
         )
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {output}", err=True)
+    write_out(text, output)
 
 
 def open_agenda_command(
@@ -134,11 +139,7 @@ def open_agenda_command(
     with database().read() as session:
         found = open_agenda.contacts(session, first, last, conf.timezone, clock.now_utc())
     text = open_agenda.render(found, fmt, conf.calendar_domain)
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {len(found)} contacts to {output}", err=True)
+    write_out(text, output, f"{len(found)} contacts")
 
 
 def serve_command(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -92,6 +93,15 @@ def print_message(message: EmailMessage, *, html: bool) -> None:
     typer.echo("")
     part = message.get_body(("html",) if html else ("plain",))
     typer.echo(part.get_content() if part is not None else "")
+
+
+def write_out(text: str, output: Path | None, what: str = "") -> None:
+    """`text` to stdout, or to the file `output` with a line on stderr saying what was written."""
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {what + ' to ' if what else ''}{output}", err=True)
 
 
 def print_json(data: Any) -> None:

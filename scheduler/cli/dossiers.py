@@ -19,6 +19,7 @@ from scheduler.cli.common import (
     print_table,
     settings,
     validated,
+    write_out,
 )
 from scheduler.errors import ValidationError
 from scheduler.models import AgendaItem, Confidentiality, Dossier, DossierStatus
@@ -226,8 +227,4 @@ def report_dossiers(
     with database().read() as session:
         report = dossier_report.build(session, first, last, conf.timezone, lang)
     text = dossier_report.render_report(report, cast("dossier_report.Format", fmt))
-    if output is None:
-        typer.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote {report.contacts} contacts to {output}", err=True)
+    write_out(text, output, f"{report.contacts} contacts")
