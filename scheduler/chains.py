@@ -38,8 +38,9 @@ from scheduler.offsets import falls_at, parse_offset
 from scheduler.permissions import may_see
 from scheduler.schemas import parse_wall_time
 
-# Chains of items that ended longer ago than this are history: the planner leaves them be.
-_FOLLOWED_FOR = timedelta(days=30)
+# Chains of items that ended longer ago than this are history: the planner leaves them be
+# (a debriefing step after the moment, or a late reminder, still falls within it).
+_FOLLOWED_FOR = timedelta(days=31)
 
 
 @dataclass(frozen=True)
@@ -293,9 +294,9 @@ def _note(
     )  # fmt: skip
 
 
-def follow(session: Session, now: datetime) -> int:
-    """Mark chains whose occurrence was cancelled or is gone as cancelled (and the other way
-    round, should it come back); returns how many changed. Run by the planner."""
+def followed(session: Session, now: datetime, *, live_only: bool = False) -> list[PreparationChain]:
+    """The chains the planner still looks after (their item ended at most `_FOLLOWED_FOR`
+    ago); with `live_only`, those not called off."""
     query = (
         chain_query()
         .join(PreparationChain.item)
@@ -303,8 +304,16 @@ def follow(session: Session, now: datetime) -> int:
             (AgendaItem.last_ends_at.is_(None)) | (AgendaItem.last_ends_at > now - _FOLLOWED_FOR)
         )
     )
+    if live_only:
+        query = query.where(PreparationChain.cancelled_at.is_(None))
+    return list(session.scalars(query))
+
+
+def follow(session: Session, now: datetime) -> int:
+    """Mark chains whose occurrence was cancelled or is gone as cancelled (and the other way
+    round, should it come back); returns how many changed. Run by the planner."""
     changed = 0
-    for chain in session.scalars(query):
+    for chain in followed(session, now):
         off = anchor(chain) is None
         if off and chain.cancelled_at is None:
             chain.cancelled_at = now

@@ -238,24 +238,11 @@ def _evaluations(
             )
 
 
-def _live_chains(session: Session, now: datetime) -> list[PreparationChain]:
-    query = (
-        chains.chain_query()
-        .join(PreparationChain.item)
-        .where(
-            PreparationChain.cancelled_at.is_(None),
-            AgendaItem.last_ends_at.is_(None)
-            | (AgendaItem.last_ends_at > now - timedelta(days=31)),
-        )
-    )
-    return list(session.scalars(query))
-
-
 def _preparations(
     session: Session, offsets: Sequence[str], window: tuple[date, date],
     closed: frozenset[date], now: datetime,
 ) -> Iterator[Nudge]:  # fmt: skip
-    for chain in _live_chains(session, now):
+    for chain in chains.followed(session, now, live_only=True):
         for step in chains.steps(chain, closed):
             task, day = step.task, step.due_on
             if task.done_at is not None or day is None or not window[0] <= day <= window[1]:
