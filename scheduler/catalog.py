@@ -148,10 +148,6 @@ def all_people(session: Session) -> list[Person]:
     return list(session.scalars(select(Person).order_by(Person.name)))
 
 
-def all_dossiers(session: Session) -> list[Dossier]:
-    return list(session.scalars(select(Dossier).order_by(Dossier.title)))
-
-
 def all_partnerships(session: Session) -> list[Partnership]:
     return list(session.scalars(select(Partnership).order_by(Partnership.level, Partnership.name)))
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import clock, digests, overlaps
+from scheduler import clock, digests
 from scheduler.catalog import person as find_person
 from scheduler.errors import ValidationError
 from scheduler.mailer import Outgoing, compose
@@ -193,7 +193,7 @@ def options_of(settings: ReminderSettings) -> digests.DigestOptions:
         lobby_window=settings.lobby_window,
         base_url=settings.base_url,
         closed_days=settings.closed_days,
-        overlap=overlaps.parse_window(settings.overlap_window, settings.home_zone),
+        overlap=settings.overlap,
     )
 
 

@@ -223,10 +223,7 @@ class _Writer(Words):
         if _unprepared(occurrence, now):
             flags.append(self.t("not_prepared"))
         for other in self.overlaps.get((item.id, occurrence.recurrence_id), []):
-            partners = {s.id for s in other.item.stakeholders}
-            names = ", ".join(s.name for s in item.stakeholders if s.id in partners)
-            who = other.item.owner.name if other.item.owner else "?"
-            flags.append(self.t("overlap_flag", who=who, partners=names))
+            flags.append(overlaps.flag(occurrence, other, self.lang))
         return Entry(
             uid=item.uid,
             title=" ".join(occurrence.title.split()),

@@ -298,14 +298,10 @@ def _contact_gaps(session: Session, now: datetime) -> Iterator[Nudge]:
             )  # fmt: skip
 
 
-def overlap_window(settings: ReminderSettings) -> overlaps.Window:
-    return overlaps.parse_window(settings.overlap_window, settings.home_zone)
-
-
 def _overlaps(session: Session, settings: ReminderSettings, now: datetime) -> Iterator[Nudge]:
     """Once per overlap: each owner who may see the other item (the owner of a confidential
     one is told of the other; the other is not told of it)."""
-    for overlap in overlaps.find(session, now, now + settings.horizon, overlap_window(settings)):
+    for overlap in overlaps.find(session, now, now + settings.horizon, settings.overlap):
         for mine in (overlap.first, overlap.second):
             owner, other = mine.item.owner, overlap.other(mine).item
             if owner is None or not _wants(owner, NudgeKind.OVERLAP) or not may_see(other, owner):
@@ -578,16 +574,16 @@ def _overlaps_by_key(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
 ) -> dict[str, overlaps.Overlap]:
     """The overlaps the rows are about, if they still hold (by delivery key)."""
-    if not any(r.kind == NudgeKind.OVERLAP.value for r in rows):
+    wanted = {r.key for r in rows if r.kind == NudgeKind.OVERLAP.value}
+    if not wanted:
         return {}
-    window = overlap_window(settings)
-    current = overlaps.find(session, now, now + settings.horizon, window)
-    return {
-        f"{NudgeKind.OVERLAP}:{o.key}:{r.recipient}": o
-        for o in current
-        for r in rows
-        if r.key == f"{NudgeKind.OVERLAP}:{o.key}:{r.recipient}"
-    }
+    found = {}
+    for overlap in overlaps.find(session, now, now + settings.horizon, settings.overlap):
+        for owner in (overlap.first.item.owner, overlap.second.item.owner):
+            key = f"{NudgeKind.OVERLAP}:{overlap.key}:{owner.email if owner else ''}"
+            if key in wanted:
+                found[key] = overlap
+    return found
 
 
 def _overlap(

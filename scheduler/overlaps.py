@@ -22,6 +22,7 @@ from scheduler.models import AgendaItem, ItemKind, ItemStatus, Person, Stakehold
 from scheduler.occurrences import Occurrence
 from scheduler.offsets import parse_length
 from scheduler.permissions import may_see
+from scheduler.texts import Lang, text
 
 # Kinds where someone goes and speaks with a partner; decisions and deadlines are not visits.
 VISITS = (ItemKind.MEETING, ItemKind.NETWORKING)
@@ -95,12 +96,12 @@ def between(visits: Sequence[Occurrence], window: Window) -> list[Overlap]:
         for stakeholder in visit.item.stakeholders:
             by_stakeholder[stakeholder.id].append(visit)
     pairs: dict[tuple[str, str], Overlap] = {}
-    for shared in by_stakeholder.values():
-        for index, first in enumerate(shared):
-            for second in shared[index + 1 :]:
+    for meeting in by_stakeholder.values():
+        for index, first in enumerate(meeting):
+            for second in meeting[index + 1 :]:
                 if _apart(first, second) and window.close(first.start, second.start):
                     a, b = sorted((first, second), key=_name)
-                    common = _common(a, b)
+                    common = shared(a.item, b.item)
                     pairs.setdefault((_name(a), _name(b)), Overlap(a, b, common))
     return sorted(pairs.values(), key=lambda o: (o.first.start, o.key))
 
@@ -129,9 +130,18 @@ def _in(person: Person | None, item: AgendaItem) -> bool:
     return person is not None and person in item.participants
 
 
-def _common(first: Occurrence, second: Occurrence) -> tuple[Stakeholder, ...]:
-    ids = {s.id for s in second.item.stakeholders}
-    return tuple(s for s in first.item.stakeholders if s.id in ids)
+def shared(first: AgendaItem, second: AgendaItem) -> tuple[Stakeholder, ...]:
+    """The stakeholders both items meet."""
+    ids = {s.id for s in second.stakeholders}
+    return tuple(s for s in first.stakeholders if s.id in ids)
+
+
+def flag(mine: Occurrence, other: Occurrence, lang: Lang) -> str:
+    """What an item shows of the other visit: "ook Bob Bakker spreekt Metropoolregio
+    Amsterdam"."""
+    partners = ", ".join(s.name for s in shared(mine.item, other.item))
+    who = other.item.owner.name if other.item.owner else "?"
+    return text("overlap_flag", lang, who=who, partners=partners)
 
 
 def of_item(

@@ -20,7 +20,7 @@ from babel.dates import format_timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import clock
+from scheduler import clock, overlaps
 from scheduler.agenda import item_query
 from scheduler.config import Settings
 from scheduler.errors import NotFound, ValidationError
@@ -69,6 +69,11 @@ class ReminderSettings:
     digest_skip_empty: bool = True
     lobby_window: timedelta = timedelta(days=14)  # decision moments this close: highlighted
     closed_days: frozenset[date] = frozenset()  # recess: no working days for offsets like 5WD
+
+    @property
+    def overlap(self) -> overlaps.Window:
+        """When two colleagues' visits to one partner overlap (see `overlaps`)."""
+        return overlaps.parse_window(self.overlap_window, self.home_zone)
 
     @property
     def outbox(self) -> OutboxSettings:

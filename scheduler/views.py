@@ -259,10 +259,7 @@ def item_page(
 def _overlap_text(mine: Occurrence, other: Occurrence, words: Words) -> str:
     """ "ma 8 mrt 10:00: ook Bob Bakker spreekt Metropoolregio Amsterdam (do 11 mrt 14:00,
     Werkbezoek MRA)"."""
-    ids = {s.id for s in other.item.stakeholders}
-    partners = ", ".join(s.name for s in mine.item.stakeholders if s.id in ids)
-    who = other.item.owner.name if other.item.owner else "?"
-    flag = text("overlap_flag", words.lang, who=who, partners=partners)
+    flag = overlaps.flag(mine, other, words.lang)
     when = words.moment(other.start, other.item.all_day)
     return f"{words.moment(mine.start, mine.item.all_day)}: {flag} ({when}, {other.title})"
 
@@ -402,7 +399,7 @@ def dossier_page(
     dossier = dossiers.find_dossier(session, slug)
     words = Words(lang, reader.timezone)
     items = dossiers.items_of(session, dossier)
-    visible = dossiers.items_of(session, dossier, reader)
+    visible = [i for i in items if may_see(i, reader)]  # as items_of(…, reader), in one query
     timeline = [
         (i.starts_at, words.moment(i.starts_at, i.all_day),
          f"{i.title} ({label(i.status.value, lang)})", f"/items/{i.uid}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from scheduler import catalog, clock, sources, tokens
+from scheduler import catalog, clock, dossiers, sources, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import NotFound
@@ -151,8 +151,9 @@ def _groups(
                 [_feed(settings, secret, stakeholder.name, token.scope)],
             )
         ]
-    dossiers = [
-        _feed(settings, secret, d.title, f"dossier:{d.slug}") for d in catalog.all_dossiers(session)
+    per_dossier = [
+        _feed(settings, secret, d.title, f"dossier:{d.slug}")
+        for d in sorted(dossiers.all_dossiers(session), key=lambda d: d.title)
     ]
     return [
         _Group(
@@ -162,7 +163,7 @@ def _groups(
                 _feed(settings, secret, text("feed_all", lang), "all.ics"),
             ],
         ),
-        *([_Group(text("feeds_per_dossier", lang), dossiers)] if dossiers else []),
+        *([_Group(text("feeds_per_dossier", lang), per_dossier)] if per_dossier else []),
         _Group(
             text("feeds_per_theme", lang),
             [
