@@ -12,7 +12,9 @@ run: $(VENV)/.run-installed
 	$(BIN)/lobby-agenda demo --if-empty
 	$(BIN)/lobby-agenda serve
 
-test: system-packages $(VENV)/.test-installed lint typecheck pytest
+NODE_READERS := tests/js/node_modules/.installed
+
+test: system-packages $(VENV)/.test-installed $(NODE_READERS) lint typecheck pytest
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
@@ -21,7 +23,7 @@ lint: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
-pytest: $(VENV)/.test-installed system-packages
+pytest: $(VENV)/.test-installed system-packages $(NODE_READERS)
 	$(BIN)/pytest
 
 bench: $(VENV)/.test-installed system-packages
@@ -32,12 +34,15 @@ bench: $(VENV)/.test-installed system-packages
 	$(BIN)/python bench/bench_lateness.py
 
 # What the tests need from Debian: Python's venv module, the PostgreSQL server the suite starts,
-# and Chromium for the browser tests (Playwright drives Debian's build; it cannot download its own).
+# Chromium for the browser tests (Playwright drives Debian's build; it cannot download its own),
+# and node with npm for Mozilla ical.js, the independent calendar reader the tests judge feeds by.
 system-packages:
 	@missing=""; \
 	$(PYTHON) -c "import ensurepip" 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
@@ -56,5 +61,10 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 
+# ical.js at the version pinned in tests/js/package-lock.json, from the npm registry.
+$(NODE_READERS): tests/js/package-lock.json | system-packages
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis tests/js/node_modules

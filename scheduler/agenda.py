@@ -35,6 +35,7 @@ from scheduler.occurrences import (
     Occurrence,
     first_rule_start,
     is_original_start,
+    is_recurring,
     last_end,
     normalize_rrule,
     occurrences_between,
@@ -352,6 +353,16 @@ def _build(session: Session, item: AgendaItem, spec: ItemIn, defaults: Defaults)
 
 
 def _check_rule_start(item: AgendaItem, spec: ItemIn) -> None:
+    tz = clock.zone(item.timezone)
+    local = item.starts_at.astimezone(tz)
+    if is_recurring(item) and not item.all_day and local.fold:
+        earlier = local.replace(fold=0).isoformat(timespec="minutes")
+        raise ValidationError(
+            f"start {local.isoformat(timespec='minutes')} is the second time the clock shows "
+            f"{local:%H:%M} that night; a series repeats at a wall-clock time and starts at "
+            f"the first, {earlier}",
+            field="start",
+        )
     first = first_rule_start(item)
     if first is not None:
         tz = clock.zone(item.timezone)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vRecur
+from icalendar import Alarm, Calendar, Event, vDuration, vRecur
 from sqlalchemy import Integer, Select, cast, extract, or_, select
 from sqlalchemy.orm import Session
 
@@ -44,18 +44,21 @@ from scheduler.models import (
     Theme,
     item_participants,
 )
-from scheduler.occurrences import Occurrence
+from scheduler.occurrences import (
+    Occurrence,
+    near_clock_changes,
+    occurrence_of,
+    occurrence_with,
+)
 from scheduler.offsets import parse_offset
 from scheduler.texts import Lang, label, text
+from scheduler.vtimezone import vtimezone
 
 log = logging.getLogger(__name__)
 
 FeedKind = Literal["public", "all", "me", "theme", "stakeholder", "dossier"]
 PRODID = f"-//lobby-agenda//lobby-agenda {__version__}//NL"
-_ZONE_YEARS_AHEAD = 5
-_NONE_EXPIRED: frozenset[datetime] = (
-    frozenset()
-)  # open-ended series: VTIMEZONE rules for this many years on
+_NONE_EXPIRED: frozenset[datetime] = frozenset()
 
 
 class View(enum.StrEnum):
@@ -133,7 +136,6 @@ class _Candidate:
     timezone: str
     all_day: bool
     first_year: int
-    last_year: int | None
 
 
 K = TypeVar("K", bound=Hashable)
@@ -213,7 +215,6 @@ class FeedBuilder:
         self._events: _Lru[EventKey, bytes] = _Lru(events)
         self._feeds: _Lru[Hashable, RenderedFeed] = _Lru(1024, feed_bytes)
         self._plans: _Lru[Hashable, _Plan] = _Lru(1024)
-        self._zones: _Lru[Hashable, bytes] = _Lru(64)
         self.stats = {"feed_hits": 0, "feed_builds": 0, "event_renders": 0, "full_selections": 0}
 
     def feed(self, session: Session, spec: FeedSpec, viewer: Viewer, today: date) -> RenderedFeed:
@@ -369,8 +370,9 @@ class FeedBuilder:
         calendar.add("calscale", "GREGORIAN")
         calendar.add("method", "PUBLISH")
         calendar.add("name", name)
+        # No X-WR-TIMEZONE: every time carries its own zone, and readers that honour that
+        # property (Google, recurring-ical-events) re-anchor a UTC series to it.
         calendar.add("x-wr-calname", name)
-        calendar.add("x-wr-timezone", self.options.home_zone)
         refresh = parse_offset(self.options.refresh).duration or timedelta(hours=1)
         calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
         calendar.add("x-published-ttl", vDuration(refresh))
@@ -378,26 +380,11 @@ class FeedBuilder:
         return head.removesuffix(b"END:VCALENDAR\r\n")
 
     def _vtimezones(self, items: list[_Candidate], today: date) -> bytes:
-        """A VTIMEZONE for each zone used, covering the years the feed's events need."""
+        """A VTIMEZONE for each zone used (UTC times need none), from the first year the
+        feed's events need on, without end."""
         zones = {self.options.home_zone} | {i.timezone for i in items if not i.all_day}
         first = min((i.first_year for i in items), default=today.year)
-        ahead = today.year + _ZONE_YEARS_AHEAD
-        last = max([ahead] + [i.last_year for i in items if i.last_year is not None])
-        parts = []
-        for name in sorted(zones):
-            key = (name, first, last)
-            cached = self._zones.get(key)
-            if cached is None:
-                component = Timezone.from_tzinfo(
-                    clock.zone(name),
-                    tzid=name,
-                    first_date=date(first, 1, 1),
-                    last_date=date(last + 1, 1, 1),
-                )
-                cached = component.to_ical()
-                self._zones.put(key, cached)
-            parts.append(cached)
-        return b"".join(parts)
+        return b"".join(vtimezone(name, first) for name in sorted(zones - {"UTC"}))
 
 
 # Computed by the database, so that thousands of rows cost no Python-side type conversion.
@@ -410,18 +397,7 @@ _LIGHT = (
     AgendaItem.timezone,
     AgendaItem.all_day,
     cast(extract("year", AgendaItem.starts_at), Integer).label("first_year"),
-    cast(extract("year", AgendaItem.last_ends_at), Integer).label("last_year"),
 )
-
-
-@lru_cache(maxsize=64)
-def _zone_around(name: str, year: int) -> bytes:
-    """A VTIMEZONE for the years around `year`, serialized once (zoneinfo walks are slow)."""
-    component = Timezone.from_tzinfo(
-        clock.zone(name), tzid=name, first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1)
-    )
-    serialized: bytes = component.to_ical()
-    return serialized
 
 
 @lru_cache(maxsize=1)
@@ -438,7 +414,8 @@ def occurrence_calendar(
     item: AgendaItem, occurrence: Occurrence, options: FeedOptions, lang: Lang
 ) -> bytes:
     """A calendar file with one occurrence, as the feeds show it (same UID): for email."""
-    zone = b"" if item.all_day else _zone_around(item.timezone, occurrence.start.year)
+    timed_in_a_zone = not item.all_day and item.timezone != "UTC"
+    zone = vtimezone(item.timezone, item.starts_at.year) if timed_in_a_zone else b""
     writer = _EventWriter(item, View.FULL, Viewer(None, lang), options, frozenset())
     event: bytes = writer.single(occurrence).to_ical()
     return _publish_head() + zone + event + b"END:VCALENDAR\r\n"
@@ -557,6 +534,11 @@ class _EventWriter:
         for override in self.item.overrides:
             if override.recurrence_id not in self.expired:
                 parts.append(self._override(override).to_ical())
+        changed = {override.recurrence_id for override in self.item.overrides}
+        for rid in near_clock_changes(self.item):
+            occurrence = occurrence_of(self.item, rid)
+            if rid not in changed and occurrence is not None:
+                parts.append(self.single(occurrence).to_ical())
         return b"".join(parts)
 
     # ------------------------------------------------------------ properties
@@ -569,16 +551,57 @@ class _EventWriter:
         return f"{uid}@{self.options.domain}"
 
     def _moment(self, moment: datetime) -> date | datetime:
+        """A day for all-day items; else the wall time in the item's zone, except in an hour
+        that happens twice (02:30 on the night summer time ends), where readers disagree
+        about which one a TZID means (RFC 5545: the first; ical.js: the second): in UTC."""
         local = moment.astimezone(self.tz)
-        return local.date() if self.item.all_day else local
+        if self.item.all_day:
+            return local.date()
+        return moment.astimezone(UTC) if clock.wall_time_is_ambiguous(local) else local
+
+    def _generated(self, rid: datetime) -> date | datetime:
+        """An occurrence's start as the series generates it (RECURRENCE-ID, EXDATE, the
+        master's DTSTART): the rule's wall time, even on a night the clocks change, so that
+        every reader matches it with its own expansion; an RDATE's as the RDATE is written."""
+        if self.item.all_day:
+            return self._moment(rid)
+        local = rid.astimezone(self.tz)
+        wall = datetime.combine(local.date(), self.item.starts_at.astimezone(self.tz).time())
+        if wall.replace(tzinfo=self.tz).astimezone(UTC) == rid:
+            return wall.replace(tzinfo=self.tz)
+        return self._moment(rid)
+
+    def _moments(self, event: Event, name: str, moments: Iterable[datetime]) -> None:
+        """RDATE or EXDATE values, one property per kind of value (zone, UTC or date)."""
+        groups: dict[bool, list[date | datetime]] = {}
+        for moment in sorted(moments):
+            value = self._moment(moment) if name == "rdate" else self._generated(moment)
+            utc = isinstance(value, datetime) and value.tzinfo is UTC
+            groups.setdefault(utc, []).append(value)
+        for values in groups.values():
+            event.add(name, values)
+
+    def _stamp(self) -> datetime:
+        """When the item last changed as clients see it: its last edit, or the day a
+        cancelled occurrence past its retention became an EXDATE, whichever is later."""
+        home = clock.zone(self.options.home_zone)
+        days = timedelta(days=self.options.retention_days + 1)
+        expiries = [
+            clock.local_midnight(clock.local_date(o.changed_at, home) + days, home)
+            for o in self.item.overrides
+            if o.recurrence_id in self.expired
+        ]
+        return max([self.item.updated_at.astimezone(UTC), *expiries])
 
     def _common(self, event: Event, title: str, cancelled: bool) -> None:
         item = self.item
+        stamp = self._stamp()
         event.add("uid", self._uid())
-        event.add("dtstamp", item.updated_at.astimezone(UTC))
-        event.add("last-modified", item.updated_at.astimezone(UTC))
+        event.add("dtstamp", stamp)
+        event.add("last-modified", stamp)
         event.add("created", item.created_at.astimezone(UTC))
-        event.add("sequence", item.revision)
+        # Each expired cancellation changes the master (a new EXDATE): a new sequence.
+        event.add("sequence", item.revision + len(self.expired))
         prefix = text("cancelled_prefix", self.lang) + " " if cancelled else ""
         summary = text("busy", self.lang) if self.view is View.BUSY else title
         event.add("summary", prefix + summary)
@@ -600,6 +623,32 @@ class _EventWriter:
         event.add("dtstart", self._moment(start))
         if end > start:  # a moment (deadline) has no DTEND: RFC 5545 wants DTEND after DTSTART
             event.add("dtend", self._moment(end))
+
+    def _series_times(self, event: Event) -> None:
+        """A series' DTSTART as the rule's wall time, and its length as every occurrence
+        has it: the wall-clock length (10:00–11:00 stays an hour on the clock).
+
+        Readers add the series' length to each start on the clock, but take it from DTEND
+        differently (ical.js in real time, others on the clock): when the first occurrence
+        spans a change of the clocks, or ends in an hour that happens twice, the two differ,
+        and the length goes as a DURATION.
+        Occurrences whose start or end falls on a change are spelled out (`write`)."""
+        item = self.item
+        if item.all_day:
+            self._times(event, item.starts_at, item.ends_at)
+            return
+        start = self._generated(item.starts_at)
+        assert isinstance(start, datetime)
+        local_start = item.starts_at.astimezone(self.tz).replace(tzinfo=None)
+        length = item.ends_at.astimezone(self.tz).replace(tzinfo=None) - local_start
+        end = start + length
+        event.add("dtstart", start)
+        if not length:
+            return
+        if length == item.ends_at - item.starts_at and not clock.wall_time_is_ambiguous(end):
+            event.add("dtend", end)
+        else:
+            event.add("duration", length)
 
     def _location(self, event: Event, location: str) -> None:
         if self.view is not View.BUSY and location:
@@ -655,7 +704,7 @@ class _EventWriter:
         event = Event()
         self._common(event, occurrence.title, occurrence.cancelled)
         if occurrence.recurrence_id is not None:
-            event.add("recurrence-id", self._moment(occurrence.recurrence_id))
+            event.add("recurrence-id", self._generated(occurrence.recurrence_id))
         self._times(event, occurrence.start, occurrence.end)
         self._location(event, occurrence.location)
         return event
@@ -664,15 +713,18 @@ class _EventWriter:
         item = self.item
         event = Event()
         self._common(event, item.title, item.status == ItemStatus.CANCELLED)
-        self._times(event, item.starts_at, item.ends_at)
+        if item.rrule or item.rdates:
+            self._series_times(event)
+        else:
+            self._times(event, item.starts_at, item.ends_at)
         self._location(event, item.location)
         if item.rrule:
             event.add("rrule", vRecur.from_ical(item.rrule))
-        if item.rdates:
-            event.add("rdate", [self._moment(m) for m in item.rdates])
-        exdates = sorted(set(item.exdates) | self.expired)
-        if exdates:
-            event.add("exdate", [self._moment(m) for m in exdates])
+        # ical.js leaves out DTSTART when a series has RDATEs but no RRULE (RFC 5545 counts
+        # it): name it among the RDATEs as well, which changes nothing for other readers.
+        only_rdates = item.rdates and not item.rrule
+        self._moments(event, "rdate", {*item.rdates, *([item.starts_at] if only_rdates else [])})
+        self._moments(event, "exdate", set(item.exdates) | self.expired)
         if self.alarms:
             for alarm in self._alarms():
                 event.add_component(alarm)
@@ -683,12 +735,10 @@ class _EventWriter:
         event = Event()
         cancelled = override.cancelled or item.status == ItemStatus.CANCELLED
         self._common(event, override.title or item.title, cancelled)
-        event.add("recurrence-id", self._moment(override.recurrence_id))
-        length = item.ends_at - item.starts_at
-        start = override.starts_at or override.recurrence_id
-        end = override.ends_at or start + length
-        self._times(event, start, end)
-        self._location(event, item.location if override.location is None else override.location)
+        event.add("recurrence-id", self._generated(override.recurrence_id))
+        occurrence = occurrence_with(item, override)
+        self._times(event, occurrence.start, occurrence.end)
+        self._location(event, occurrence.location)
         return event
 
     def _alarms(self) -> Iterable[Alarm]:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
-from scheduler import clock
+from scheduler import clock, vtimezone
 from scheduler.errors import ValidationError
 from scheduler.models import AgendaItem, ItemStatus, OccurrenceOverride
 
@@ -34,6 +34,7 @@ MAX_COUNT = 1000
 LAST_UNTIL_YEAR = 2100
 # An agenda repeats at most daily; finer rules would flood every feed and reminder.
 ALLOWED_FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY")
+_DAY = timedelta(days=1)
 _UNTIL = re.compile(r"^(\d{8})(?:T(\d{6})(Z?))?$")
 
 
@@ -153,14 +154,23 @@ def _try_rule(rule_text: str, quoted: str, field: str) -> None:
         raise ValidationError(f"RRULE part {quoted!r} does not parse: {exc}", field=field) from exc
 
 
-@lru_cache(maxsize=4096)
 def _rule(rule_text: str, dtstart: datetime) -> rrule:
-    """The dateutil rule; a date UNTIL (all-day items) becomes the end of that local day."""
+    """The dateutil rule of a series starting at `dtstart` (aware, in the item's zone)."""
+    assert isinstance(dtstart.tzinfo, ZoneInfo)
+    return _cached_rule(rule_text, dtstart.replace(tzinfo=None, fold=0), dtstart.tzinfo.key)
+
+
+@lru_cache(maxsize=4096)
+def _cached_rule(rule_text: str, wall: datetime, zone_name: str) -> rrule:
+    """Keyed by wall time and zone name: aware datetimes at the same instant compare equal
+    whatever their zone, so an aware key would hand one zone's rule to another.
+
+    A date UNTIL (all-day items) becomes the end of that local day."""
+    tz = clock.zone(zone_name)
     if match := re.search(r"UNTIL=(\d{8})(?=;|$)", rule_text):
-        assert isinstance(dtstart.tzinfo, ZoneInfo)
-        until = _until_in_utc(match[1], dtstart.tzinfo, "rrule")
+        until = _until_in_utc(match[1], tz, "rrule")
         rule_text = rule_text.replace(match[0], f"UNTIL={until}")
-    parsed = rrulestr(rule_text, dtstart=dtstart)
+    parsed = rrulestr(rule_text, dtstart=wall.replace(tzinfo=tz))
     assert isinstance(parsed, rrule)  # one RRULE line, never a set
     return parsed
 
@@ -208,7 +218,9 @@ def original_starts(
         candidates.add(item.starts_at)
         if item.rrule:
             rule = _rule(item.rrule, first)
-            after, before = start.astimezone(tz), end.astimezone(tz)
+            # A wall time in a gap (02:30 in March) becomes a later instant (03:30): ask the
+            # rule a day wider on both sides, then keep what lies in the window.
+            after, before = (start - _DAY).astimezone(tz), (end + _DAY).astimezone(tz)
             candidates.update(
                 _localize(w.replace(tzinfo=None), tz) for w in rule.between(after, before, inc=True)
             )
@@ -248,6 +260,11 @@ def _occurrence(item: AgendaItem, rid: datetime, override: OccurrenceOverride | 
         cancelled = cancelled or override.cancelled
     recurrence_id = rid if is_recurring(item) else None
     return Occurrence(item, recurrence_id, start, end, title, location, cancelled, moved)
+
+
+def occurrence_with(item: AgendaItem, override: OccurrenceOverride) -> Occurrence:
+    """The occurrence that `override` changes, as it is now."""
+    return _occurrence(item, override.recurrence_id, override)
 
 
 def occurrence_of(item: AgendaItem, recurrence_id: datetime | None) -> Occurrence | None:
@@ -294,6 +311,54 @@ def occurrences_between(
     """All occurrences of `items` in [start, end), ordered by start then title."""
     found = [occ for item in items for occ in expand(item, start, end)]
     return sorted(found, key=lambda o: (o.start, o.title, o.item.uid))
+
+
+def near_clock_changes(item: AgendaItem) -> list[datetime]:
+    """Recurrence ids (UTC) of the occurrences whose wall-clock span touches a night the
+    clocks change in the item's zone: a start or end that does not exist or happens twice.
+
+    Readers place such wall times differently (RFC 5545 and Python take the first of two
+    02:30s, ical.js the second), so feeds spell these occurrences out in UTC.
+    """
+    if item.all_day or not is_recurring(item):
+        return []
+    tz = clock.zone(item.timezone)
+    length = _wall_duration(item)
+    first = item.starts_at.astimezone(tz).replace(tzinfo=None)
+    until = last_end(item)
+    last_year = min(until.year if until else LAST_UNTIL_YEAR, LAST_UNTIL_YEAR)
+    walls = _walls_near_changes(tz.key, first.time(), length, first.year, last_year)
+    rids = {_localize(wall, tz) for wall in walls if wall >= first}
+    rids |= {
+        moment
+        for moment in item.rdates
+        if _touches_change(moment.astimezone(tz).replace(tzinfo=None), length, tz.key)
+    }
+    if not rids:
+        return []
+    generated = set(original_starts(item, min(rids), max(rids) + timedelta(seconds=1)))
+    return sorted(rids & generated)
+
+
+@lru_cache(maxsize=1024)
+def _walls_near_changes(
+    zone_name: str, time_of_day: time, length: timedelta, first_year: int, last_year: int
+) -> tuple[datetime, ...]:
+    """Wall starts at `time_of_day` whose span of `length` touches a change of the zone."""
+    found = []
+    for low, high in vtimezone.change_windows(zone_name, first_year, last_year):
+        day = (low - length).date()
+        while day <= high.date():
+            wall = datetime.combine(day, time_of_day)
+            if wall < high and wall + length >= low:
+                found.append(wall)
+            day += timedelta(days=1)
+    return tuple(found)
+
+
+def _touches_change(wall: datetime, length: timedelta, zone_name: str) -> bool:
+    windows = vtimezone.change_windows(zone_name, wall.year - 1, wall.year + 1)
+    return any(wall < high and wall + length >= low for low, high in windows)
 
 
 def last_end(item: AgendaItem) -> datetime | None:

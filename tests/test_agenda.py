@@ -291,3 +291,22 @@ def test_a_series_whose_rule_ends_before_its_start_is_refused(seeded: Database) 
             rrule="FREQ=WEEKLY;UNTIL=20271001",
         )
     assert caught.value.field == "rrule"
+
+
+def test_a_series_cannot_start_at_the_second_0230_of_the_night_summer_time_ends(
+    seeded: Database,
+) -> None:
+    with pytest.raises(
+        ValidationError, match=r"second time .* starts at the first, 2027-10-31T02:30\+02:00"
+    ) as caught:
+        save(
+            db=seeded,
+            uid="s",
+            title="S",
+            kind="meeting",
+            start="2027-10-31T02:30+01:00",
+            rrule="FREQ=DAILY",
+        )
+    assert caught.value.field == "start"
+    save(db=seeded, uid="one", title="O", kind="meeting", start="2027-10-31T02:30+01:00")
+    assert describe(seeded, "one")["start"] == "2027-10-31T02:30+01:00"

@@ -194,10 +194,16 @@ def test_the_feed_header_names_the_calendar_and_hints_how_often_to_refresh(
     assert (
         b"REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in body and b"X-PUBLISHED-TTL:PT1H\r\n" in body
     )
-    assert str(calendar["X-WR-TIMEZONE"]) == "Europe/Amsterdam"
+    # Every time carries its zone; X-WR-TIMEZONE would make readers re-anchor UTC series.
+    assert "X-WR-TIMEZONE" not in calendar
     (zone,) = calendar.walk("VTIMEZONE")
     assert str(zone["TZID"]) == "Europe/Amsterdam"
-    assert b"1970" not in body and b"2038" not in body  # only the years the feed needs
+    # The EU rule as two open-ended RRULEs (ical.js reads only the first of an RDATE list).
+    assert [(c.name, c["RRULE"].to_ical()) for c in zone.subcomponents] == [
+        ("DAYLIGHT", b"FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3"),
+        ("STANDARD", b"FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10"),
+    ]
+    assert b"RDATE" not in body
 
 
 def test_a_recurring_series_is_one_event_with_its_exceptions(

@@ -15,7 +15,7 @@ ROOT = PACKAGE.parent
 
 # Lower layers never import higher ones (DESIGN.md §3): edges → services → store → basics.
 LAYERS = {
-    "errors": 0, "clock": 0, "oidc": 1,
+    "errors": 0, "clock": 0, "oidc": 1, "vtimezone": 1,
     "config": 1, "offsets": 1, "logs": 1, "texts": 1,
     "models": 2, "db": 2,
     "occurrences": 3, "schemas": 3,

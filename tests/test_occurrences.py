@@ -237,3 +237,37 @@ def test_the_last_end_of_a_series_is_known_when_it_has_count_or_until() -> None:
 def test_a_rule_that_would_flood_the_agenda_is_refused(rule: str, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         normalize_rrule(rule, AMS)
+
+
+def test_two_series_at_the_same_instant_in_different_zones_each_keep_their_own_wall_time() -> None:
+    # 10:00 Amsterdam and 09:00 UTC are one instant in December: once they shared one rule.
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    amsterdam = item(start, start + timedelta(hours=1), "FREQ=WEEKLY")
+    utc = item(start, start + timedelta(hours=1), "FREQ=WEEKLY", timezone="UTC", uid="utc")
+    summer = (datetime(2027, 7, 1, tzinfo=UTC), datetime(2027, 7, 8, tzinfo=UTC))
+    assert [o.start.hour for o in expand(amsterdam, *summer)] == [8]
+    assert [o.start.hour for o in expand(utc, *summer)] == [9]
+    assert [o.start.hour for o in expand(amsterdam, *summer)] == [8]
+
+
+def test_an_occurrence_in_the_march_gap_is_known_by_its_recurrence_id() -> None:
+    from scheduler.occurrences import is_original_start, occurrence_of
+
+    daily = item(local(2027, 3, 27, 2, 30), local(2027, 3, 27, 3, 0), "FREQ=DAILY;COUNT=3")
+    gap_day = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # 02:30 read before the gap: 03:30 CEST
+    assert is_original_start(daily, gap_day)
+    found = occurrence_of(daily, gap_day)
+    assert found is not None and found.end - found.start == timedelta(minutes=30)
+
+
+def test_occurrences_on_the_nights_the_clocks_change_are_found_for_feeds() -> None:
+    from scheduler.occurrences import near_clock_changes
+
+    daily = item(local(2027, 3, 20, 2, 30), local(2027, 3, 20, 3, 0), "FREQ=DAILY;COUNT=400")
+    assert [r.astimezone(AMS).strftime("%m-%d %H:%M") for r in near_clock_changes(daily)] == [
+        "03-28 03:30",
+        "10-31 02:30",
+        "03-26 03:30",
+    ]
+    morning = item(local(2027, 3, 20, 10, 0), local(2027, 3, 20, 11, 0), "FREQ=DAILY")
+    assert near_clock_changes(morning) == []

@@ -1,0 +1,114 @@
+"""Independent calendar readers, for judging our feeds and imports by someone else's eyes.
+
+- Mozilla ical.js (the parser of Thunderbird and of several web calendars), run by node on
+  `tests/js/expand.mjs`; installed by `make test` from tests/js/package-lock.json.
+- recurring-ical-events (on icalendar), the Python reference for expanding series.
+
+Both answer with `Seen` occurrences: uid (without our `@domain`), start and end as text
+(`2027-03-28T08:00:00Z` for an instant, `2027-03-28` for a day, no Z for a floating time) and
+the STATUS, so that readers and our engine can be compared as plain sets.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import icalendar
+import recurring_ical_events
+
+from scheduler.occurrences import Occurrence
+
+EXPAND = Path(__file__).parent / "js" / "expand.mjs"
+
+
+@dataclass(frozen=True, order=True)
+class Seen:
+    uid: str
+    start: str
+    end: str
+    status: str = ""
+
+
+class ReaderError(Exception):
+    """The reader refused the calendar (ical.js threw while parsing or expanding)."""
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def as_text(value: date | datetime) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.strftime("%Y-%m-%dT%H:%M:%S")
+        return _utc_text(value)
+    return value.isoformat()
+
+
+def _uid(value: str) -> str:
+    return value.split("@")[0]
+
+
+def icaljs(body: bytes, start: datetime, end: datetime) -> set[Seen]:
+    """What ical.js reads in `body` over [start, end)."""
+    done = subprocess.run(
+        ["node", str(EXPAND), _utc_text(start), _utc_text(end)],
+        input=body,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    answer = json.loads(done.stdout or b"null")
+    if done.returncode != 0 or not isinstance(answer, list):
+        detail = answer.get("error") if isinstance(answer, dict) else done.stderr.decode()
+        raise ReaderError(f"ical.js: {detail}")
+    return {Seen(_uid(o["uid"]), o["start"], o["end"], o["status"]) for o in answer}
+
+
+def recurring(body: bytes, start: datetime, end: datetime) -> set[Seen]:
+    """What recurring-ical-events reads in `body` over [start, end)."""
+    calendar = icalendar.Calendar.from_ical(body)
+    found = set()
+    for event in recurring_ical_events.of(calendar).between(start, end):
+        begin = event["DTSTART"].dt
+        finish = event["DTEND"].dt if "DTEND" in event else _end_of(event, begin)
+        found.add(
+            Seen(
+                _uid(str(event["UID"])),
+                as_text(begin),
+                as_text(finish),
+                str(event.get("STATUS", "")).upper(),
+            )
+        )
+    return found
+
+
+def _end_of(event: icalendar.Event, begin: date | datetime) -> date | datetime:
+    if "DURATION" in event:
+        return begin + event["DURATION"].dt  # type: ignore[no-any-return]
+    return begin  # recurring-ical-events gives a DTEND whenever there is a length
+
+
+def ours(occurrences: list[Occurrence]) -> set[Seen]:
+    """Our engine's occurrences in the readers' terms, STATUS as our feeds write it."""
+    found = set()
+    for occurrence in occurrences:
+        tz = occurrence.zone
+        if occurrence.all_day:
+            begin: date | datetime = occurrence.start.astimezone(tz).date()
+            finish: date | datetime = occurrence.end.astimezone(tz).date()
+        else:
+            begin, finish = occurrence.start, occurrence.end
+        found.add(Seen(occurrence.item.uid, as_text(begin), as_text(finish), _status(occurrence)))
+    return found
+
+
+def _status(occurrence: Occurrence) -> str:
+    if occurrence.cancelled:
+        return "CANCELLED"
+    value = occurrence.item.status.value
+    return {"confirmed": "CONFIRMED", "done": "CONFIRMED"}.get(value, "TENTATIVE")
