@@ -85,10 +85,22 @@ def falls_at(
         day = _working_days_from(anchor.date(), offset.workdays, sign, closed)
         return datetime.combine(day, WORKDAY_TIME, tzinfo=zone).astimezone(UTC)
     assert offset.duration is not None
-    days = timedelta(days=offset.duration.days)
-    exact = offset.duration - days
-    wall = anchor.replace(tzinfo=None) + sign * days
-    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC) + sign * exact
+    return _shifted(anchor, offset.duration, sign)
+
+
+def _shifted(anchor: datetime, duration: timedelta, sign: int) -> datetime:
+    """`anchor` moved by `duration`: whole days on the wall clock, the rest exactly."""
+    days = timedelta(days=duration.days)
+    moment = anchor
+    if days:
+        # The same wall time on another day. Where that time happens twice (the October
+        # change) the first one; where it does not exist (March) fold=0 reads it with the
+        # offset before the change, i.e. an hour later on the clock, as the clocks move.
+        wall = anchor.replace(tzinfo=None) + sign * days
+        moment = wall.replace(tzinfo=anchor.tzinfo, fold=0)
+    # Without whole days the anchor is kept as it is: replacing its tzinfo would drop the
+    # fold of a second 02:30 and put the reminder an hour early.
+    return moment.astimezone(UTC) + sign * (duration - days)
 
 
 def _working_days_from(day: date, count: int, sign: int, closed: frozenset[date]) -> date:

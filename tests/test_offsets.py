@@ -34,6 +34,28 @@ def test_an_offset_falls_in_wall_clock_terms_in_the_zone(offset: str, expected: 
     assert falls_at(parse_offset(offset), START, END, AMSTERDAM) == expected
 
 
+# Sunday 31 October 2027: 02:30 happens twice, first in CEST (00:30 UTC), then in CET (01:30 UTC).
+FIRST_0230 = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+SECOND_0230 = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("start", "offset", "expected"),
+    [
+        (SECOND_0230, "PT2H", datetime(2027, 10, 30, 23, 30, tzinfo=UTC)),  # 01:30 CEST
+        (SECOND_0230, "PT30M", datetime(2027, 10, 31, 1, 0, tzinfo=UTC)),  # 02:00 CET
+        (SECOND_0230, "+PT1H", datetime(2027, 10, 31, 2, 30, tzinfo=UTC)),  # 03:30 CET
+        (FIRST_0230, "PT2H", datetime(2027, 10, 30, 22, 30, tzinfo=UTC)),  # 00:30 CEST
+        # A day and two hours before the second 02:30: Saturday 02:30 CEST, then two hours.
+        (SECOND_0230, "P1DT2H", datetime(2027, 10, 29, 22, 30, tzinfo=UTC)),
+    ],
+)
+def test_hours_before_the_second_0230_of_the_october_change_count_from_that_second_0230(
+    start: datetime, offset: str, expected: datetime
+) -> None:
+    assert falls_at(parse_offset(offset), start, start, AMSTERDAM) == expected
+
+
 @pytest.mark.parametrize("text", ["P1M", "7D", "+", "WD", "P"])
 def test_a_bad_offset_names_itself(text: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(repr(text))):
