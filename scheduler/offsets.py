@@ -1,5 +1,9 @@
 """Reminder offsets: ISO 8601 durations before (`P7D`) or after (`+P1D`) a moment, or
-working days (`5WD`, skipping weekends and Dutch public holidays); and when one falls."""
+working days (`5WD`); and when one falls.
+
+Working days follow the Algemene termijnenwet, the law that extends Dutch legal deadlines:
+not Saturday, Sunday, or a day its article 3 treats as a Sunday (`termijnenwet_days`); nor a
+municipal closing day or recess day the settings add."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
+from dateutil.easter import easter
 
 from scheduler.errors import ValidationError
 
@@ -77,8 +81,8 @@ def falls_at(
 ) -> datetime:  # fmt: skip
     """When a reminder `offset` before `start` (or after `end`) falls, in wall-clock terms in
     `zone`: "P1D before Monday 10:00" is Sunday 10:00 local, also across a DST change; hours
-    and minutes count exactly; working days land at 09:00 local and skip weekends, Dutch
-    public holidays and the `closed` days (recess periods)."""
+    and minutes count exactly; working days land at 09:00 local and skip weekends, the days
+    of the Algemene termijnenwet and the `closed` days (closing days, recess periods)."""
     anchor = (end if offset.after else start).astimezone(zone)
     sign = 1 if offset.after else -1
     if offset.workdays is not None:
@@ -107,9 +111,14 @@ def _working_days_from(day: date, count: int, sign: int, closed: frozenset[date]
     found = day
     while count:
         found += timedelta(days=sign)
-        if found.weekday() < 5 and found not in _dutch_holidays(found.year) and found not in closed:
+        if is_working_day(found, closed):
             count -= 1
     return found
+
+
+def is_working_day(day: date, closed: frozenset[date] = frozenset()) -> bool:
+    """Monday to Friday, not a day of the Algemene termijnenwet, not one of `closed`."""
+    return day.weekday() < 5 and day not in termijnenwet_days(day.year) and day not in closed
 
 
 def parse_period(text: str, *, field: str = "recess") -> tuple[date, date]:
@@ -141,5 +150,25 @@ def days_of(periods: list[str]) -> frozenset[date]:
 
 
 @cache
-def _dutch_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("NL", years=year))
+def termijnenwet_days(year: int) -> frozenset[date]:
+    """The days besides Saturday and Sunday that the Algemene termijnenwet (article 3) treats
+    as a Sunday: Nieuwjaarsdag, Tweede Paasdag, Koningsdag, 5 mei (every year, not only every
+    fifth), Hemelvaartsdag, Tweede Pinksterdag and both Christmas days. Goede Vrijdag is not
+    one of them. Koningsdag is 27 April, or 26 April when the 27th is a Sunday (the rule since
+    2014; the service has no deadlines from before)."""
+    easter_sunday = easter(year)
+    kings_day = date(year, 4, 27)
+    if kings_day.weekday() == 6:
+        kings_day = date(year, 4, 26)
+    return frozenset(
+        {
+            date(year, 1, 1),
+            easter_sunday + timedelta(days=1),  # Tweede Paasdag
+            kings_day,
+            date(year, 5, 5),
+            easter_sunday + timedelta(days=39),  # Hemelvaartsdag
+            easter_sunday + timedelta(days=50),  # Tweede Pinksterdag
+            date(year, 12, 25),
+            date(year, 12, 26),
+        }
+    )

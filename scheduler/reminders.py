@@ -36,7 +36,7 @@ from scheduler.models import (
     Person,
 )
 from scheduler.occurrences import Occurrence, expand
-from scheduler.offsets import ReminderOffset, days_of, falls_at, parse_offset
+from scheduler.offsets import ReminderOffset, falls_at, parse_offset
 from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
@@ -567,7 +567,7 @@ def settings_from(conf: Settings) -> ReminderSettings:
         if conf.outcome_reminder_days
         else None,
         digest_days=conf.digest_days,
-        closed_days=days_of(conf.recess),
+        closed_days=conf.closed_days,
         digest_skip_empty=conf.digest_skip_empty,
         lobby_window=max((_reach(o) for o in conf.reminders_decision), default=timedelta(days=14)),
         smtp=SmtpSettings(

@@ -26,8 +26,8 @@ END = datetime(2026, 3, 30, 9, 0, tzinfo=UTC)
         ("+P1D", datetime(2026, 3, 31, 9, 0, tzinfo=UTC)),  # a day after the end, 11:00
         ("1WD", datetime(2026, 3, 27, 8, 0, tzinfo=UTC)),  # Friday 09:00 CET
         ("+2WD", datetime(2026, 4, 1, 7, 0, tzinfo=UTC)),  # Wednesday 09:00 CEST
-        # Good Friday 3 and Easter Monday 6 April 2026 are holidays (python-holidays, NL).
-        ("+5WD", datetime(2026, 4, 8, 7, 0, tzinfo=UTC)),
+        # Easter Monday 6 April 2026 is not a working day; Good Friday 3 April is one.
+        ("+5WD", datetime(2026, 4, 7, 7, 0, tzinfo=UTC)),
     ],
 )
 def test_an_offset_falls_in_wall_clock_terms_in_the_zone(offset: str, expected: datetime) -> None:
@@ -93,3 +93,53 @@ def test_a_bad_recess_period_is_refused(text: str, message: str) -> None:
 
     with pytest.raises(ValidationError, match=message):
         parse_period(text)
+
+
+@pytest.mark.parametrize(
+    ("year", "days"),
+    [
+        (2027, ["01-01", "03-29", "04-27", "05-05", "05-06", "05-17", "12-25", "12-26"]),
+        (2028, ["01-01", "04-17", "04-27", "05-05", "05-25", "06-05", "12-25", "12-26"]),
+        (2030, ["01-01", "04-22", "04-27", "05-05", "05-30", "06-10", "12-25", "12-26"]),
+        # Koningsdag on 26 April when the 27th is a Sunday.
+        (2031, ["01-01", "04-14", "04-26", "05-05", "05-22", "06-02", "12-25", "12-26"]),
+    ],
+)
+def test_the_termijnenwet_days_are_new_year_easter_and_whit_monday_kings_day_5_may_ascension_and_christmas(
+    year: int, days: list[str]
+) -> None:
+    from datetime import date
+
+    from scheduler.offsets import termijnenwet_days
+
+    assert sorted(termijnenwet_days(year)) == [date.fromisoformat(f"{year}-{d}") for d in days]
+
+
+@pytest.mark.parametrize(
+    ("start", "offset", "expected"),
+    [
+        # Tuesday 30 March 2027, after Easter Monday: Good Friday 26 March is a working day.
+        (datetime(2027, 3, 30, 8, 0, tzinfo=UTC), "1WD", datetime(2027, 3, 26, 8, 0, tzinfo=UTC)),
+        # Friday 7 May 2027: 5 mei (Wednesday) and Hemelvaartsdag (Thursday 6 May) are not.
+        (datetime(2027, 5, 7, 8, 0, tzinfo=UTC), "1WD", datetime(2027, 5, 4, 7, 0, tzinfo=UTC)),
+        # 5 mei 2028 is a Friday, not a lustrum year: still not a working day.
+        (datetime(2028, 5, 8, 8, 0, tzinfo=UTC), "1WD", datetime(2028, 5, 4, 7, 0, tzinfo=UTC)),
+        (datetime(2028, 5, 4, 8, 0, tzinfo=UTC), "+1WD", datetime(2028, 5, 8, 7, 0, tzinfo=UTC)),
+    ],
+)
+def test_working_days_follow_the_algemene_termijnenwet_not_the_holidays_package(
+    start: datetime, offset: str, expected: datetime
+) -> None:
+    assert falls_at(parse_offset(offset), start, start, AMSTERDAM) == expected
+
+
+def test_every_day_is_a_working_day_or_not_by_weekday_termijnenwet_and_closing_days() -> None:
+    from datetime import date
+
+    from scheduler.offsets import is_working_day
+
+    assert is_working_day(date(2027, 3, 26))  # Goede Vrijdag
+    assert not is_working_day(date(2027, 3, 27))  # Saturday
+    assert not is_working_day(date(2027, 4, 27))  # Koningsdag
+    assert is_working_day(date(2027, 12, 27))
+    assert not is_working_day(date(2027, 12, 27), frozenset({date(2027, 12, 27)}))  # closed
