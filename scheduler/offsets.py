@@ -19,6 +19,10 @@ from scheduler.errors import ValidationError
 
 # A reminder counted in working days comes at the start of that working day.
 WORKDAY_TIME = time(9, 0)
+# The furthest a reminder may lie from its moment: the planner looks this far ahead (plus the
+# horizon) for the occurrences it reminds of, so each item stays cheap to plan.
+MAX_DURATION = timedelta(days=366)
+MAX_WORKDAYS = 250  # about a year of working days (52 weeks, less the termijnenwet days)
 
 _ISO = re.compile(
     r"P(?!$)(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -53,7 +57,10 @@ def parse_offset(text: str, *, field: str = "reminders") -> ReminderOffset:
         )
         raise ValidationError(f"{text!r} is not a reminder offset: {hint}", field=field)
     parts = {name: int(value) for name, value in match.groupdict().items() if value}
-    return ReminderOffset(raw, after, duration=timedelta(**parts))
+    try:
+        return ReminderOffset(raw, after, duration=timedelta(**parts))
+    except OverflowError:
+        raise ValidationError(f"{text!r} is not a reminder offset: too long", field=field) from None
 
 
 def parse_length(text: str, *, field: str, example: str = "P6W") -> ReminderOffset:
@@ -68,11 +75,39 @@ def parse_length(text: str, *, field: str, example: str = "P6W") -> ReminderOffs
 
 
 def normalize_offsets(texts: list[str], *, field: str = "reminders") -> list[str]:
-    """Validated, upper-cased, duplicates removed, order kept."""
+    """Validated reminder offsets (at most a year: see `within_a_year`), upper-cased,
+    duplicates removed, order kept."""
     seen: dict[str, None] = {}
     for text in texts:
-        seen.setdefault(parse_offset(text, field=field).text, None)
+        seen.setdefault(within_a_year(parse_offset(text, field=field), field=field).text, None)
     return list(seen)
+
+
+def within_a_year(offset: ReminderOffset, *, field: str) -> ReminderOffset:
+    """`offset`, or a ValidationError when it lies further from its moment than reminders
+    are planned ahead (a reminder that would never be sent is refused, not kept)."""
+    too_long = (offset.duration is not None and offset.duration > MAX_DURATION) or (
+        offset.workdays is not None and offset.workdays > MAX_WORKDAYS
+    )
+    if too_long:
+        raise ValidationError(
+            f"{offset.text!r} lies too far from its moment: a reminder comes at most a year "
+            f"before or after it ({MAX_DURATION.days} days, e.g. P52W, or {MAX_WORKDAYS}WD)",
+            field=field,
+        )
+    return offset
+
+
+def reach(offset: ReminderOffset, closed: int = 0) -> timedelta:
+    """How far from its moment `offset` can fall at most, in calendar days: the planner
+    looks this far beyond its horizon for occurrences. Working days: an upper bound over
+    weekends and the termijnenwet days (a test checks it against every day of 2026-2045),
+    plus the `closed` days (closing and recess days still ahead), each of which may push it
+    a day further."""
+    if offset.workdays is None:
+        assert offset.duration is not None
+        return offset.duration
+    return timedelta(days=(offset.workdays * 3 + 1) // 2 + 7 + closed)  # 1.5 n, rounded up, + 7
 
 
 def falls_at(

@@ -36,7 +36,13 @@ from scheduler.models import (
     Person,
 )
 from scheduler.occurrences import Occurrence, expand
-from scheduler.offsets import ReminderOffset, falls_at, parse_offset
+from scheduler.offsets import (
+    MAX_WORKDAYS,
+    ReminderOffset,
+    falls_at,
+    parse_offset,
+    reach,
+)
 from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
@@ -45,6 +51,8 @@ log = logging.getLogger(__name__)
 
 # Rows this far past due when planned are not created: a new rule never mails about the past.
 PLANNING_SLACK = timedelta(minutes=5)
+# The offset that reaches furthest of those accepted (250WD reaches further than P52W2D).
+LONGEST_ACCEPTED = parse_offset(f"{MAX_WORKDAYS}WD")
 
 
 @dataclass(frozen=True)
@@ -253,12 +261,13 @@ def _generated(
     session: Session, settings: ReminderSettings, now: datetime
 ) -> tuple[dict[str, _Planned], dict[int, AgendaItem]]:
     """Every reminder the agenda implies for occurrences around now, by delivery key; and
-    the items looked at, by id."""
-    longest = max(
-        (_reach(o) for offsets in settings.defaults.values() for o in offsets), default=timedelta()
-    )
+    the items looked at, by id.
+
+    Each item's occurrences are looked for as far beyond the horizon as its furthest offset
+    reaches (at least 31 days), so that a reminder ten weeks before is planned as soon as it
+    falls within the horizon, while an item with short offsets is expanded no further."""
     start = now - timedelta(days=31)
-    end = now + settings.horizon + max(longest, timedelta(days=31))
+    closed_ahead = sum(day >= start.date() for day in settings.closed_days)
     query = item_query().where(
         or_(AgendaItem.last_ends_at.is_(None), AgendaItem.last_ends_at >= start)
     )
@@ -269,6 +278,7 @@ def _generated(
         items[item.id] = item
         offsets = item.reminders or list(settings.defaults.get(item.kind, ()))
         recipients = _recipients(item, followers)
+        end = now + settings.horizon + _furthest(offsets, closed_ahead)
         for occurrence in expand(item, start, end):
             for offset_text in offsets:
                 due = due_at(parse_offset(offset_text), occurrence, settings.closed_days)
@@ -287,9 +297,17 @@ def _live(item: AgendaItem, occurrence: Occurrence) -> bool:
     )
 
 
+def _furthest(offsets: Sequence[str], closed: int) -> timedelta:
+    """How far beyond the horizon to look for occurrences with these offsets: as far as the
+    furthest reaches, at least 31 days (to see occurrences moved a little way off), and at
+    most the longest offset accepted (offsets stored before that limit existed would make
+    an endless series expand for years)."""
+    longest = max((reach(parse_offset(o), closed) for o in offsets), default=timedelta())
+    return min(max(longest, timedelta(days=31)), reach(LONGEST_ACCEPTED, closed))
+
+
 def _reach(offset_text: str) -> timedelta:
-    offset = parse_offset(offset_text)
-    return offset.duration or timedelta(days=(offset.workdays or 0) * 2 + 4)
+    return reach(parse_offset(offset_text))
 
 
 def _new_row(

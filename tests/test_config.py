@@ -160,3 +160,14 @@ def test_a_bad_closing_day_or_calendar_names_the_setting(
     monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError, match=message):
         load_settings()
+
+
+def test_a_default_reminder_further_than_a_year_ahead_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOBBY_REMINDERS_MEETING", '["P7D", "P60W"]')
+    with pytest.raises(
+        ConfigError,
+        match=r"setting 'reminders_meeting' from environment variable LOBBY_REMINDERS_MEETING: 'P60W' lies too far from its moment",
+    ):
+        load_settings()

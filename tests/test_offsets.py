@@ -143,3 +143,53 @@ def test_every_day_is_a_working_day_or_not_by_weekday_termijnenwet_and_closing_d
     assert not is_working_day(date(2027, 4, 27))  # Koningsdag
     assert is_working_day(date(2027, 12, 27))
     assert not is_working_day(date(2027, 12, 27), frozenset({date(2027, 12, 27)}))  # closed
+
+
+def test_how_far_a_working_day_offset_reaches_bounds_every_day_of_twenty_years() -> None:
+    from bisect import bisect_left, bisect_right
+    from datetime import date, timedelta
+
+    from scheduler.offsets import MAX_WORKDAYS, is_working_day, reach
+
+    days = [date(2025, 1, 1) + timedelta(days=n) for n in range(365 * 22)]
+    working = [day for day in days if is_working_day(day)]
+    counts = [*range(1, 31), 50, 100, 150, 200, MAX_WORKDAYS]
+    for anchor in days[365 : 365 * 21]:  # every day of 2026-2045
+        before, after = bisect_left(working, anchor) - 1, bisect_right(working, anchor)
+        for n in counts:
+            bound = reach(parse_offset(f"{n}WD")).days
+            assert (anchor - working[before - n + 1]).days <= bound, (anchor, n)
+            assert (working[after + n - 1] - anchor).days <= bound, (anchor, -n)
+
+
+@pytest.mark.parametrize(
+    ("texts", "message"),
+    [
+        (
+            ["P53W"],
+            r"'P53W' lies too far from its moment: a reminder comes at most a year before or after it \(366 days, e.g. P52W, or 250WD\)",
+        ),
+        (["P7D", "+P367D"], r"'\+P367D' lies too far"),
+        (["251WD"], r"'251WD' lies too far"),
+        (["P99999999999D"], r"'P99999999999D' is not a reminder offset: too long"),
+    ],
+)
+def test_a_reminder_further_than_a_year_from_its_moment_is_refused_naming_the_field(
+    texts: list[str], message: str
+) -> None:
+    from scheduler.offsets import normalize_offsets
+
+    with pytest.raises(ValidationError, match=message) as caught:
+        normalize_offsets(texts, field="reminders")
+    assert caught.value.field == "reminders"
+
+
+def test_a_reminder_up_to_a_year_from_its_moment_is_accepted() -> None:
+    from scheduler.offsets import normalize_offsets
+
+    assert normalize_offsets(["P52W", "P366D", "250WD", "+P10W"]) == [
+        "P52W",
+        "P366D",
+        "250WD",
+        "+P10W",
+    ]
