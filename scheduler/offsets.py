@@ -115,16 +115,48 @@ def falls_at(
     closed: frozenset[date] = frozenset(),
 ) -> datetime:  # fmt: skip
     """When a reminder `offset` before `start` (or after `end`) falls, in wall-clock terms in
-    `zone`: "P1D before Monday 10:00" is Sunday 10:00 local, also across a DST change; hours
-    and minutes count exactly; working days land at 09:00 local and skip weekends, the days
-    of the Algemene termijnenwet and the `closed` days (closing days, recess periods)."""
+    `zone` (for a reminder: the recipient's): "P1D before Monday 10:00" is Sunday 10:00
+    local, also across a DST change; hours and minutes count exactly; working days count
+    from the local date and land at 09:00 local, skipping weekends, the days of the
+    Algemene termijnenwet and the `closed` days (closing days, recess periods)."""
     anchor = (end if offset.after else start).astimezone(zone)
     sign = 1 if offset.after else -1
     if offset.workdays is not None:
         day = _working_days_from(anchor.date(), offset.workdays, sign, closed)
-        return datetime.combine(day, WORKDAY_TIME, tzinfo=zone).astimezone(UTC)
+        return start_of_working_day(day, zone)
     assert offset.duration is not None
     return _shifted(anchor, offset.duration, sign)
+
+
+def falls_on(
+    offset: ReminderOffset, first: date, last: date, zone: ZoneInfo,
+    closed: frozenset[date] = frozenset(),
+) -> datetime:  # fmt: skip
+    """When a reminder `offset` before the whole days `first`..`last` (an all-day item), or
+    after them, falls for someone in `zone`.
+
+    Nobody wants a reminder at midnight, so an offset in working days, whole days or weeks
+    lands on its day at the start of the working day, 09:00 in `zone`: P1D before an item on
+    Monday comes Sunday 09:00, 1WD before it Friday 09:00, +P1D after an item whose last day
+    is Monday comes Tuesday 09:00. An offset with hours or minutes says the time itself and
+    counts from midnight in `zone` at the start of `first`, or after `last`: PT2H before
+    Monday is Sunday 22:00, P1DT2H Saturday 22:00.
+    """
+    sign = 1 if offset.after else -1
+    day = last if offset.after else first
+    if offset.workdays is not None:
+        return start_of_working_day(_working_days_from(day, offset.workdays, sign, closed), zone)
+    assert offset.duration is not None
+    whole_days = timedelta(days=offset.duration.days)
+    if offset.duration == whole_days:
+        return start_of_working_day(day + sign * whole_days, zone)
+    edge = last + timedelta(days=1) if offset.after else first
+    return _shifted(datetime.combine(edge, time(0), tzinfo=zone), offset.duration, sign)
+
+
+def start_of_working_day(day: date, zone: ZoneInfo) -> datetime:
+    """09:00 on `day` in `zone`, as a UTC instant."""
+    return datetime.combine(day, WORKDAY_TIME, tzinfo=zone).astimezone(UTC)
 
 
 def _shifted(anchor: datetime, duration: timedelta, sign: int) -> datetime:

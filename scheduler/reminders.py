@@ -40,6 +40,7 @@ from scheduler.offsets import (
     MAX_WORKDAYS,
     ReminderOffset,
     falls_at,
+    falls_on,
     parse_offset,
     reach,
 )
@@ -95,11 +96,32 @@ class ReminderSettings:
 
 
 def due_at(
-    offset: ReminderOffset, occurrence: Occurrence, closed: frozenset[date] = frozenset()
-) -> datetime:
-    """When a reminder for `occurrence` falls, in wall-clock terms in the item's zone
-    (`closed`: recess days, which working-day offsets skip)."""
-    return falls_at(offset, occurrence.start, occurrence.end, occurrence.zone, closed)
+    offset: ReminderOffset, occurrence: Occurrence, zone: ZoneInfo,
+    closed: frozenset[date] = frozenset(),
+) -> datetime:  # fmt: skip
+    """When a reminder for `occurrence` falls for a recipient in `zone`, in wall-clock terms
+    in that zone, as people read their own clock (`closed`: closing and recess days, which
+    working-day offsets skip):
+
+    - hours and minutes count exactly: PT2H is two hours before the start, wherever one is;
+    - days and weeks keep the time of day the start has in `zone`: P1D before a meeting at
+      10:00 Amsterdam reaches someone in New York at 04:00 (or 05:00, in the weeks the two
+      zones change clocks on different dates) the day before, their time of the meeting;
+    - working days land at 09:00 in `zone`, counted from the start's date there;
+    - an all-day item has no time of day: days, weeks and working days land at 09:00 in
+      `zone` on the day they count to (never at midnight); see `offsets.falls_on`.
+    """
+    if occurrence.all_day:
+        first, last = _days_of(occurrence)
+        return falls_on(offset, first, last, zone, closed)
+    return falls_at(offset, occurrence.start, occurrence.end, zone, closed)
+
+
+def _days_of(occurrence: Occurrence) -> tuple[date, date]:
+    """An all-day occurrence's first and last day (its end is the midnight after the last)."""
+    first = occurrence.start.astimezone(occurrence.zone).date()
+    after_last = occurrence.end.astimezone(occurrence.zone).date()
+    return first, max(first, after_last - timedelta(days=1))
 
 
 REMINDER, CANCELLATION = "reminder", "cancellation"
@@ -191,6 +213,12 @@ def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
             row.due_at, row.next_attempt_at = due, due
             row.occurrence_start, row.updated_at = occurrence.start, now
             changed += 1
+        elif row.due_at != due and row.state == DeliveryState.PENDING and row.attempts == 0:
+            # When it falls changed, not the occurrence: the recipient's zone, the closing
+            # days, or how this version counts (after an upgrade). Never tried yet, it goes
+            # at the new time; its key is the same, so it still goes once.
+            row.due_at, row.next_attempt_at, row.updated_at = due, due, now
+            changed += 1
     for key, (item, occurrence, offset_text, person, due) in generated.items():
         if key in existing or not _live(item, occurrence):
             continue
@@ -279,13 +307,23 @@ def _generated(
         offsets = item.reminders or list(settings.defaults.get(item.kind, ()))
         recipients = _recipients(item, followers)
         end = now + settings.horizon + _furthest(offsets, closed_ahead)
+        parsed = [(text, parse_offset(text)) for text in offsets]
         for occurrence in expand(item, start, end):
-            for offset_text in offsets:
-                due = due_at(parse_offset(offset_text), occurrence, settings.closed_days)
+            for offset_text, offset in parsed:
+                dues = _dues(offset, occurrence, recipients, settings.closed_days)
                 for person in recipients:
                     key = _key(item, occurrence, offset_text, person.email)
-                    generated[key] = (item, occurrence, offset_text, person, due)
+                    generated[key] = (item, occurrence, offset_text, person, dues[person.timezone])
     return generated, items
+
+
+def _dues(
+    offset: ReminderOffset, occurrence: Occurrence, recipients: list[Person],
+    closed: frozenset[date],
+) -> dict[str, datetime]:  # fmt: skip
+    """When the reminder falls in each recipient's zone, by zone name (once per zone)."""
+    zones = {person.timezone for person in recipients}
+    return {name: due_at(offset, occurrence, clock.zone(name), closed) for name in zones}
 
 
 def _live(item: AgendaItem, occurrence: Occurrence) -> bool:
@@ -354,7 +392,9 @@ def preview(
     row = Delivery(
         key=_key(item, occurrence, offsets[0], person.email), kind=REMINDER, item_uid=item.uid,
         occurrence_start=occurrence.start, offset=offsets[0], recipient=person.email,
-        due_at=due_at(parse_offset(offsets[0]), occurrence, settings.closed_days),
+        due_at=due_at(
+            parse_offset(offsets[0]), occurrence, clock.zone(person.timezone), settings.closed_days
+        ),
     )  # fmt: skip
     return build_message(item, row, person, settings, late=False)
 
