@@ -39,6 +39,9 @@ class ReminderOffset:
     after: bool
     duration: timedelta | None = None
     workdays: int | None = None
+    # The weeks and days of `duration`, which count on the wall clock; its hours, minutes
+    # and seconds count exactly (PT24H is 24 hours, not a day: timedelta would say 1 day).
+    days: int = 0
 
 
 def parse_offset(text: str, *, field: str = "reminders") -> ReminderOffset:
@@ -57,8 +60,9 @@ def parse_offset(text: str, *, field: str = "reminders") -> ReminderOffset:
         )
         raise ValidationError(f"{text!r} is not a reminder offset: {hint}", field=field)
     parts = {name: int(value) for name, value in match.groupdict().items() if value}
+    days = parts.get("weeks", 0) * 7 + parts.get("days", 0)
     try:
-        return ReminderOffset(raw, after, duration=timedelta(**parts))
+        return ReminderOffset(raw, after, duration=timedelta(**parts), days=days)
     except OverflowError:
         raise ValidationError(f"{text!r} is not a reminder offset: too long", field=field) from None
 
@@ -125,7 +129,7 @@ def falls_at(
         day = _working_days_from(anchor.date(), offset.workdays, sign, closed)
         return start_of_working_day(day, zone)
     assert offset.duration is not None
-    return _shifted(anchor, offset.duration, sign)
+    return _shifted(anchor, offset, sign)
 
 
 def falls_on(
@@ -147,11 +151,11 @@ def falls_on(
     if offset.workdays is not None:
         return start_of_working_day(_working_days_from(day, offset.workdays, sign, closed), zone)
     assert offset.duration is not None
-    whole_days = timedelta(days=offset.duration.days)
+    whole_days = timedelta(days=offset.days)
     if offset.duration == whole_days:
         return start_of_working_day(day + sign * whole_days, zone)
     edge = last + timedelta(days=1) if offset.after else first
-    return _shifted(datetime.combine(edge, time(0), tzinfo=zone), offset.duration, sign)
+    return _shifted(datetime.combine(edge, time(0), tzinfo=zone), offset, sign)
 
 
 def start_of_working_day(day: date, zone: ZoneInfo) -> datetime:
@@ -159,9 +163,10 @@ def start_of_working_day(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, WORKDAY_TIME, tzinfo=zone).astimezone(UTC)
 
 
-def _shifted(anchor: datetime, duration: timedelta, sign: int) -> datetime:
-    """`anchor` moved by `duration`: whole days on the wall clock, the rest exactly."""
-    days = timedelta(days=duration.days)
+def _shifted(anchor: datetime, offset: ReminderOffset, sign: int) -> datetime:
+    """`anchor` moved by `offset`'s duration: its days on the wall clock, the rest exactly."""
+    assert offset.duration is not None
+    days = timedelta(days=offset.days)
     moment = anchor
     if days:
         # The same wall time on another day. Where that time happens twice (the October
@@ -171,7 +176,7 @@ def _shifted(anchor: datetime, duration: timedelta, sign: int) -> datetime:
         moment = wall.replace(tzinfo=anchor.tzinfo, fold=0)
     # Without whole days the anchor is kept as it is: replacing its tzinfo would drop the
     # fold of a second 02:30 and put the reminder an hour early.
-    return moment.astimezone(UTC) + sign * (duration - days)
+    return moment.astimezone(UTC) + sign * (offset.duration - days)
 
 
 def _working_days_from(day: date, count: int, sign: int, closed: frozenset[date]) -> date:

@@ -193,3 +193,23 @@ def test_a_reminder_up_to_a_year_from_its_moment_is_accepted() -> None:
         "250WD",
         "+P10W",
     ]
+
+
+# Sunday 28 March 2027 12:00 CEST (10:00 UTC); the clocks went forward that night.
+SUNDAY_NOON = datetime(2027, 3, 28, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        ("PT24H", datetime(2027, 3, 27, 10, 0, tzinfo=UTC)),  # Saturday 11:00 CET: 24 hours
+        ("P1D", datetime(2027, 3, 27, 11, 0, tzinfo=UTC)),  # Saturday 12:00 CET: a day
+        ("PT36H", datetime(2027, 3, 26, 22, 0, tzinfo=UTC)),  # Friday 23:00 CET
+        ("P1DT12H", datetime(2027, 3, 26, 23, 0, tzinfo=UTC)),  # Saturday 12:00, then 12 hours
+        ("PT48H", datetime(2027, 3, 26, 10, 0, tzinfo=UTC)),  # Friday 11:00 CET
+    ],
+)
+def test_hours_count_exactly_however_many_they_are_and_only_days_and_weeks_on_the_wall_clock(
+    offset: str, expected: datetime
+) -> None:
+    assert falls_at(parse_offset(offset), SUNDAY_NOON, SUNDAY_NOON, AMSTERDAM) == expected
