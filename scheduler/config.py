@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +22,13 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from scheduler import clock
 from scheduler.errors import ConfigError
-from scheduler.offsets import normalize_offsets, parse_length, parse_offset, parse_period
+from scheduler.offsets import (
+    days_of,
+    normalize_offsets,
+    parse_length,
+    parse_offset,
+    parse_period,
+)
 
 ENV_PREFIX = "LOBBY_"
 # Variables with our prefix that are not settings: the config file's path and the test suite's.
@@ -140,6 +147,10 @@ class Settings(BaseSettings):
     reminders_evaluation: list[str] = ["P14D"]
     outcome_reminder_days: int = Field(default=3, ge=0, le=90)  # 0: no outcome reminders
     recess: list[str] = []  # periods FIRST/LAST that working-day offsets skip
+    # Which days count as working days for offsets such as 5WD: the only calendar so far is
+    # the Algemene termijnenwet's (see scheduler.offsets); the setting names it on purpose.
+    workday_calendar: Literal["termijnenwet"] = "termijnenwet"
+    closing_days: list[date] = []  # municipal closing days, skipped like the calendar's
     reminders_preparation: list[str] = ["2WD"]
     chains: dict[str, ChainTemplate] = Field(default=DEFAULT_CHAINS, validate_default=True)
     overlap_window: str = "week"
@@ -176,6 +187,15 @@ class Settings(BaseSettings):
         for text in value:
             parse_period(text)
         return value
+
+    @field_validator("closing_days", mode="before")
+    @classmethod
+    def _days(cls, value: object) -> object:
+        # TOML gives dates; the environment (JSON) gives strings: read those with a message
+        # that says how to write one.
+        if not isinstance(value, list):
+            raise ValueError('write a list of dates, such as ["2027-12-24", "2027-12-31"]')
+        return [_day(text) if isinstance(text, str) else text for text in value]
 
     @field_validator("overlap_window")
     @classmethod
@@ -223,6 +243,12 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @property
+    def closed_days(self) -> frozenset[date]:
+        """Days working-day offsets skip besides weekends and the `workday_calendar`'s:
+        the closing days and the days of the recess periods."""
+        return days_of(self.recess) | frozenset(self.closing_days)
+
+    @property
     def base_url(self) -> str:
         """Where people reach the service; used in links and printed at start-up."""
         return self.public_url or f"http://{self.host}:{self.port}"
@@ -238,6 +264,13 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file's values arrive as init arguments, so they rank below the environment.
         return (env_settings, _SecretFileSource(settings_cls), init_settings)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD, such as 2027-12-24") from None
 
 
 class _SecretFileSource(PydanticBaseSettingsSource):

@@ -37,7 +37,7 @@ from scheduler.models import (
     PreparationTask,
 )
 from scheduler.occurrences import Occurrence
-from scheduler.offsets import WORKDAY_TIME, falls_at, parse_offset
+from scheduler.offsets import WORKDAY_TIME, falls_at, parse_offset, reach
 from scheduler.outbox import LATE_AFTER, OPEN
 from scheduler.permissions import may_see
 from scheduler.reminders import PLANNING_SLACK, ReminderSettings, involved, message_id, one_line
@@ -123,13 +123,26 @@ def _new_row(nudge: Nudge, now: datetime) -> Delivery:
 def _implied(session: Session, settings: ReminderSettings, now: datetime) -> Iterator[Nudge]:
     if settings.outcome_after is not None:
         yield from _outcomes(session, settings.outcome_after, now)
-    window = (now - timedelta(days=31)).date(), (now + settings.horizon + timedelta(days=31)).date()
+    window = (
+        (now - timedelta(days=31)).date(),
+        (now + settings.horizon + _furthest(settings)).date(),
+    )
     yield from _follow_ups(session, settings.follow_up, window, settings.closed_days)
     yield from _evaluations(session, settings.evaluation, window, settings.closed_days)
     yield from _preparations(session, settings.preparation, window, settings.closed_days, now)
     yield from _chain_notices(session, now)
     yield from _contact_gaps(session, now)
     yield from _overlaps(session, settings, now)
+
+
+def _furthest(settings: ReminderSettings) -> timedelta:
+    """How far beyond the horizon a due date (of a follow-up, evaluation or step) may lie
+    and still have a nudge within it: as far as the longest nudge offset reaches, at least
+    31 days."""
+    offsets = (*settings.follow_up, *settings.evaluation, *settings.preparation)
+    closed = len(settings.closed_days)
+    longest = max((reach(parse_offset(o), closed) for o in offsets), default=timedelta())
+    return max(longest, timedelta(days=31))
 
 
 def _wants(person: Person | None, kind: NudgeKind) -> bool:

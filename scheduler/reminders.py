@@ -36,7 +36,14 @@ from scheduler.models import (
     Person,
 )
 from scheduler.occurrences import Occurrence, expand
-from scheduler.offsets import ReminderOffset, days_of, falls_at, parse_offset
+from scheduler.offsets import (
+    MAX_WORKDAYS,
+    ReminderOffset,
+    falls_at,
+    falls_on,
+    parse_offset,
+    reach,
+)
 from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
@@ -45,6 +52,8 @@ log = logging.getLogger(__name__)
 
 # Rows this far past due when planned are not created: a new rule never mails about the past.
 PLANNING_SLACK = timedelta(minutes=5)
+# The offset that reaches furthest of those accepted (250WD reaches further than P52W2D).
+LONGEST_ACCEPTED = parse_offset(f"{MAX_WORKDAYS}WD")
 
 
 @dataclass(frozen=True)
@@ -87,11 +96,32 @@ class ReminderSettings:
 
 
 def due_at(
-    offset: ReminderOffset, occurrence: Occurrence, closed: frozenset[date] = frozenset()
-) -> datetime:
-    """When a reminder for `occurrence` falls, in wall-clock terms in the item's zone
-    (`closed`: recess days, which working-day offsets skip)."""
-    return falls_at(offset, occurrence.start, occurrence.end, occurrence.zone, closed)
+    offset: ReminderOffset, occurrence: Occurrence, zone: ZoneInfo,
+    closed: frozenset[date] = frozenset(),
+) -> datetime:  # fmt: skip
+    """When a reminder for `occurrence` falls for a recipient in `zone`, in wall-clock terms
+    in that zone, as people read their own clock (`closed`: closing and recess days, which
+    working-day offsets skip):
+
+    - hours and minutes count exactly: PT2H is two hours before the start, wherever one is;
+    - days and weeks keep the time of day the start has in `zone`: P1D before a meeting at
+      10:00 Amsterdam reaches someone in New York at 04:00 (or 05:00, in the weeks the two
+      zones change clocks on different dates) the day before, their time of the meeting;
+    - working days land at 09:00 in `zone`, counted from the start's date there;
+    - an all-day item has no time of day: days, weeks and working days land at 09:00 in
+      `zone` on the day they count to (never at midnight); see `offsets.falls_on`.
+    """
+    if occurrence.all_day:
+        first, last = _days_of(occurrence)
+        return falls_on(offset, first, last, zone, closed)
+    return falls_at(offset, occurrence.start, occurrence.end, zone, closed)
+
+
+def _days_of(occurrence: Occurrence) -> tuple[date, date]:
+    """An all-day occurrence's first and last day (its end is the midnight after the last)."""
+    first = occurrence.start.astimezone(occurrence.zone).date()
+    after_last = occurrence.end.astimezone(occurrence.zone).date()
+    return first, max(first, after_last - timedelta(days=1))
 
 
 REMINDER, CANCELLATION = "reminder", "cancellation"
@@ -183,6 +213,12 @@ def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
             row.due_at, row.next_attempt_at = due, due
             row.occurrence_start, row.updated_at = occurrence.start, now
             changed += 1
+        elif row.due_at != due and row.state == DeliveryState.PENDING and row.attempts == 0:
+            # When it falls changed, not the occurrence: the recipient's zone, the closing
+            # days, or how this version counts (after an upgrade). Never tried yet, it goes
+            # at the new time; its key is the same, so it still goes once.
+            row.due_at, row.next_attempt_at, row.updated_at = due, due, now
+            changed += 1
     for key, (item, occurrence, offset_text, person, due) in generated.items():
         if key in existing or not _live(item, occurrence):
             continue
@@ -253,12 +289,13 @@ def _generated(
     session: Session, settings: ReminderSettings, now: datetime
 ) -> tuple[dict[str, _Planned], dict[int, AgendaItem]]:
     """Every reminder the agenda implies for occurrences around now, by delivery key; and
-    the items looked at, by id."""
-    longest = max(
-        (_reach(o) for offsets in settings.defaults.values() for o in offsets), default=timedelta()
-    )
+    the items looked at, by id.
+
+    Each item's occurrences are looked for as far beyond the horizon as its furthest offset
+    reaches (at least 31 days), so that a reminder ten weeks before is planned as soon as it
+    falls within the horizon, while an item with short offsets is expanded no further."""
     start = now - timedelta(days=31)
-    end = now + settings.horizon + max(longest, timedelta(days=31))
+    closed_ahead = sum(day >= start.date() for day in settings.closed_days)
     query = item_query().where(
         or_(AgendaItem.last_ends_at.is_(None), AgendaItem.last_ends_at >= start)
     )
@@ -269,13 +306,24 @@ def _generated(
         items[item.id] = item
         offsets = item.reminders or list(settings.defaults.get(item.kind, ()))
         recipients = _recipients(item, followers)
+        end = now + settings.horizon + _furthest(offsets, closed_ahead)
+        parsed = [(text, parse_offset(text)) for text in offsets]
         for occurrence in expand(item, start, end):
-            for offset_text in offsets:
-                due = due_at(parse_offset(offset_text), occurrence, settings.closed_days)
+            for offset_text, offset in parsed:
+                dues = _dues(offset, occurrence, recipients, settings.closed_days)
                 for person in recipients:
                     key = _key(item, occurrence, offset_text, person.email)
-                    generated[key] = (item, occurrence, offset_text, person, due)
+                    generated[key] = (item, occurrence, offset_text, person, dues[person.timezone])
     return generated, items
+
+
+def _dues(
+    offset: ReminderOffset, occurrence: Occurrence, recipients: list[Person],
+    closed: frozenset[date],
+) -> dict[str, datetime]:  # fmt: skip
+    """When the reminder falls in each recipient's zone, by zone name (once per zone)."""
+    zones = {person.timezone for person in recipients}
+    return {name: due_at(offset, occurrence, clock.zone(name), closed) for name in zones}
 
 
 def _live(item: AgendaItem, occurrence: Occurrence) -> bool:
@@ -287,9 +335,17 @@ def _live(item: AgendaItem, occurrence: Occurrence) -> bool:
     )
 
 
+def _furthest(offsets: Sequence[str], closed: int) -> timedelta:
+    """How far beyond the horizon to look for occurrences with these offsets: as far as the
+    furthest reaches, at least 31 days (to see occurrences moved a little way off), and at
+    most the longest offset accepted (offsets stored before that limit existed would make
+    an endless series expand for years)."""
+    longest = max((reach(parse_offset(o), closed) for o in offsets), default=timedelta())
+    return min(max(longest, timedelta(days=31)), reach(LONGEST_ACCEPTED, closed))
+
+
 def _reach(offset_text: str) -> timedelta:
-    offset = parse_offset(offset_text)
-    return offset.duration or timedelta(days=(offset.workdays or 0) * 2 + 4)
+    return reach(parse_offset(offset_text))
 
 
 def _new_row(
@@ -336,7 +392,9 @@ def preview(
     row = Delivery(
         key=_key(item, occurrence, offsets[0], person.email), kind=REMINDER, item_uid=item.uid,
         occurrence_start=occurrence.start, offset=offsets[0], recipient=person.email,
-        due_at=due_at(parse_offset(offsets[0]), occurrence, settings.closed_days),
+        due_at=due_at(
+            parse_offset(offsets[0]), occurrence, clock.zone(person.timezone), settings.closed_days
+        ),
     )  # fmt: skip
     return build_message(item, row, person, settings, late=False)
 
@@ -567,7 +625,7 @@ def settings_from(conf: Settings) -> ReminderSettings:
         if conf.outcome_reminder_days
         else None,
         digest_days=conf.digest_days,
-        closed_days=days_of(conf.recess),
+        closed_days=conf.closed_days,
         digest_skip_empty=conf.digest_skip_empty,
         lobby_window=max((_reach(o) for o in conf.reminders_decision), default=timedelta(days=14)),
         smtp=SmtpSettings(

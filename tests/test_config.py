@@ -118,3 +118,56 @@ def test_every_setting_is_documented_in_the_readme() -> None:
         if f"`{name}`" not in readme or f"LOBBY_{name.upper()}" not in readme
     ]
     assert missing == []
+
+
+def test_closing_days_come_from_the_file_or_a_variable_and_join_the_recess(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    config = tmp_path / "closed.toml"
+    config.write_text(
+        'closing_days = [2027-12-27, "2027-12-28"]\nrecess = ["2027-07-05/2027-07-06"]\n'
+    )
+    monkeypatch.setenv("LOBBY_CONFIG", str(config))
+    settings = load_settings()
+    assert settings.workday_calendar == "termijnenwet"
+    assert settings.closed_days == {
+        date(2027, 12, 27), date(2027, 12, 28), date(2027, 7, 5), date(2027, 7, 6)
+    }  # fmt: skip
+    monkeypatch.setenv("LOBBY_CLOSING_DAYS", '["2028-05-26"]')
+    assert load_settings().closing_days == [date(2028, 5, 26)]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "LOBBY_CLOSING_DAYS",
+            '["27-12-2027"]',
+            r"setting 'closing_days' from environment variable LOBBY_CLOSING_DAYS: '27-12-2027' is not a date: write YYYY-MM-DD",
+        ),
+        (
+            "LOBBY_WORKDAY_CALENDAR",
+            "holidays",
+            r"setting 'workday_calendar' from environment variable LOBBY_WORKDAY_CALENDAR: .*'termijnenwet'",
+        ),
+    ],
+)
+def test_a_bad_closing_day_or_calendar_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
+
+
+def test_a_default_reminder_further_than_a_year_ahead_is_refused_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LOBBY_REMINDERS_MEETING", '["P7D", "P60W"]')
+    with pytest.raises(
+        ConfigError,
+        match=r"setting 'reminders_meeting' from environment variable LOBBY_REMINDERS_MEETING: 'P60W' lies too far from its moment",
+    ):
+        load_settings()

@@ -242,3 +242,17 @@ def test_the_nudge_emails_match_their_snapshots(
     assert_matches_snapshot(by_kind["evaluation"], "nudge-evaluation-en-late")
     assert_matches_snapshot(by_kind["follow-up"], "nudge-follow-up-en-overdue")
     assert_matches_snapshot(by_kind["outcome"], "nudge-outcome-nl")
+
+
+def test_a_ten_week_nudge_before_a_follow_up_far_ahead_is_planned_within_the_horizon(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    _, controller = smtp
+    settings = only_nudges(controller, outcome_after=None, follow_up=("P10W",))
+    with time_machine.travel(PLANNED_AT, tick=False):
+        # Due Monday 15 February 2027, 79 days ahead: ten weeks before is 7 December.
+        add_item(agenda_db, follow_ups=[{**FOLLOW_UP, "due": "2027-02-15"}])
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    assert nudges(agenda_db, "follow-up") == [
+        (PARTICIPANT, "pending", datetime(2026, 12, 7, 8, 0, tzinfo=UTC), "")
+    ]  # Monday 7 December 09:00 CET

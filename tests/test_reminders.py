@@ -553,3 +553,111 @@ def test_metrics_report_the_outbox_and_how_late_reminders_left(
     assert 'lobby_reminder_lateness_seconds_bucket{le="2.0"} 2.0' in text
     assert "lobby_reminder_lateness_seconds_count 2.0" in text and "lobby_feed_hits 0.0" in text
     assert 'lobby_smtp_errors_total{kind="permanent"}' in text
+
+
+def test_a_ten_week_reminder_on_a_meeting_is_planned_once_within_the_horizon_and_sent(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)  # a 35-day horizon
+    with time_machine.travel(PLANNED_AT, tick=False):
+        # Monday 8 February 2027 10:00 CET, 72 days ahead: ten weeks before is 30 November.
+        add_item(
+            agenda_db,
+            uid="far",
+            start="2027-02-08T10:00",
+            end=None,
+            participants=[],
+            reminders=["P10W"],
+        )
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    (row,) = [r for r in rows(agenda_db) if r.item_uid == "far"]
+    assert (row.offset, row.state, row.due_at) == (
+        "P10W",
+        DeliveryState.PENDING,
+        datetime(2026, 11, 30, 9, 0, tzinfo=UTC),
+    )
+    assert dispatch_at(agenda_db, settings, datetime(2026, 11, 30, 9, 0, 5, tzinfo=UTC)) == 1
+    assert [str(m["Subject"]) for m in inbox.messages] == [
+        "Herinnering: Bestuurlijk overleg MRA – ma 8 feb 10:00"
+    ]
+
+
+def test_working_days_before_a_long_recess_are_planned_although_the_meeting_lies_far_beyond_the_horizon(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    from scheduler.offsets import days_of
+
+    _, controller = smtp
+    recess = days_of(["2027-07-03/2027-09-05"])  # a summer recess of 65 days
+    settings = settings_for(controller, closed_days=recess)
+    planned = datetime(2027, 6, 1, 8, 0, tzinfo=UTC)
+    with time_machine.travel(planned, tick=False):
+        add_item(
+            agenda_db,
+            uid="sept",
+            start="2027-09-06T10:00",
+            end=None,
+            participants=[],
+            reminders=["5WD"],
+        )
+    dispatch_at(agenda_db, settings, planned)
+    (row,) = [r for r in rows(agenda_db) if r.item_uid == "sept"]
+    assert row.due_at == datetime(2027, 6, 28, 7, 0, tzinfo=UTC)  # Monday 28 June 09:00 CEST
+
+
+def test_a_pending_reminder_planned_at_midnight_by_an_older_version_moves_to_nine_and_goes_out_once(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        add_item(
+            agenda_db, uid="day", start="2026-12-10", end=None, participants=[], reminders=["P1D"]
+        )
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    nine = datetime(2026, 12, 9, 8, 0, tzinfo=UTC)  # Wednesday 9 December 09:00 CET
+    (row,) = [r for r in rows(agenda_db) if r.item_uid == "day"]
+    assert row.due_at == nine
+    midnight = datetime(2026, 12, 8, 23, 0, tzinfo=UTC)  # what the older version planned
+    with agenda_db.write() as session:
+        old = session.get(Delivery, row.id)
+        assert old is not None
+        old.due_at = old.next_attempt_at = midnight
+    dispatch_at(agenda_db, settings, PLANNED_AT + timedelta(hours=1))
+    (moved,) = [r for r in rows(agenda_db) if r.item_uid == "day"]
+    assert (moved.id, moved.key, moved.due_at, moved.next_attempt_at) == (
+        row.id,
+        row.key,
+        nine,
+        nine,
+    )
+    assert dispatch_at(agenda_db, settings, midnight + timedelta(seconds=5)) == 0
+    assert dispatch_at(agenda_db, settings, nine + timedelta(seconds=5)) == 1
+    assert dispatch_at(agenda_db, settings, nine + timedelta(hours=1)) == 0
+    assert [str(m["Subject"]) for m in inbox.messages] == [
+        "Herinnering: Bestuurlijk overleg MRA – do 10 dec"
+    ]
+
+
+def test_a_working_day_reminder_follows_its_recipient_to_another_zone(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    _, controller = smtp
+    settings = settings_for(controller)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        add_item(agenda_db, uid="wd", participants=[], reminders=["1WD"])  # Tuesday 8 December
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    (row,) = [r for r in rows(agenda_db) if r.item_uid == "wd"]
+    assert row.due_at == datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # Monday 09:00 in Amsterdam
+    with time_machine.travel(PLANNED_AT, tick=False):
+        moved = {
+            "email": OWNER,
+            "name": "Olga Eigenaar",
+            "roles": ["lobbyist"],
+            "timezone": "America/New_York",
+        }
+        import_data(agenda_db, {"people": [moved]}, "people", ACTOR)
+    dispatch_at(agenda_db, settings, PLANNED_AT + timedelta(hours=1))
+    (row,) = [r for r in rows(agenda_db) if r.item_uid == "wd"]
+    assert row.due_at == datetime(2026, 12, 7, 14, 0, tzinfo=UTC)  # Monday 09:00 in New York

@@ -18,7 +18,6 @@ from scheduler.cli.common import (
     print_table,
     settings,
 )
-from scheduler.offsets import days_of
 
 chains_app = typer.Typer(
     help="Preparation chains: the steps before (and after) a decision moment or deadline.",
@@ -129,7 +128,7 @@ def detach(chain: int = typer.Argument(..., help="The chain's id (see `chains li
 
 
 def _closed() -> frozenset[date]:
-    return days_of(settings().recess)
+    return settings().closed_days
 
 
 def _show(described: list[dict[str, Any]], as_json: bool) -> None:

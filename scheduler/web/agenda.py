@@ -31,7 +31,6 @@ from scheduler.digests import build as build_digest
 from scheduler.errors import Forbidden, Gone, LobbyError, NotFound, SignInRequired, ValidationError
 from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person
-from scheduler.offsets import days_of
 from scheduler.rendering import render
 from scheduler.texts import Lang, text
 from scheduler.web import limits
@@ -326,7 +325,7 @@ def item_page(request: Request, uid: str) -> Response:
         window = overlaps.parse_window(settings.overlap_window, settings.timezone)
         found = views.item_page(
             session, person, uid, lang, person.timezone, clock.now_utc(),
-            days_of(settings.recess), window,
+            settings.closed_days, window,
         )  # fmt: skip
         editable = permissions.may_edit(found.item, person)
         return page(

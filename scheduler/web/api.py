@@ -44,7 +44,6 @@ from scheduler.models import (
     Stakeholder,
     Theme,
 )
-from scheduler.offsets import days_of
 from scheduler.schemas import ItemIn, PartnershipIn, PersonIn, StakeholderIn, ThemeIn, parse
 from scheduler.web import limits
 
@@ -324,7 +323,7 @@ class StepChange(BaseModel):
 
 def _chain_json(request: Request, chain: PreparationChain) -> dict[str, Any]:
     settings: Settings = request.app.state.settings
-    return chains.describe(chain, days_of(settings.recess))
+    return chains.describe(chain, settings.closed_days)
 
 
 def _readable_item(session: Session, uid: str, person: Person) -> AgendaItem:
