@@ -12,6 +12,7 @@ the STATUS, so that readers and our engine can be compared as plain sets.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,7 +21,9 @@ from pathlib import Path
 import icalendar
 import recurring_ical_events
 
+from scheduler.clock import _known_zones
 from scheduler.occurrences import Occurrence
+from scheduler.vtimezone import vtimezone
 
 EXPAND = Path(__file__).parent / "js" / "expand.mjs"
 
@@ -49,8 +52,21 @@ def as_text(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def _uid(value: str) -> str:
-    return value.split("@")[0]
+def _uid(value: str | None) -> str:
+    return (value or "").split("@")[0]
+
+
+def with_known_zones(body: bytes) -> bytes:
+    """`body` with a VTIMEZONE for each IANA zone it names but does not define, as Thunderbird
+    adds them from its own zone database (ical.js alone reads such times as floating)."""
+    named = {m.decode() for m in re.findall(rb"TZID=\"?([^;:\"\r\n]+)", body)}
+    defined = {m.decode() for m in re.findall(rb"\nTZID:([^\r\n]+)", body)}
+    missing = sorted(name for name in named - defined if name in _known_zones())
+    if not missing or b"BEGIN:VEVENT" not in body:
+        return body
+    zones = b"".join(vtimezone(name, 1970) for name in missing)
+    head, _, rest = body.partition(b"BEGIN:VEVENT")
+    return head + zones + b"BEGIN:VEVENT" + rest
 
 
 def icaljs(body: bytes, start: datetime, end: datetime) -> set[Seen]:
@@ -78,7 +94,7 @@ def recurring(body: bytes, start: datetime, end: datetime) -> set[Seen]:
         finish = event["DTEND"].dt if "DTEND" in event else _end_of(event, begin)
         found.add(
             Seen(
-                _uid(str(event["UID"])),
+                _uid(str(event.get("UID", ""))),
                 as_text(begin),
                 as_text(finish),
                 str(event.get("STATUS", "")).upper(),

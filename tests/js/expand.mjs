@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import ICAL from "ical.js";
 
 const MARGIN_DAYS = 35; // moved occurrences may land in the window from just outside it
-const MAX_STEPS = 500000; // a runaway rule must not hang the test suite
+const MAX_STEPS = 100000; // a runaway rule must not hang the test suite
 
 function written(time) {
   if (time.isDate) return time.toString();
@@ -36,7 +36,8 @@ function occurrences(text, from, to) {
     for (const zone of root.getAllSubcomponents("vtimezone")) {
       ICAL.TimezoneService.register(zone);
     }
-    const events = root.getAllSubcomponents("vevent");
+    // A file may hold bare VEVENTs without a VCALENDAR around them.
+    const events = root.name === "vevent" ? [root] : root.getAllSubcomponents("vevent");
     const masters = events.filter((e) => !e.hasProperty("recurrence-id"));
     const masterUids = new Set(masters.map((e) => e.getFirstPropertyValue("uid")));
     for (const component of masters) {
