@@ -6,7 +6,8 @@
 
 Both answer with `Seen` occurrences: uid (without our `@domain`), start and end as text
 (`2027-03-28T08:00:00Z` for an instant, `2027-03-28` for a day, no Z for a floating time) and
-the STATUS, so that readers and our engine can be compared as plain sets.
+the STATUS, counted (a calendar may hold the same occurrence twice), so that readers and our
+engine can be compared as plain multisets.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -69,7 +71,7 @@ def with_known_zones(body: bytes) -> bytes:
     return head + zones + b"BEGIN:VEVENT" + rest
 
 
-def icaljs(body: bytes, start: datetime, end: datetime) -> set[Seen]:
+def icaljs(body: bytes, start: datetime, end: datetime) -> Counter[Seen]:
     """What ical.js reads in `body` over [start, end)."""
     done = subprocess.run(
         ["node", str(EXPAND), _utc_text(start), _utc_text(end)],
@@ -82,24 +84,24 @@ def icaljs(body: bytes, start: datetime, end: datetime) -> set[Seen]:
     if done.returncode != 0 or not isinstance(answer, list):
         detail = answer.get("error") if isinstance(answer, dict) else done.stderr.decode()
         raise ReaderError(f"ical.js: {detail}")
-    return {Seen(_uid(o["uid"]), o["start"], o["end"], o["status"]) for o in answer}
+    return Counter(Seen(_uid(o["uid"]), o["start"], o["end"], o["status"]) for o in answer)
 
 
-def recurring(body: bytes, start: datetime, end: datetime) -> set[Seen]:
+def recurring(body: bytes, start: datetime, end: datetime) -> Counter[Seen]:
     """What recurring-ical-events reads in `body` over [start, end)."""
     calendar = icalendar.Calendar.from_ical(body)
-    found = set()
+    found: Counter[Seen] = Counter()
     for event in recurring_ical_events.of(calendar).between(start, end):
         begin = event["DTSTART"].dt
         finish = event["DTEND"].dt if "DTEND" in event else _end_of(event, begin)
-        found.add(
+        found[
             Seen(
                 _uid(str(event.get("UID", ""))),
                 as_text(begin),
                 as_text(finish),
                 str(event.get("STATUS", "")).upper(),
             )
-        )
+        ] += 1
     return found
 
 
@@ -109,9 +111,9 @@ def _end_of(event: icalendar.Event, begin: date | datetime) -> date | datetime:
     return begin  # recurring-ical-events gives a DTEND whenever there is a length
 
 
-def ours(occurrences: list[Occurrence]) -> set[Seen]:
+def ours(occurrences: list[Occurrence]) -> Counter[Seen]:
     """Our engine's occurrences in the readers' terms, STATUS as our feeds write it."""
-    found = set()
+    found: Counter[Seen] = Counter()
     for occurrence in occurrences:
         tz = occurrence.zone
         if occurrence.all_day:
@@ -119,7 +121,7 @@ def ours(occurrences: list[Occurrence]) -> set[Seen]:
             finish: date | datetime = occurrence.end.astimezone(tz).date()
         else:
             begin, finish = occurrence.start, occurrence.end
-        found.add(Seen(occurrence.item.uid, as_text(begin), as_text(finish), _status(occurrence)))
+        found[Seen(occurrence.item.uid, as_text(begin), as_text(finish), _status(occurrence))] += 1
     return found
 
 
