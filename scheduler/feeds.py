@@ -527,6 +527,7 @@ class _EventWriter:
         self.options = options
         self.expired = expired
         self.tz: ZoneInfo = clock.zone(item.timezone)
+        self.stamp = self._stamp()
 
     def write(self) -> bytes:
         master = self._master()
@@ -595,10 +596,9 @@ class _EventWriter:
 
     def _common(self, event: Event, title: str, cancelled: bool) -> None:
         item = self.item
-        stamp = self._stamp()
         event.add("uid", self._uid())
-        event.add("dtstamp", stamp)
-        event.add("last-modified", stamp)
+        event.add("dtstamp", self.stamp)
+        event.add("last-modified", self.stamp)
         event.add("created", item.created_at.astimezone(UTC))
         # Each expired cancellation changes the master (a new EXDATE): a new sequence.
         event.add("sequence", item.revision + len(self.expired))
