@@ -90,9 +90,13 @@ def _describe_override(
         "cancelled": override.cancelled,
     }
     if override.starts_at is not None:
-        entry["start"] = format_wall(override.starts_at, tz)
+        entry["start"] = _format_moment(override.starts_at, tz, item.all_day)
     if override.ends_at is not None:
-        entry["end"] = format_wall(override.ends_at, tz)
+        entry["end"] = (
+            _day_before(override.ends_at, tz).isoformat()
+            if item.all_day
+            else format_wall(override.ends_at, tz)
+        )
     if override.title is not None:
         entry["title"] = override.title
     if override.location is not None:
@@ -103,7 +107,11 @@ def _describe_override(
 def _last_day(item: AgendaItem, tz: ZoneInfo) -> date:
     """The last day an all-day item covers (its stored end is the next local midnight)."""
     first = clock.local_date(item.starts_at, tz)
-    return max(clock.local_date(item.ends_at, tz) - timedelta(days=1), first)
+    return max(_day_before(item.ends_at, tz), first)
+
+
+def _day_before(end: datetime, tz: ZoneInfo) -> date:
+    return clock.local_date(end, tz) - timedelta(days=1)
 
 
 def describe_item(item: AgendaItem) -> dict[str, Any]:
@@ -396,14 +404,7 @@ def _set_overrides(item: AgendaItem, entries: Sequence[OverrideIn], times: _Time
                 "(or is listed twice)",
                 field="occurrences.recurrence_id",
             )
-        moved = _Times(times.tz, all_day=False)
-        starts_at = moved.instant(entry.start, "occurrences.start") if entry.start else None
-        ends_at = moved.instant(entry.end, "occurrences.end") if entry.end else None
-        if starts_at and ends_at and ends_at < starts_at:
-            raise ValidationError(
-                f"end {_show(entry.end)} is before start {_show(entry.start)}",
-                field="occurrences.end",
-            )
+        starts_at, ends_at = _moved_times(item, entry, times)
         fields = (entry.cancelled, starts_at, ends_at, entry.title, entry.location)
         override = current.get(rid) or OccurrenceOverride(recurrence_id=rid)
         if override.id is None or fields != _override_fields(override):
@@ -413,6 +414,30 @@ def _set_overrides(item: AgendaItem, entries: Sequence[OverrideIn], times: _Time
             override.changed_at = clock.now_utc()
         wanted[rid] = override
     item.overrides = [wanted[rid] for rid in sorted(wanted)]
+
+
+def _moved_times(
+    item: AgendaItem, entry: OverrideIn, times: _Times
+) -> tuple[datetime | None, datetime | None]:
+    """Where a moved occurrence lies: times for a timed item; days for an all-day item, its
+    end the last day (as the item's own), by default as many days as the item lasts."""
+    starts_at = times.instant(entry.start, "occurrences.start") if entry.start else None
+    ends_at: datetime | None = None
+    if times.all_day and isinstance(entry.start, date):
+        days = (_last_day(item, times.tz) - clock.local_date(item.starts_at, times.tz)).days
+        last = entry.end if entry.end is not None else entry.start + timedelta(days=days)
+        times.instant(last, "occurrences.end")  # refuses a time where a day belongs
+        ends_at = times.instant(last + timedelta(days=1), "occurrences.end")
+    elif entry.end is not None:
+        ends_at = times.instant(entry.end, "occurrences.end")
+    # An all-day end is the midnight after its last day: at least a day after the start.
+    shortest = timedelta(days=1) if times.all_day else timedelta()
+    if starts_at and ends_at and ends_at - starts_at < shortest:
+        raise ValidationError(
+            f"end {_show(entry.end)} is before start {_show(entry.start)}",
+            field="occurrences.end",
+        )
+    return starts_at, ends_at
 
 
 def _override_fields(override: OccurrenceOverride) -> tuple[object, ...]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -334,3 +335,53 @@ def test_an_unknown_kind_to_opt_out_of_is_reported_with_its_line_and_field(
     assert "p.yaml:6: people[1].reminders_off.1: Input should be 'meeting'" in message
     with db.read() as session:
         assert catalog.all_people(session) == []  # all-or-nothing
+
+
+WHOLE_DAYS = """\
+items:
+  - uid: thuiswerkdag
+    title: Thuiswerkdag
+    kind: deadline
+    start: 2027-03-01
+    timezone: Europe/Amsterdam
+    rrule: FREQ=WEEKLY;COUNT=3
+    occurrences:
+      - {recurrence_id: 2027-03-08, start: 2027-03-10, end: 2027-03-11}
+      - {recurrence_id: 2027-03-15, start: 2027-03-17}
+"""
+
+
+def test_a_whole_day_occurrence_moves_to_other_days_and_exports_the_same(
+    db: Database, tmp_path: Path
+) -> None:
+    import_file(db, write(tmp_path, "days.yaml", WHOLE_DAYS), ACTOR)
+    with db.read() as session:
+        item = agenda.find_item(session, "thuiswerkdag")
+        described = agenda.describe_item(item)
+        found = agenda.occurrences(
+            session, datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 4, 1, tzinfo=UTC)
+        )
+    assert described["occurrences"] == [
+        {"recurrence_id": "2027-03-08", "cancelled": False, "start": "2027-03-10",
+         "end": "2027-03-11"},
+        {"recurrence_id": "2027-03-15", "cancelled": False, "start": "2027-03-17",
+         "end": "2027-03-17"},  # as long as the item: one day
+    ]  # fmt: skip
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    assert [o.start.astimezone(amsterdam).date().isoformat() for o in found] == [
+        "2027-03-01", "2027-03-10", "2027-03-17"
+    ]  # fmt: skip
+    again = import_file(db, write(tmp_path, "again.yaml", export_yaml_of(db)), ACTOR)
+    assert again.counts["items"] == {"created": 0, "updated": 0, "unchanged": 1}
+
+
+def test_a_whole_day_occurrence_is_not_moved_to_a_time(db: Database, tmp_path: Path) -> None:
+    text = WHOLE_DAYS.replace("start: 2027-03-17}", "start: 2027-03-17T10:00}")
+    with pytest.raises(ImportRejected, match=r"days\.yaml:8: items\[0\]\.occurrences\.start: "
+                       r"2027-03-17T10:00:00 should be a date \(all-day item\)"):  # fmt: skip
+        import_file(db, write(tmp_path, "days.yaml", text), ACTOR)
+
+
+def export_yaml_of(db: Database) -> str:
+    with db.read() as session:
+        return export_yaml(session)
