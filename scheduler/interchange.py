@@ -71,6 +71,7 @@ class Entry:
     data: dict[str, Any]
     line: int
     field_lines: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the reader chose, worth telling
 
     @property
     def path(self) -> str:
@@ -88,6 +89,7 @@ class ImportReport:
     source: str
     dry_run: bool
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def add(self, section: str, outcome: str) -> None:
         per = self.counts.setdefault(section, {"created": 0, "updated": 0, "unchanged": 0})
@@ -135,7 +137,7 @@ def read_entries(path: Path, max_bytes: int, ics: ics_reader.Options | None = No
     if suffix in (".ics", ".ical", ".ifb"):
         found = ics_reader.read(text, str(path), ics or ics_reader.Options())
         return [
-            Entry("items", index, item.data, item.line, item.field_lines)
+            Entry("items", index, item.data, item.line, item.field_lines, item.notes)
             for index, item in enumerate(found)
         ]
     raise ImportFileError(f"{path}: unknown file type {suffix!r}; use .yaml, .yml, .csv or .ics")
@@ -350,7 +352,7 @@ def import_entries(
 ) -> ImportReport:
     """Check all entries, then apply them in one transaction; with `dry_run`, change nothing."""
     parsed = _checked(entries, source)
-    report = ImportReport(source, dry_run)
+    report = ImportReport(source, dry_run, notes=[n for e in entries for n in e.notes])
     try:
         with db.write() as session:
             problems = _apply_all(

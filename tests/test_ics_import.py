@@ -4,8 +4,9 @@ events; upsert by UID; all or nothing, with the line of each problem."""
 
 from __future__ import annotations
 
+import re
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,8 +15,9 @@ import pytest
 from scheduler import agenda, ics_reader
 from scheduler.db import Database
 from scheduler.errors import ImportRejected
-from scheduler.interchange import import_data, import_file
+from scheduler.interchange import import_data, import_file, read_entries
 from scheduler.models import AgendaItem
+from scheduler.occurrences import Occurrence
 from tests.test_reminders import ACTOR
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ics"
@@ -190,3 +192,278 @@ def test_an_imported_file_reads_back_the_same_through_our_feed(db: Database, nam
         with TestClient(create_app(settings, run_jobs=False)) as client:
             feed = client.get(f"/feeds/{secret}/all.ics").content
     assert _occurrences(feed) == _occurrences(original)
+
+
+# ---------------------------------------------------------------- issue 14, items 7–18
+
+CORPUS = Path(__file__).parent / "fixtures" / "ics-corpus"
+WINDOW = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2029, 1, 1, tzinfo=UTC))
+
+
+def imported(db: Database, path: Path) -> list[tuple[str, str, bool]]:
+    """Import `path` into `db`; every occurrence (start, end, cancelled) of its items in
+    2026–2028: a time as UTC, a day as the day."""
+    import_file(db, path, ACTOR)
+    uids = {entry.data["uid"] for entry in read_entries(path, 10**7)}
+    with db.read() as session:
+        found = agenda.occurrences(session, *WINDOW)
+    return sorted((*_ours(o), o.cancelled) for o in found if o.item.uid in uids)
+
+
+def _ours(occurrence: Occurrence) -> tuple[str, str]:
+    start, end, zone = occurrence.start, occurrence.end, occurrence.zone
+    if occurrence.all_day:
+        return _shown(start.astimezone(zone).date(), end.astimezone(zone).date(), zone)
+    return _shown(start, end, zone)
+
+
+def reader_sees(path: Path) -> list[tuple[str, str, bool]]:
+    """The same, as recurring-ical-events reads the file (floating times in Amsterdam)."""
+    import icalendar
+    import recurring_ical_events
+
+    calendar = icalendar.Calendar.from_ical(path.read_text())
+    found = []
+    for event in recurring_ical_events.of(calendar).between(*WINDOW):
+        start, end = event["DTSTART"].dt, event["DTEND"].dt
+        cancelled = str(event.get("STATUS", "")).upper() == "CANCELLED"
+        found.append((*_shown(start, end, AMSTERDAM), cancelled))
+    return sorted(found)
+
+
+def _shown(start: date | datetime, end: date | datetime, zone: ZoneInfo) -> tuple[str, str]:
+    """A time as UTC (a floating one read in `zone`); a day as the day."""
+    if not isinstance(start, datetime):
+        return start.isoformat(), end.isoformat()
+    if isinstance(end, datetime) and start.tzinfo is not None:
+        return _utc(start), _utc(end)
+    assert isinstance(end, datetime)
+    return _utc(start.replace(tzinfo=zone)), _utc(end.replace(tzinfo=zone))
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%m-%dT%H:%MZ")
+
+
+def test_a_utc_series_repeats_in_utc_unless_the_calendar_names_its_zone(
+    db: Database,
+) -> None:
+    # 08:00 UTC every week, across the change to summer time on 28 March: still 08:00 UTC.
+    assert [o[0] for o in imported(db, FIXTURES / "utc-series.ics")] == [
+        "03-15T08:00Z", "03-22T08:00Z", "03-29T08:00Z", "04-05T08:00Z",
+    ]  # fmt: skip
+    assert item_of(db, "utc-weekly").timezone == "UTC"
+    # With X-WR-TIMEZONE recurring-ical-events repeats it at 09:00 Amsterdam time instead.
+    path = CORPUS / "handmade__h02.ics"
+    assert imported(db, path) == reader_sees(path)
+    assert item_of(db, "h02-utc-weekly").timezone == "Europe/Amsterdam"
+    assert wall_times(db, "h02-utc-weekly")[-1] == ("2027-04-05 09:00", False)
+
+
+def test_a_utc_start_in_the_repeated_hour_keeps_its_instant(db: Database) -> None:
+    found = imported(db, FIXTURES / "repeated-hour.ics")
+    assert ("10-31T01:30Z", "10-31T02:00Z", False) in found  # the second 02:30, not the first
+    assert ("10-31T00:30Z", "10-31T01:00Z", False) not in found
+    single = agenda.describe_item(item_of(db, "second-half-past-two"))
+    assert (single["start"], single["end"]) == ("2027-10-31T02:30+01:00", "2027-10-31T03:00")
+    weekly = item_of(db, "weekly-from-the-second-half-past-two")
+    assert [o[0] for o in found].count("10-31T01:30Z") == 2
+    assert "11-07T01:30Z" in [o[0] for o in found]  # then 02:30 winter time every week
+    assert weekly.rrule == "FREQ=WEEKLY;COUNT=2"  # the second 02:30 itself is an RDATE
+
+
+def test_a_custom_vtimezone_is_read_as_the_iana_zone_with_the_same_offsets(
+    db: Database,
+) -> None:
+    path = CORPUS / "handmade__h01-custom-tz.ics"  # Outlook "Customized Time Zone", US rules
+    assert imported(db, path) == reader_sees(path)
+    series = item_of(db, "h01-custom-tz")
+    assert series.timezone == "America/New_York"
+    assert agenda.describe_item(series)["start"] == "2027-03-01T09:00"  # 09:00 across 14 March
+
+
+def test_a_custom_vtimezone_no_iana_zone_matches_keeps_its_instants_or_is_refused(
+    db: Database,
+) -> None:
+    # Offsets +01:45/+02:45: no IANA zone. Six weeks without a clock change repeat in UTC,
+    # at 09:00 +02:45 as both readers have it (run on their own: in this process icalendar
+    # would hand them the "Customized Time Zone" of the file read before, US rules).
+    path = FIXTURES / "custom-zone-unknown.ics"
+    assert [o[:2] for o in imported(db, path)] == [
+        (f"{day}T06:15Z", f"{day}T07:15Z") for day in ("03-01", "03-01", "03-08", "03-15",
+                                                       "03-22", "03-29", "04-05")
+    ]  # fmt: skip
+    assert item_of(db, "custom-weekly").timezone == "UTC"
+    # A year of months crosses the zone's own clock changes: that series cannot be held.
+    with pytest.raises(ImportRejected) as caught:
+        import_file(db, FIXTURES / "custom-zone-changes.ics", ACTOR)
+    assert re.search(
+        r"custom-zone-changes\.ics:23: items\[0\]\.start: TZID 'Customized Time Zone': no IANA",
+        str(caught.value),
+    )
+
+
+def test_this_and_future_moves_the_rest_of_the_series_as_both_readers_do(
+    db: Database,
+) -> None:
+    path = FIXTURES / "this-and-future.ics"
+    assert imported(db, path) == reader_sees(path)
+    assert wall_times(db, "regio-overleg") == [
+        ("2027-03-01 10:00", False),
+        ("2027-03-08 10:00", False),
+    ]
+    later = agenda.describe_item(item_of(db, "regio-overleg-2027-03-15T10:00:00"))
+    assert (later["start"], later["end"], later["rrule"]) == (
+        "2027-03-15T14:00", "2027-03-15T15:30", "FREQ=WEEKLY;COUNT=4"
+    )  # fmt: skip
+    assert (later["title"], later["location"]) == (
+        "Regio-overleg (nieuwe tijd)",
+        "Provinciehuis, Haarlem",
+    )
+    assert later["exdates"] == ["2027-03-29T14:00"]  # moved along with the series
+    assert later["occurrences"][0]["recurrence_id"] == "2027-03-22T14:00"
+
+
+def test_an_rdate_period_keeps_its_own_end(db: Database) -> None:
+    path = CORPUS / "handmade__h01-rdate-period.ics"
+    assert imported(db, path) == reader_sees(path)
+    assert ("04-01T12:00Z", "04-01T15:00Z", False) in imported(db, path)  # three hours
+
+
+def test_a_timed_event_without_end_or_duration_takes_no_time(db: Database) -> None:
+    path = CORPUS / "handmade__h01-no-dtend.ics"
+    assert imported(db, path) == reader_sees(path) == [("03-10T13:00Z", "03-10T13:00Z", False)]
+
+
+def test_events_without_uid_stay_apart_and_import_again_unchanged(db: Database) -> None:
+    path = FIXTURES / "no-uid.ics"  # an Outlook Web App export: four events, no UID
+    assert len(imported(db, path)) == 4
+    assert len(agenda_items(db)) == 4
+    again = import_file(db, path, ACTOR)
+    assert again.counts["items"] == {"created": 0, "updated": 0, "unchanged": 4}
+
+
+def test_of_repeated_uids_the_newest_copy_counts_and_the_report_says_so(db: Database) -> None:
+    report = import_file(db, FIXTURES / "duplicate-uids.ics", ACTOR)
+    assert item_of(db, "moved-twice").title == "Bestuurlijk overleg (laatste versie)"  # SEQUENCE
+    assert item_of(db, "same-sequence").title == "Werkbezoek (later verstuurd)"  # DTSTAMP
+    assert report.notes == [
+        f"{FIXTURES / 'duplicate-uids.ics'}:4: UID moved-twice appears 2 times (lines 4, 12); "
+        "kept the newest, this one (SEQUENCE 2, DTSTAMP 2027-01-01 09:00 UTC)",
+        f"{FIXTURES / 'duplicate-uids.ics'}:27: UID same-sequence appears 2 times (lines 20, 27);"
+        " kept the newest, this one (SEQUENCE 0, DTSTAMP 2026-12-02 09:00 UTC)",
+    ]
+
+
+def test_an_all_day_rule_with_a_google_utc_until_ends_on_that_day(db: Database) -> None:
+    path = CORPUS / "handmade__h01-allday-until-utc.ics"  # UNTIL=20270104T230000Z
+    assert [o[0] for o in imported(db, path)] == [
+        "2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"
+    ]  # fmt: skip
+    assert imported(db, path) == reader_sees(path)
+
+
+def test_a_changed_occurrence_without_its_series_is_a_one_off(db: Database) -> None:
+    path = FIXTURES / "lone-change.ics"  # Google shares one moved occurrence, RRULE and all
+    assert imported(db, path) == reader_sees(path) == [("03-09T13:00Z", "03-09T14:00Z", False)]
+    assert agenda_items(db)[0].rrule is None
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("handmade__h07-two-rrules.ics", None),
+        ("pyical__src_icalendar_tests_calendars_america_new_york_forward_reference.ics",
+         r":4: items\[0\]\.start: DTSTART is given 2 times \(lines 4 and 5\) with different"),
+        ("nodeical__test_fixtures_multi-event-basic.ics",
+         r":74: items\[8\]\.start: DTSTART 'Next Year' cannot be read"),
+        ("pyical__src_icalendar_tests_calendars_parsing_error.ics",
+         r":18: items\[1\]\.exdates: EXDATE '' cannot be read"),
+        ("nodeical__test_fixtures_bad_custom_ms_tz.ics",
+         r":40: items\[2\]\.end: DURATION '-PT1W1D2H3M4S' cannot be read"),
+        ("nodeical__test_fixtures_test_with_multiple_tzids_in_vtimezone.ics",
+         r":42: not a valid iCalendar file"),
+    ],
+)  # fmt: skip
+def test_files_that_crashed_the_import_import_or_are_refused_with_their_line(
+    sqlite_db: Database, name: str, message: str | None
+) -> None:
+    from scheduler.errors import ImportFileError
+
+    path = CORPUS / name
+    if message is None:  # two RRULEs: the second, which ends, becomes RDATEs
+        assert imported(sqlite_db, path) == reader_sees(path)
+        return
+    with pytest.raises((ImportRejected, ImportFileError)) as caught:
+        import_file(sqlite_db, path, ACTOR)
+    assert re.search(re.escape(str(path)) + message, str(caught.value)), str(caught.value)
+
+
+def test_a_start_in_the_spring_gap_is_read_as_rfc_5545_says(db: Database) -> None:
+    single = CORPUS / "handmade__h08-gap-single.ics"  # 02:30 on 28 March 2027
+    assert (
+        imported(db, single)
+        == reader_sees(single)
+        == [
+            ("03-28T01:30Z", "03-28T01:30Z", False)  # 03:30 summer time; DTEND 03:30 too
+        ]
+    )
+    daily = CORPUS / "handmade__h01-gap-daily.ics"  # daily at 02:30 from that night
+    starts = [o[0] for o in imported(db, daily)]  # 03:30 summer time, then 02:30 each day
+    assert starts == ["03-28T01:30Z", "03-29T00:30Z", "03-30T00:30Z", "03-31T00:30Z"]
+    assert starts == [o[0] for o in reader_sees(daily)]
+
+
+def test_a_date_exdate_on_a_timed_series_excludes_that_days_occurrence(db: Database) -> None:
+    path = CORPUS / "handmade__h03-exdate-date.ics"
+    assert imported(db, path) == reader_sees(path)
+    assert "03-03T09:00Z" not in [o[0] for o in imported(db, path)]
+
+
+def test_a_moved_whole_day_occurrence_moves(db: Database) -> None:
+    path = FIXTURES / "moved-all-day.ics"
+    assert (
+        imported(db, path)
+        == reader_sees(path)
+        == [
+            ("03-15T08:00Z", "03-15T11:00Z", False),  # became a morning: an item of its own
+            ("2027-03-01", "2027-03-02", False),
+            ("2027-03-10", "2027-03-12", False),  # moved, and two days long
+            ("2027-03-22", "2027-03-23", False),
+        ]
+    )
+    moved = agenda.describe_item(item_of(db, "kantoor-dicht"))["occurrences"]
+    assert moved == [{"recurrence_id": "2027-03-08", "cancelled": False,
+                      "start": "2027-03-10", "end": "2027-03-11",
+                      "title": "Thuiswerkdagen (verschoven)"}]  # fmt: skip
+
+
+def test_a_start_off_the_rule_is_an_occurrence_of_its_own(db: Database) -> None:
+    path = CORPUS / "handmade__h06-unsynced.ics"  # Thursday 4 March; the rule says Mondays
+    assert imported(db, path) == reader_sees(path)
+    assert [o[0] for o in imported(db, path)][:2] == ["03-04T09:00Z", "03-08T09:00Z"]
+
+
+def test_an_event_without_dtstart_is_refused_with_file_and_line(db: Database) -> None:
+    with pytest.raises(ImportRejected) as caught:
+        import_file(db, FIXTURES / "no-dtstart.ics", ACTOR)
+    assert f"{FIXTURES / 'no-dtstart.ics'}:10: items[1].start: the event has no DTSTART" in str(
+        caught.value
+    )
+    assert agenda_items(db) == []
+
+
+def test_importing_a_newer_file_clears_what_the_calendar_no_longer_says(
+    db: Database, tmp_path: Path
+) -> None:
+    first = (FIXTURES / "google.ics").read_text()
+    series = "7a1b2c3d4e5f6g7h8i9j@google.com"
+    path = tmp_path / "google.ics"
+    path.write_text(first)
+    import_file(db, path, ACTOR)
+    newer = first.replace("RRULE:FREQ=WEEKLY;UNTIL=20261228T225959Z;BYDAY=MO\n", "")
+    path.write_text(newer.replace("URL:https://meet.google.com/abc-defg-hij\n", ""))
+    import_file(db, path, ACTOR)
+    assert item_of(db, series).rrule is None  # it no longer repeats
+    assert [o for o in wall_times(db, series) if not o[1]] == [("2026-12-07 09:00", False)]
+    assert item_of(db, "3k9v2h1m5q7r8s0t4u6w@google.com").online_url == ""  # URL gone

@@ -50,6 +50,8 @@ def _print_report(report: interchange.ImportReport) -> None:
         typer.echo(f"{section}: {parts}")
     if not report.counts:
         typer.echo("nothing to import")
+    for note in report.notes:
+        typer.echo(f"note: {note}")
     if report.dry_run:
         typer.echo("dry run: nothing was changed")
 
