@@ -285,6 +285,30 @@ def test_a_feed_read_again_without_changes_records_an_unchanged_run(
     )  # fmt: skip
 
 
+def test_what_the_feed_no_longer_says_is_cleared_a_series_without_rrule_stops(
+    catalog_db: Database, calendar: tuple[Calendar, str]
+) -> None:
+    served, url = calendar
+    first = (FIXTURES / "ps-v1.ics").read_text()
+    served.mode = "text"
+    served.text = first.replace(
+        "SUMMARY:Statenvergadering\n", "SUMMARY:Statenvergadering\nURL:https://ps.example/14\n"
+    )
+    source_id = add_source(catalog_db, url)
+    sync_at(catalog_db, source_id, NOW)
+    assert items_of(catalog_db, source_id)["ps-vergadering-1214@google.com"]["online_url"]
+    # The next version: the weekly meeting is a single one now, and the link is gone.
+    served.text = first.replace("RRULE:FREQ=WEEKLY;COUNT=4\n", "")
+    sync_at(catalog_db, source_id, NOW + timedelta(hours=1))
+    found = items_of(catalog_db, source_id)
+    assert found["ps-fractie@google.com"]["rrule"] is None
+    assert found["ps-vergadering-1214@google.com"]["online_url"] == ""
+    with catalog_db.read() as session:
+        series = agenda.find_item(session, f"src{source_id}-ps-fractie@google.com")
+        later = agenda.occurrences_between([series], NOW, NOW + timedelta(days=60))
+    assert [o.start for o in later] == [datetime(2026, 12, 7, 9, 0, tzinfo=UTC)]
+
+
 FAILURES = {
     "error": ("the server answered HTTP 500", 500),
     "slow": ("no answer within 0.5 s", None),
