@@ -135,7 +135,7 @@ class _Event:
 
     component: Any
     lines: dict[str, list[int]]
-    zones: dict[str, tzinfo]  # the file's own VTIMEZONEs, by TZID (see `_own_zones`)
+    zones: dict[str, _OwnZone]  # the file's own VTIMEZONEs, by TZID (see `_own_zones`)
 
     @property
     def line(self) -> int:
@@ -190,8 +190,11 @@ class _Event:
         """A time in a zone the file defines itself, in that definition."""
         tzid = str(prop.params.get("TZID", ""))
         if isinstance(value, datetime) and value.tzinfo is not None and tzid in self.zones:
-            return value.replace(tzinfo=self.zones[tzid])
+            return value.replace(tzinfo=self.zones[tzid].tz)
         return value
+
+    def definition(self, zone: tzinfo) -> ics_zones.Definition | None:
+        return next((own.definition for own in self.zones.values() if own.tz is zone), None)
 
 
 def _ical(prop: Any) -> bytes:
@@ -231,16 +234,23 @@ def _events(calendar: Any, text: str, source: str) -> list[_Event]:
     return [_Event(c, found, zones) for c, found in zip(components, lines, strict=True)]
 
 
-def _own_zones(calendar: Any) -> dict[str, tzinfo]:
+@dataclass(frozen=True)
+class _OwnZone:
+    tz: tzinfo
+    definition: ics_zones.Definition
+
+
+def _own_zones(calendar: Any) -> dict[str, _OwnZone]:
     """The file's VTIMEZONEs that are no IANA or Windows zone, each read from this file:
     icalendar keeps the first definition of a TZID for the whole process, and Outlook calls
     every custom zone "Customized Time Zone", whatever its rules."""
-    zones: dict[str, tzinfo] = {}
+    zones: dict[str, _OwnZone] = {}
     for component in calendar.walk("VTIMEZONE"):
         tzid = str(component.get("TZID", ""))
         if tzid and _zone_named(tzid) is None:
             with contextlib.suppress(*_PARSE_ERRORS):
-                zones[tzid] = component.to_tz(lookup_tzid=False)
+                own = component.to_tz(lookup_tzid=False)
+                zones[tzid] = _OwnZone(own, ics_zones.Definition.of(component))
     return zones
 
 
@@ -304,6 +314,7 @@ class _Reader:
         self.fallback = self.x_wr or clock.zone(options.default_zone)
         self.problems: list[Problem] = []
         self.found: list[ReadItem] = []
+        self.matched: dict[tzinfo, tuple[str]] = {}
 
     def items(self, events: list[_Event]) -> list[ReadItem]:
         masters, overrides, notes = _grouped(events, self.source)
@@ -396,8 +407,11 @@ class _Reader:
         instants, repeating in UTC if it repeats; a series across the zone's own clock
         changes cannot be held."""
         walls = _walls(start, event)
-        zone = ics_zones.matching_zone(custom, walls, (self.fallback.key, "UTC"))
+        # The zone found for the file's other events in this VTIMEZONE most likely fits too.
+        preferred = (*self.matched.get(custom, ()), self.fallback.key, "UTC")
+        zone = ics_zones.matching_zone(custom, event.definition(custom), walls, preferred)
         if zone is not None:
+            self.matched[custom] = (zone.key,)
             return _Place(zone, (custom,))
         if not recurring:
             return _Place(self.fallback, ())

@@ -18,7 +18,10 @@ from scheduler.errors import ImportRejected
 from scheduler.interchange import import_data, import_file, read_entries
 from scheduler.models import AgendaItem
 from scheduler.occurrences import Occurrence
+from tests.test_cli import cli
 from tests.test_reminders import ACTOR
+
+__all__ = ["cli"]  # a fixture, used by name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ics"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -467,3 +470,9 @@ def test_importing_a_newer_file_clears_what_the_calendar_no_longer_says(
     assert item_of(db, series).rrule is None  # it no longer repeats
     assert [o for o in wall_times(db, series) if not o[1]] == [("2026-12-07 09:00", False)]
     assert item_of(db, "3k9v2h1m5q7r8s0t4u6w@google.com").online_url == ""  # URL gone
+
+
+def test_the_command_line_tells_which_copy_of_a_repeated_uid_it_kept(cli) -> None:  # type: ignore[no-untyped-def]
+    done = cli("import", str(FIXTURES / "duplicate-uids.ics"))
+    assert done.code == 0 and "items: 2 were created" in done.out
+    assert "note: " in done.out and "UID moved-twice appears 2 times (lines 4, 12)" in done.out
