@@ -5,13 +5,19 @@ with `file:line: what`; never an internal error."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from scheduler import agenda
 from scheduler.db import Database
 from scheduler.errors import ImportFileError, ImportRejected
 from scheduler.interchange import import_file
+from scheduler.vtimezone import vtimezone
+from tests.readers import ReaderError, Seen, as_text, icaljs, ours, recurring
 from tests.test_reminders import ACTOR
 
 CORPUS = Path(__file__).parent / "fixtures" / "ics-corpus"
@@ -74,3 +80,156 @@ def test_a_corpus_file_imports_or_is_refused_with_file_and_line(
             assert re.match(re.escape(str(path)) + r":\d+: \S", problem), problem
     else:
         assert path.name not in REFUSED, "imports now: take it off REFUSED"
+
+
+# ---------------------------------------------------------------- what the readers see
+
+Span = tuple[str, str, bool]  # start, end (UTC text, or a day), cancelled
+
+
+def _window(text: str) -> tuple[datetime, datetime]:
+    """From a year before the file's first start to six years after its last one."""
+    years = [int(y) for y in re.findall(r"^(?:DTSTART|RDATE)[^:\n]*:(\d{4})", text, re.M)]
+    years = [y for y in years if 1971 <= y <= 2090] or [2026]
+    return datetime(min(years) - 1, 1, 1, tzinfo=UTC), datetime(max(years) + 6, 1, 1, tzinfo=UTC)
+
+
+def _home(text: str) -> ZoneInfo:
+    """Where a floating time is: X-WR-TIMEZONE, else our default zone (as the import reads it)."""
+    found = re.search(r"^X-WR-TIMEZONE:(.+)$", text, re.M)
+    name = found[1].strip() if found else ""
+    name = WINDOWS_TO_OLSON.get(name, name)
+    return ZoneInfo(name) if name in available_timezones() else ZoneInfo("Europe/Amsterdam")
+
+
+def _spans(seen: set[Seen], home: ZoneInfo) -> set[Span]:
+    def utc(text: str) -> str:
+        if len(text) == 10 or text.endswith("Z"):
+            return text
+        return as_text(datetime.fromisoformat(text).replace(tzinfo=home))  # floating
+
+    return {(utc(s.start), utc(s.end), s.status == "CANCELLED") for s in seen}
+
+
+def _with_known_zones(body: bytes) -> bytes:
+    """The file with a VTIMEZONE for each IANA or Windows TZID it names but does not define:
+    Thunderbird, around ical.js, knows those zones; bare ical.js reads them as floating. A
+    lone VEVENT (some test files) goes into a VCALENDAR, as the import reads it."""
+    text = body.decode("utf-8-sig")
+    if text.lstrip().upper().startswith("BEGIN:VEVENT"):
+        text = f"BEGIN:VCALENDAR\r\n{text.rstrip()}\r\nEND:VCALENDAR\r\n"
+        body = text.encode()
+    defined = set(re.findall(r"^TZID:(.+?)\r?$", text, re.M))
+    named = set(re.findall(r";TZID=\"?([^:;\"]+)\"?[:;]", text)) - defined
+    zones = b""
+    for tzid in sorted(named):
+        zone = WINDOWS_TO_OLSON.get(tzid, tzid)
+        if zone in available_timezones():
+            zones += vtimezone(zone, 1970).replace(f"TZID:{zone}".encode(), f"TZID:{tzid}".encode())
+    at = text.find("BEGIN:VEVENT")
+    return body if not zones or at < 0 else text[:at].encode() + zones + text[at:].encode()
+
+
+# Where we differ from a reader on purpose; each reason is a reader's own choice or limit.
+DIFFERS_FROM_RECURRING = {
+    "handmade__h01-gap-daily.ics": "its first end: 02:30 + 30 min read as 03:00 summer time, "
+    "before the start (ical.js and we: 04:00)",
+    "khal__tests_ics_event_dtr_no_tz_exdatez.ics": "a UTC EXDATE on a floating series: it reads "
+    "the floating times as UTC, we in Europe/Amsterdam",
+    "nodeical__test_fixtures_daily-count-exdate-recurrence-id.ics": "a moved occurrence ending "
+    "before it starts: it swaps start and end, we end it at its start",
+    "nodeical__test_fixtures_festival-multiday-rrule.ics": "DTSTART;VALUE=DATE:20110804T120000: "
+    "it reads a time, we (and ical.js) the day VALUE=DATE says",
+    "nodeical__test_fixtures_sabredav-school-holidays.ics": "DTSTART;TZID=…;VALUE=DATE: the same",
+    "nodeical__test_fixtures_yearly-recurring-unicode.ics": "DTSTART;TZID=…;VALUE=DATE: the same",
+    "rie__recurring_ical_events_test_calendars_end_before_start_event.ics": "DTEND before "
+    "DTSTART: it swaps them, we end the event at its start",
+    "rie__recurring_ical_events_test_calendars_issue_201_mixed_datetime_and_date.ics": "a date "
+    "DTSTART with a time DTEND: it reads midnight UTC, we the day",
+    "rie__recurring_ical_events_test_calendars_issue_201_test_matrix.ics": "the same, and "
+    "floating against UTC times",
+}
+GAP = (
+    "a start in the DST gap: it reads 02:30 with summer time's offset (01:30 winter time); "
+    "RFC 5545 and we with the offset before the gap (03:30 summer time)"
+)
+PERIOD = "ical.js cannot expand an RDATE;VALUE=PERIOD (its getOccurrenceDetails gets a Period)"
+DAY_LISTS = "ical.js cannot read an EXDATE or RDATE of days written without VALUE=DATE on it"
+COPIES = "it shows every copy of a repeated UID or RECURRENCE-ID, whatever its SEQUENCE"
+DTSTART_OFF_RULE = "it leaves out a DTSTART the rule does not produce (RFC 5545 counts it)"
+DIFFERS_FROM_ICALJS = {
+    "handmade__h01-gap-daily.ics": GAP,
+    "handmade__h08-gap-single.ics": GAP,
+    "handmade__h01-nouid-ok.ics": "it does not know the TZID /mozilla.org/…/America/New_York "
+    "(floating for it; icalendar and we read America/New_York)",
+    "pyical__src_icalendar_tests_calendars_issue_313_globally_unique_tzid.ics": "the same, for "
+    "other globally unique TZIDs",
+    "handmade__h01-rdate-period.ics": PERIOD,
+    "pyical__src_icalendar_tests_calendars_issue_1426.ics": PERIOD,
+    "rie__recurring_ical_events_test_calendars_issue_113_period_rdate_duration.ics": PERIOD,
+    "handmade__h02.ics": "it ignores X-WR-TIMEZONE: the UTC series stays at 08:00 UTC",
+    "rie__recurring_ical_events_test_calendars_fablab_cottbus.ics": "it ignores X-WR-TIMEZONE",
+    "handmade__h06-unsynced.ics": DTSTART_OFF_RULE,
+    "khal__tests_ics_event_rrule_no_occurence.ics": DTSTART_OFF_RULE,
+    "handmade__h07-two-rrules.ics": "it counts DTSTART into each RRULE's COUNT",
+    "rie__recurring_ical_events_test_calendars_multiple_rrule.ics": "the same",
+    "khal__tests_ics_event_dtr_no_tz_exdatez.ics": "a UTC EXDATE on a floating series: it "
+    "compares the floating times as UTC",
+    "khal__tests_ics_part1.ics": "RDATE lists in the file's VTIMEZONEs: it reads only the "
+    "first value",
+    "nodeical__test_fixtures_biweekly-exdate-until.ics": DAY_LISTS,
+    "pyical__src_icalendar_tests_calendars_issue_1633_rdate_with_dates.ics": DAY_LISTS,
+    "pyical__src_icalendar_tests_calendars_rfc_7265_appendix_example_1_ical.ics": DAY_LISTS,
+    "rie__recurring_ical_events_test_calendars_duration.ics": DAY_LISTS,
+    "rie__recurring_ical_events_test_calendars_issue_36_recurrence_ID_format.ics": DAY_LISTS,
+    "pyical__src_icalendar_tests_calendars_issue_168_input.ics": "it cannot parse the line "
+    "X-APPLE-RADIUS=…",
+    "nodeical__test_fixtures_daily-count-exdate-recurrence-id.ics": "a moved occurrence "
+    "ending before it starts: it keeps that; we end it at its start",
+    "rie__recurring_ical_events_test_calendars_end_before_start_event.ics": "DTEND before "
+    "DTSTART: it keeps that; we end the event at its start",
+    "nodeical__test_fixtures_duplicate-rrule-sequence.ics": COPIES,
+    "nodeical__test_fixtures_duplicate-uid-sequence.ics": COPIES,
+    "nodeical__test_fixtures_recurrence-sequence.ics": COPIES,
+    "rie__recurring_ical_events_test_calendars_issue_148_edge_case_1.ics": COPIES,
+    "rie__recurring_ical_events_test_calendars_issue_148_exdate_and_rdate_updated.ics": COPIES,
+    "rie__recurring_ical_events_test_calendars_issue_163_deleted_modification.ics": COPIES,
+    "nodeical__test_fixtures_exchange_whole_day_moved_recurrence_offset_tz.ics": "a whole-day "
+    "occurrence named by a midnight with a zone (Exchange): it does not find it",
+    "rie__recurring_ical_events_test_calendars_issue_28_rrule_with_UTC_endinginZ.ics": "the same",
+    "nodeical__test_fixtures_festival-multiday-rrule.ics": "an all-day event ending on the day "
+    "it starts: it takes no day, we one",
+    "rie__recurring_ical_events_test_calendars_issue_201_mixed_datetime_and_date.ics": "a day "
+    "start with a time end: it keeps the time, we the day",
+    "rie__recurring_ical_events_test_calendars_issue_201_test_matrix.ics": "the same",
+}  # fmt: skip
+
+
+def _readers_of(path: Path) -> tuple[set[Span] | str, set[Span] | str, tuple[datetime, datetime]]:
+    body = path.read_bytes()
+    text = body.decode("utf-8-sig")
+    window, home = _window(text), _home(text)
+    try:
+        by_recurring: set[Span] | str = _spans(recurring(body, *window), home)
+    except Exception as exc:  # a reader refusing the file is an answer
+        by_recurring = f"refused: {exc}"
+    try:
+        by_icaljs: set[Span] | str = _spans(icaljs(_with_known_zones(body), *window), home)
+    except ReaderError as exc:
+        by_icaljs = f"refused: {exc}"
+    return by_recurring, by_icaljs, window
+
+
+IMPORTED = [path for path in FILES if path.name not in REFUSED]
+
+
+@pytest.mark.parametrize("path", IMPORTED, ids=lambda path: path.name)
+def test_an_imported_corpus_file_shows_what_the_readers_show(
+    sqlite_db: Database, path: Path
+) -> None:
+    by_recurring, by_icaljs, window = _readers_of(path)
+    import_file(sqlite_db, path, ACTOR)
+    with sqlite_db.read() as session:
+        mine = _spans(ours(agenda.occurrences(session, *window)), ZoneInfo("UTC"))
+    assert (mine == by_recurring) != (path.name in DIFFERS_FROM_RECURRING), by_recurring
+    assert (mine == by_icaljs) != (path.name in DIFFERS_FROM_ICALJS), by_icaljs
