@@ -34,6 +34,7 @@ Moment = date | datetime
 # Rule parts that pin occurrences to days: shifting such a rule's start shifts nothing else.
 _DAY_PARTS = ("BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS")
 _SECOND = timedelta(seconds=1)
+_UNCLEAN_RUN = 10  # unclean occurrences in a row after which a rule is taken to stay so
 
 
 @dataclass
@@ -162,13 +163,18 @@ def anchored(series: Series) -> Series:
     on_rule = _wall(head) == _wall(series.start)
     if on_rule and clean(series.start):
         return series
-    moved, used = [series.start], int(on_rule)
+    moved = [series.start]
+    used = int(on_rule)
     candidate = next(walls, None) if on_rule else head
     while candidate is not None and not clean(candidate):
+        if used == _UNCLEAN_RUN:
+            # A rule that always falls in the gap (yearly at 02:30 on the last Sunday of
+            # March): repeated from its DTSTART as read, it gives the same instants.
+            return series
         moved.append(candidate)
         used += 1
-        candidate = next(walls, None) if used <= MAX_COUNT else None
-    if candidate is None:
+        candidate = next(walls, None)
+    if candidate is None:  # every occurrence of a short rule was unclean
         return replace(series, start=moved[0], rules=[], rdates=moved[1:] + series.rdates)
     return replace(
         series,

@@ -417,6 +417,14 @@ def test_a_start_in_the_spring_gap_is_read_as_rfc_5545_says(db: Database) -> Non
     assert starts == [o[0] for o in reader_sees(daily)]
 
 
+def test_a_rule_that_always_falls_in_the_gap_keeps_coming_at_half_past_three(
+    db: Database,
+) -> None:
+    path = FIXTURES / "gap-yearly.ics"  # 02:30 on the last Sunday of March, every year
+    assert imported(db, path) == reader_sees(path)
+    assert {o[0][-6:] for o in imported(db, path)} == {"01:30Z"}  # 03:30 summer time
+
+
 def test_a_date_exdate_on_a_timed_series_excludes_that_days_occurrence(db: Database) -> None:
     path = CORPUS / "handmade__h03-exdate-date.ics"
     assert imported(db, path) == reader_sees(path)
