@@ -327,6 +327,15 @@ def test_this_and_future_moves_the_rest_of_the_series_as_both_readers_do(
     assert later["occurrences"][0]["recurrence_id"] == "2027-03-22T14:00"
 
 
+def test_each_this_and_future_moves_the_rest_from_its_own_occurrence(db: Database) -> None:
+    # Mondays; from 15 March at 14:00; from 5 April on Tuesdays (a BYDAY rule moved to
+    # another day: its remaining occurrences are listed); and a series moved from its first.
+    path = FIXTURES / "this-and-future-twice.ics"
+    assert imported(db, path) == reader_sees(path)
+    assert item_of(db, "r2-2027-04-05T10:00:00").rrule is None
+    assert item_of(db, "r3").title == "Daily, later"  # moved whole, it keeps its uid
+
+
 def test_an_rdate_period_keeps_its_own_end(db: Database) -> None:
     path = CORPUS / "handmade__h01-rdate-period.ics"
     assert imported(db, path) == reader_sees(path)
