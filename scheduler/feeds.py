@@ -721,9 +721,10 @@ class _EventWriter:
         if item.rrule:
             event.add("rrule", vRecur.from_ical(item.rrule))
         # ical.js leaves out DTSTART when a series has RDATEs but no RRULE (RFC 5545 counts
-        # it): name it among the RDATEs as well, which changes nothing for other readers.
-        only_rdates = item.rdates and not item.rrule
-        self._moments(event, "rdate", {*item.rdates, *([item.starts_at] if only_rdates else [])})
+        # it), and ignores the EXDATEs of an event with neither: name DTSTART among the
+        # RDATEs as well, which changes nothing for other readers.
+        lone_start = not item.rrule and (item.rdates or item.exdates)
+        self._moments(event, "rdate", {*item.rdates, *([item.starts_at] if lone_start else [])})
         self._moments(event, "exdate", set(item.exdates) | self.expired)
         if self.alarms:
             for alarm in self._alarms():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -14,8 +14,10 @@ import pytest
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from scheduler import agenda
+from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import ImportFileError, ImportRejected
+from scheduler.feeds import FeedBuilder, FeedSpec, Viewer, options_from
 from scheduler.interchange import import_file
 from scheduler.vtimezone import vtimezone
 from tests.readers import ReaderError, Seen, as_text, icaljs, ours, recurring, with_known_zones
@@ -245,3 +247,19 @@ def test_an_imported_corpus_file_shows_what_the_readers_show(
         mine = _spans(ours(agenda.occurrences(session, *window)), ZoneInfo("UTC"))
     assert (mine == by_recurring) != (path.name in DIFFERS_FROM_RECURRING), by_recurring
     assert (mine == by_icaljs) != (path.name in DIFFERS_FROM_ICALJS), by_icaljs
+
+
+@pytest.mark.parametrize("path", IMPORTED, ids=lambda path: path.name)
+def test_an_imported_corpus_file_reads_back_from_our_feed_as_our_engine_lists_it(
+    sqlite_db: Database, path: Path
+) -> None:
+    window = _window(path.read_text(encoding="utf-8-sig", errors="replace"))
+    import_file(sqlite_db, path, ACTOR)
+    settings = Settings(database_url=sqlite_db.url, feed_past_days=1)
+    with sqlite_db.read() as session:
+        mine = _spans(ours(agenda.occurrences(session, *window)), ZoneInfo("UTC"))
+        feed = FeedBuilder(options_from(settings)).feed(
+            session, FeedSpec("all"), Viewer(None, "nl"), window[0].date() + timedelta(days=1)
+        )
+    assert _spans(icaljs(feed.body, *window), ZoneInfo("UTC")) == mine, "ical.js"
+    assert _spans(recurring(feed.body, *window), ZoneInfo("UTC")) == mine, "recurring-ical-events"
