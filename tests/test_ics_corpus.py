@@ -91,10 +91,15 @@ Span = tuple[str, str, bool]  # start, end (UTC text, or a day), cancelled
 
 
 def _window(text: str) -> tuple[datetime, datetime]:
-    """From a year before the file's first start to six years after its last one."""
+    """From a year before the file's first start to ten years after its last one; from noon
+    to noon, since a reader may place a day's start at UTC midnight and we at local midnight."""
     years = [int(y) for y in re.findall(r"^(?:DTSTART|RDATE)[^:\n]*:(\d{4})", text, re.M)]
     years = [y for y in years if 1971 <= y <= 2090] or [2026]
-    return datetime(min(years) - 1, 1, 1, tzinfo=UTC), datetime(max(years) + 6, 1, 1, tzinfo=UTC)
+    first, last = (
+        datetime(min(years) - 1, 1, 1, 12, tzinfo=UTC),
+        datetime(max(years) + 10, 1, 1, 12, tzinfo=UTC),
+    )
+    return first, last
 
 
 def _home(text: str) -> ZoneInfo:
