@@ -1,6 +1,7 @@
 """Sending ready messages: over SMTP (one connection for a batch), or to .eml files.
 
 The mailer knows messages, not agenda items. Its errors say whether retrying can help.
+Every message gets its `Date` here, as it is handed to the server (see `Mailer.send`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import socket
 import ssl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from email import message_from_bytes, policy
 from email.charset import QP, Charset
 from email.header import Header
@@ -24,11 +26,13 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
-from email.utils import formataddr, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast, overload
+
+from scheduler import clock
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -151,6 +155,8 @@ def compose(
     for value in (subject, to[0], *(headers or {}).values()):
         if "\r" in value or "\n" in value:
             raise ValueError(f"line break in a header value: {value!r}")
+    if any(name.lower() == "date" for name in headers or {}):
+        raise ValueError("a Date header is the mailer's: it stamps the moment of sending")
     # Boundaries of our own: "=_" never occurs in quoted-printable text, so no search of the
     # content for a safe one is needed (the email package's way, a regex per part).
     token = hashlib.sha256(message_id.encode()).hexdigest()[:24]
@@ -254,6 +260,13 @@ class SmtpSettings:
     connections: int = 1  # how many the outbox sends over at once
 
 
+def dated(data: bytes, moment: datetime) -> bytes:
+    """A flattened message with a `Date` header (RFC 5322, 3.6.1) of `moment`, to the second.
+    Put first: header order carries no meaning, and the flattened bytes stay as they are."""
+    stamp = format_datetime(moment.replace(microsecond=0))
+    return b"Date: " + stamp.encode("ascii") + b"\r\n" + data
+
+
 class _SMTP(smtplib.SMTP):
     """SMTP's DATA with a hook between the message and the final "." that ends it.
 
@@ -304,16 +317,21 @@ class Mailer:
     ) -> None:
         """Send one message. `before_final_dot` runs once the server holds the whole message
         but before it may deliver it: if it raises, the transaction is aborted (the
-        connection closed) and its exception passes through."""
+        connection closed) and its exception passes through.
+
+        The message is dated now, not when it was composed: RFC 5322's Date is the moment it
+        was "ready to enter the mail delivery system", and a message sent again (after a
+        crash, or a retry) enters it again; its Message-ID stays the same."""
+        data = dated(message.data, clock.now_utc())
         if not self.settings.host:
             if before_final_dot is not None:
                 before_final_dot()
-            self._write_file(message)
+            self._write_file(message, data)
             return
         try:
             smtp = self._connection()
             smtp.before_final_dot = before_final_dot
-            refused = smtp.sendmail(message.sender, list(message.recipients), message.data)
+            refused = smtp.sendmail(message.sender, list(message.recipients), data)
         except smtplib.SMTPResponseException as exc:
             self.close()  # the connection may be in any state now
             permanent = 500 <= exc.smtp_code < 600
@@ -363,12 +381,12 @@ class Mailer:
         self._smtp = smtp
         return smtp
 
-    def _write_file(self, message: Outgoing) -> None:
+    def _write_file(self, message: Outgoing, data: bytes) -> None:
         folder = Path(self.settings.mail_dir)
         folder.mkdir(parents=True, exist_ok=True)
         name = message.message_id.strip("<>").split("@")[0] or "message"
         path = folder / f"{name}.eml"
-        path.write_bytes(message.data)
+        path.write_bytes(data)
         log.info("mail to %s written to %s (no smtp_host set)", ", ".join(message.recipients), path)
 
     def _abort(self) -> None:

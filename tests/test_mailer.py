@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email import policy
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from email.header import Header
 from email.message import Message
+from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -41,6 +45,7 @@ def server() -> Iterator[tuple[Inbox, SmtpSettings]]:
     controller.start()
     yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, security="none", timeout=5)
     controller.stop()
+    inbox.assert_dated()
 
 
 def plain(received: Message) -> str:
@@ -72,6 +77,43 @@ def test_a_composed_message_arrives_whole_with_its_non_ascii_names_and_attachmen
     assert plain(received) == "Hallo,\n\nTot dinsdag.\n"
     [calendar] = [p for p in received.walk() if p.get_content_type() == "text/calendar"]
     assert calendar.get_param("method") == "PUBLISH" and calendar.get_filename() == "x.ics"
+
+
+def test_a_message_is_dated_when_it_is_sent_not_when_it_was_composed(
+    server: tuple[Inbox, SmtpSettings],
+) -> None:
+    inbox, settings = server
+    with time_machine.travel(datetime(2026, 12, 1, 8, 59, 59, 900_000, tzinfo=UTC), tick=False):
+        composed = message()
+    sending = datetime(2026, 12, 1, 9, 0, 5, 700_000, tzinfo=UTC)
+    with time_machine.travel(sending, tick=False), Mailer(settings) as mailer:
+        mailer.send(composed)
+    [received] = inbox.messages
+    assert received.get_all("Date") == ["Tue, 01 Dec 2026 09:00:05 +0000"]
+    assert parsedate_to_datetime(str(received["Date"])) == datetime(
+        2026, 12, 1, 9, 0, 5, tzinfo=UTC
+    )
+    assert "Date" not in composed.parsed()  # previews show no moment of sending
+
+
+def test_a_message_written_to_a_file_is_dated_too(tmp_path: Path) -> None:
+    files = SmtpSettings(host="", mail_dir=str(tmp_path))
+    with (
+        time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC), tick=False),
+        Mailer(files) as m,
+    ):
+        m.send(message())
+    written = message_from_bytes((tmp_path / "1.eml").read_bytes(), policy=policy.default)
+    assert written["Date"] == "Tue, 01 Dec 2026 09:00:00 +0000"
+    assert plain(written) == "Hallo,\n\nTot dinsdag.\n"
+
+
+def test_a_composer_cannot_set_a_date_of_its_own() -> None:
+    with pytest.raises(ValueError, match="Date header is the mailer's"):
+        compose(
+            sender="l@example.nl", to=("Piet", "p@example.nl"), subject="Overleg",
+            message_id="<2@example.nl>", text="t", html="h", headers={"date": "gisteren"},
+        )  # fmt: skip
 
 
 def test_lines_starting_with_a_dot_survive_the_smtp_data_phase(

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ import time_machine
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from scheduler import agenda, delivery, outbox, reminders
+from scheduler import agenda, clock, delivery, outbox, reminders
 from scheduler.db import Database
 from scheduler.feeds import FeedOptions
 from scheduler.interchange import import_data
@@ -49,6 +50,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.received_at: list[datetime] = []  # by the service's clock (time-machine's)
         self.refuse: set[str] = set()
         self.lock = threading.Lock()
 
@@ -63,10 +65,18 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.received_at.append(clock.now_utc())
         return "250 Message accepted"
 
     def ids(self) -> list[str]:
         return [str(m["Message-ID"]) for m in self.messages]
+
+    def assert_dated(self) -> None:
+        """Every message has one Date (RFC 5322, 3.6): the moment it was sent, to the second."""
+        for received, at in zip(self.messages, self.received_at, strict=True):
+            assert len(received.get_all("Date") or []) == 1, received["Subject"]
+            sent = parsedate_to_datetime(str(received["Date"]))
+            assert at - timedelta(seconds=5) <= sent <= at, (received["Subject"], sent, at)
 
 
 @pytest.fixture
@@ -79,6 +89,7 @@ def smtp() -> Iterator[tuple[Inbox, Controller]]:
     yield inbox, controller
     if controller._thread is not None:  # not stopped by the test itself
         controller.stop()
+    inbox.assert_dated()  # whatever kind of mail the test sent
 
 
 def settings_for(controller: Controller, **changes: Any) -> reminders.ReminderSettings:
@@ -202,6 +213,26 @@ def test_an_smtp_outage_is_retried_with_backoff_until_it_arrives(
         restarted.stop()
     assert sorted(r.attempts for r in rows(agenda_db) if r.state == DeliveryState.SENT) == [1, 2]
     assert len(inbox.messages) == 2
+
+
+def test_a_reminder_sent_after_an_outage_is_dated_when_it_left_with_the_message_id_it_had(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    controller.stop()
+    due = datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)
+    assert dispatch_at(agenda_db, settings, due) == 0
+    restarted = Controller(inbox, hostname="127.0.0.1", port=controller.port)
+    restarted.start()
+    try:
+        assert dispatch_at(agenda_db, settings, due + timedelta(minutes=7, seconds=3)) == 2
+    finally:
+        restarted.stop()
+    assert [str(m["Date"]) for m in inbox.messages] == ["Tue, 01 Dec 2026 09:07:08 +0000"] * 2
+    sent = sorted(r.message_id for r in rows(agenda_db) if r.state == DeliveryState.SENT)
+    assert sorted(inbox.ids()) == sent
 
 
 def test_a_refused_recipient_goes_dead_and_the_others_still_arrive(
