@@ -241,7 +241,7 @@ def _merge(existing: AgendaItem, spec: ItemIn) -> ItemIn:
     if "start" in given and "end" not in given:
         merged["end"] = _shifted_end(existing, spec.start)
     merged.update(given)
-    return ItemIn.model_validate(merged)
+    return parse(ItemIn, merged)
 
 
 def _shifted_end(item: AgendaItem, new_start: WallTime) -> WallTime | None:
@@ -524,7 +524,7 @@ def cancel(session: Session, uid: str, actor: Actor, occurrence: str | None = No
         )
         entries[key] = {**entries.get(key, {"recurrence_id": occurrence}), "cancelled": True}
         description["occurrences"] = list(entries.values())
-    save_item(session, ItemIn.model_validate(description), actor)
+    save_item(session, parse(ItemIn, description), actor)
     return item
 
 
@@ -533,6 +533,9 @@ def move(
 ) -> AgendaItem:
     """Move one occurrence of a recurring item (given by its original wall time)."""
     item = find_item(session, uid)
+    _check_wall_time(start, "start")
+    if end:
+        _check_wall_time(end, "end")
     description = describe_item(item)
     entries = _overrides_by_start(description, occurrence)
     key = next(
@@ -541,16 +544,22 @@ def move(
     moved = {**entries.get(key, {"recurrence_id": occurrence}), "cancelled": False, "start": start}
     entries[key] = moved | ({"end": end} if end else {})
     description["occurrences"] = list(entries.values())
-    save_item(session, ItemIn.model_validate(description), actor)
+    save_item(session, parse(ItemIn, description), actor)
     return item
 
 
 def _overrides_by_start(description: dict[str, Any], occurrence: str) -> dict[str, Any]:
-    try:
-        parse_wall_time(occurrence)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field="occurrence") from exc
+    _check_wall_time(occurrence, "occurrence")
     return {e["recurrence_id"]: e for e in description["occurrences"]}
+
+
+def _check_wall_time(value: str, field: str) -> None:
+    """A date or wall time as the caller typed it, or a ValidationError naming their field
+    (checked later, inside the whole item, it would be named `occurrences.2.start`)."""
+    try:
+        parse_wall_time(value)
+    except ValueError as exc:
+        raise ValidationError(f"{field}: {exc}", field=field) from exc
 
 
 def delete(session: Session, uid: str, actor: Actor) -> None:

@@ -248,6 +248,31 @@ def test_deleting_keeps_the_history_and_moving_one_occurrence_works(api: API) ->
     assert error(neither) == (422, "start")
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"start": "next tuesday"}, "start"),
+        ({"start": "2026-13-45T10:00"}, "start"),
+        ({"start": "x" * 5000}, "start"),
+        ({"start": "2026-12-18T09:00", "end": "next tuesday"}, "end"),
+        ({"occurrence": "next tuesday", "start": "2026-12-18T09:00"}, "occurrence"),
+    ],
+)
+def test_moving_an_occurrence_to_a_badly_typed_time_answers_422_naming_the_field(
+    api: API, change: dict[str, str], field: str
+) -> None:
+    client, _, headers = api
+    made = client.post("/api/v1/items", headers=headers[OWNER],
+                       json=NEW_ITEM | {"uid": "reeks", "rrule": "FREQ=WEEKLY;COUNT=3"})  # fmt: skip
+    answer = client.post(
+        "/api/v1/items/reeks/occurrences",
+        json={"occurrence": "2026-12-17T14:00"} | change,
+        headers=headers[OWNER] | {"if-match": made.headers["etag"]},
+    )
+    assert error(answer) == (422, field) and answer.json()["error"].startswith(f"{field}: ")
+    assert client.get("/api/v1/items/reeks", headers=headers[OWNER]).json()["occurrences"] == []
+
+
 def test_lists_are_paginated(api: API) -> None:
     client, _, headers = api
     page = client.get("/api/v1/items?limit=2&offset=1", headers=headers[OWNER]).json()

@@ -150,6 +150,21 @@ def test_one_occurrence_is_cancelled_or_moved_from_the_item_page(
     assert "woensdag 23 december 2026 om 14:00" in page
 
 
+@pytest.mark.parametrize("start", ["next tuesday", "2026-13-45", "x" * 5000, "<script>"])
+def test_moving_an_occurrence_to_a_badly_typed_time_answers_422_naming_the_field(
+    editor: tuple[TestClient, Database], start: str
+) -> None:
+    client, db = editor
+    client.get("/items/reeks", headers=HTML)
+    move = {"csrf": client.cookies["lobby_csrf"], "occurrence": "2026-12-22T09:00",
+            "action": "move", "start": start}  # fmt: skip
+    answer = client.post("/items/reeks/occurrence", data=move, headers=HTML)
+    assert answer.status_code == 422 and "start: " in answer.text
+    assert "<script>" not in answer.text  # shown escaped
+    with db.read() as session:
+        assert session.scalar(select(AgendaItem.revision).where(AgendaItem.uid == "reeks")) == 1
+
+
 # ---------------------------------------------------------------- my own settings and links
 
 
