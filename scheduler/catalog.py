@@ -88,13 +88,21 @@ def _save(
 
 
 def save_theme(session: Session, spec: ThemeIn) -> Outcome:
-    values = spec.model_dump(include=spec.model_fields_set | {"slug", "name"})
-    return _save(session, _by_slug(session, Theme, spec.slug), Theme, values)
+    existing = _by_slug(session, Theme, spec.slug)
+    return _save(session, existing, Theme, _given(spec, existing))
 
 
 def save_stakeholder(session: Session, spec: StakeholderIn) -> Outcome:
-    values = spec.model_dump(include=spec.model_fields_set | {"slug", "name"})
-    return _save(session, _by_slug(session, Stakeholder, spec.slug), Stakeholder, values)
+    existing = _by_slug(session, Stakeholder, spec.slug)
+    return _save(session, existing, Stakeholder, _given(spec, existing))
+
+
+def _given(spec: ThemeIn | StakeholderIn, existing: Base | None) -> dict[str, object]:
+    """An update changes the fields given; a new row takes the spec's defaults for the rest
+    (a stakeholder made without `kind` is `overig`, not a NOT NULL violation)."""
+    if existing is None:
+        return spec.model_dump()
+    return spec.model_dump(include=spec.model_fields_set | {"slug", "name"})
 
 
 def save_person(session: Session, spec: PersonIn) -> Outcome:

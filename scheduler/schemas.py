@@ -179,7 +179,7 @@ class StakeholderIn(Record):
     name: str = Field(min_length=1, max_length=200)
     kind: StakeholderKind = StakeholderKind.OVERIG
     description: Text = ""
-    website: Text = ""
+    website: Text = Field("", max_length=500)  # its column's length
 
 
 class PartnershipIn(Record):
@@ -270,8 +270,8 @@ class OverrideIn(Record):
     cancelled: bool = False
     start: OptionalWall = None
     end: OptionalWall = None
-    title: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
-    location: str | None = None
+    title: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(None, max_length=300)
+    location: str | None = Field(None, max_length=500)
 
 
 class FollowUpIn(Record):
@@ -292,12 +292,13 @@ class ItemIn(Record):
     start: Wall
     end: OptionalWall = None
     timezone: Annotated[Zone | None, BeforeValidator(_blank_to_none)] = None
-    rrule: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    rrule: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(None, max_length=500)
     rdates: WallList = []
     exdates: WallList = []
     occurrences: list[OverrideIn] = []
-    location: Text = ""
-    online_url: Text = ""
+    # The lengths of their columns: longer, PostgreSQL refuses them (SQLite does not check).
+    location: Text = Field("", max_length=500)
+    online_url: Text = Field("", max_length=1000)
     description: Text = ""
     themes: SlugList = []
     stakeholders: SlugList = []

@@ -341,6 +341,20 @@ def test_a_person_makes_lists_and_revokes_their_own_tokens(api: API) -> None:
     assert client.get(f"/feeds/{body['secret']}/me.ics").status_code == 410
 
 
+def test_a_new_stakeholder_without_a_kind_is_overig_and_an_update_keeps_its_kind(api: API) -> None:
+    client, _, headers = api
+    made = client.put("/api/v1/stakeholders/mra", json={"slug": "mra", "name": "MRA"},
+                      headers=headers[ADMIN])  # fmt: skip
+    assert made.status_code == 200 and made.json()["kind"] == "overig"
+    body = {"slug": "mra", "name": "MRA", "kind": "provincie"}
+    assert (
+        client.put("/api/v1/stakeholders/mra", json=body, headers=headers[ADMIN]).status_code == 200
+    )
+    renamed = client.put("/api/v1/stakeholders/mra", json={"slug": "mra", "name": "Metropoolregio"},
+                         headers=headers[ADMIN])  # fmt: skip
+    assert renamed.json()["kind"] == "provincie" and renamed.json()["name"] == "Metropoolregio"
+
+
 def test_admins_manage_the_catalog(api: API) -> None:
     client, _, headers = api
     theme = {"slug": "cultuur", "name": "Cultuur"}
