@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from scheduler import clock
 from scheduler.errors import ConfigError
+from scheduler.logs import mask_secrets
 from scheduler.offsets import (
     days_of,
     normalize_offsets,
@@ -34,6 +35,8 @@ ENV_PREFIX = "LOBBY_"
 # Variables with our prefix that are not settings: the config file's path and the test suite's.
 NON_SETTING_VARIABLES = ("LOBBY_CONFIG",)
 NON_SETTING_PREFIXES = ("LOBBY_TEST_",)
+# Settings whose whole value is a secret: an error about one never quotes it.
+SECRET_SETTINGS = frozenset({"smtp_password", "oidc_client_secret"})
 
 
 def project_home() -> Path:
@@ -369,9 +372,16 @@ def _describe(exc: ValidationError, config_file: Path | None) -> str:
         message = str(error["msg"]).removeprefix("Value error, ")
         lines.append(
             f"bad value for setting {key!r} from {_source_of(key, config_file)}: {message} "
-            f"(got {error.get('input')!r})"
+            f"(got {_shown(key, error.get('input'))})"
         )
     return "; ".join(lines)
+
+
+def _shown(key: str, value: object) -> str:
+    """A bad value as the error quotes it: a password or secret never, a URL's password not."""
+    if key in SECRET_SETTINGS:
+        return "a value, not shown"
+    return mask_secrets(repr(value))
 
 
 @cache

@@ -12,8 +12,29 @@ from datetime import UTC, datetime
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
+# A URL's password: `scheme://user:PASSWORD@host`. Greedy up to the last "@" before a blank or
+# quote, so that a password typed with a raw "@" or "/" in it is hidden whole (at worst, with
+# some of what follows it). The placeholder of our own hints (`USER:PASSWORD@HOST`) stays.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/?#@\s]*):(?!PASSWORD@)[^\s'\"]*@")
+
+
+def mask_secrets(text: str) -> str:
+    """`mysql://lobby:Sup3rSecret@db/lobby` → `mysql://lobby:***@db/lobby`, wherever it
+    occurs in `text`: applied to every log line and every error the CLI prints, since a
+    setting's value (a database URL) reaches messages that never meant to show it."""
+    return _URL_PASSWORD.sub(r"\1:***@", text)
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(self._json(record))
+
+    def _json(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -65,9 +86,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter(
-                "%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S"
-            )
+            TextFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 import typer
 from typer.core import TyperGroup
 
+from scheduler import logs
 from scheduler.cli import app, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,6 +262,39 @@ def test_the_installed_command_reports_an_unreachable_database_in_one_line_witho
         result.stderr,
     )
     assert "supergeheim" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_database_url_stops_the_command_with_one_line_without_the_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOBBY_DATABASE_URL", "mysql://lobby:Sup3rSecret@db/lobby")
+    with pytest.raises(SystemExit) as exited:
+        main(["themes", "list"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: bad value for setting 'database_url' from environment variable")
+    assert "mysql://lobby:***@db/lobby" in err and "Sup3rSecret" not in err
+    assert "postgresql+psycopg://USER:PASSWORD@HOST/DB" in err  # the hint stays readable
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_log_line_never_shows_a_urls_password(
+    capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    logs.configure("INFO", fmt)
+    try:
+        logging.getLogger("scheduler.test").warning(
+            "cannot reach %s", "postgresql+psycopg://lobby:Sup3rSecret@db:5432/lobby"
+        )
+        try:
+            raise OSError("connect to smtp://mail:Sup3rSecret@smtp.example failed")
+        except OSError:
+            logging.getLogger("scheduler.test").exception("sending failed")
+    finally:
+        logging.getLogger().handlers[:] = []
+    err = capsys.readouterr().err
+    assert "postgresql+psycopg://lobby:***@db:5432/lobby" in err and "smtp://mail:***@" in err
+    assert "Sup3rSecret" not in err
 
 
 @pytest.mark.slow

@@ -94,6 +94,33 @@ def test_a_secret_can_come_from_a_file(tmp_path: Path, monkeypatch: pytest.Monke
     assert load_settings().database_url == "postgresql+psycopg://lobby:geheim@db/lobby"
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://lobby:Sup3rSecret@db/lobby", "mysql://lobby:Sup3r@Secret/x@db:3306/lobby?ssl=1"],
+)
+def test_a_bad_database_url_is_quoted_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("LOBBY_DATABASE_URL", url)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    assert "setting 'database_url' from environment variable LOBBY_DATABASE_URL" in str(
+        refused.value
+    )
+    assert "mysql://lobby:***@" in str(refused.value) and "Secret" not in str(refused.value)
+
+
+def test_a_bad_secret_setting_is_never_quoted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "lobby.toml"
+    config.write_text('smtp_password = ["Sup3rSecret"]\n')
+    monkeypatch.setenv("LOBBY_CONFIG", str(config))
+    with pytest.raises(ConfigError, match="setting 'smtp_password'") as refused:
+        load_settings()
+    assert "Sup3rSecret" not in str(refused.value) and "not shown" in str(refused.value)
+
+
 def test_a_secret_file_that_cannot_be_read_names_the_variable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,6 +23,7 @@ from scheduler.cli import (
 )
 from scheduler.cli.common import app
 from scheduler.errors import LobbyError
+from scheduler.logs import mask_secrets
 
 log = logging.getLogger("scheduler.cli")
 
@@ -57,17 +58,21 @@ def main(argv: list[str] | None = None) -> None:
     try:
         command.main(args=argv, prog_name="lobby-agenda", standalone_mode=True)
     except LobbyError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        _error(f"error: {exc.message}")
         sys.exit(2)
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
-        typer.echo(f"error: database: {reason}", err=True)
+        _error(f"error: database: {reason}")
         sys.exit(3)
     except Exception as exc:  # the last line of defence: a bug, not a user error
         log.debug("unexpected error", exc_info=True)
-        typer.echo(
+        _error(
             f"internal error: {type(exc).__name__}: {exc} "
-            "(run with LOBBY_LOG_LEVEL=DEBUG for the traceback)",
-            err=True,
+            "(run with LOBBY_LOG_LEVEL=DEBUG for the traceback)"
         )
         sys.exit(70)
+
+
+def _error(line: str) -> None:
+    """The one place the CLI prints an error: whatever it quotes, a URL's password is hidden."""
+    typer.echo(mask_secrets(line), err=True)
