@@ -253,8 +253,9 @@ class Settings(BaseSettings):
 
     @property
     def base_url(self) -> str:
-        """Where people reach the service; used in links and printed at start-up."""
-        return self.public_url or f"http://{self.host}:{self.port}"
+        """Where people reach the service; every link (CLI, mail, pages, feeds) and the
+        start-up line use it: `public_url`, else the host and port `serve` listens on."""
+        return self.public_url or f"http://{_link_host(self.host)}:{self.port}"
 
     @classmethod
     def settings_customise_sources(
@@ -267,6 +268,19 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The TOML file's values arrive as init arguments, so they rank below the environment.
         return (env_settings, _SecretFileSource(settings_cls), init_settings)
+
+
+# Addresses that mean "listen on every interface" (the container's LOBBY_HOST=0.0.0.0): no
+# browser opens them as a host, while the service answers on loopback.
+_EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+
+def _link_host(host: str) -> str:
+    """The listening address as a link's host: loopback for every interface, an IPv6
+    address in brackets (RFC 3986, 3.2.2)."""
+    if host in _EVERY_INTERFACE:
+        return "localhost"
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def _day(text: str) -> date:

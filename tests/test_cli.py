@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -461,6 +462,30 @@ def test_mail_preview_shows_the_reminder_without_sending_it(cli) -> None:  # typ
         "error: x@example.nl gets no reminders for m1"
     )
     assert json.loads(cli("outbox", "--json").out) == []  # nothing was planned or sent
+
+
+@pytest.mark.parametrize(
+    ("host", "base"), [("127.0.0.1", "http://127.0.0.1:8311"), ("0.0.0.0", "http://localhost:8311")]
+)
+def test_token_create_and_mail_preview_link_to_the_configured_port_and_an_openable_host(
+    cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, host: str, base: str
+) -> None:
+    import time_machine
+
+    monkeypatch.setenv("LOBBY_HOST", host)
+    monkeypatch.setenv("LOBBY_PORT", "8311")
+    with time_machine.travel("2026-11-28T09:00:00Z", tick=False):
+        cli("people", "add", "j.jansen@example.nl", "--name", "Joost Jansen")
+        cli("items", "add", "--uid", "m1", "--title", "Overleg MRA", "--kind", "meeting",
+            "--start", "2026-12-08T10:00", "--owner", "j.jansen@example.nl")  # fmt: skip
+        feed = cli("token", "create", "j.jansen@example.nl").out
+        login = cli("token", "create", "j.jansen@example.nl", "--scope", "login").out
+        text = cli("mail", "preview", "m1").out
+        html = cli("mail", "preview", "m1", "--html").out
+    assert re.search(rf"https: +{re.escape(base)}/feeds/[\w-]{{32}}/all\.ics$", feed, re.M)
+    assert re.search(rf"sign in: {re.escape(base)}/login/[\w-]{{32}}$", login, re.M)
+    assert f"{base}/items/m1" in text and f'href="{base}/items/m1"' in html
+    assert ":8000" not in feed + login + text + html
 
 
 def test_digest_preview_and_send_once_per_period(cli) -> None:  # type: ignore[no-untyped-def]

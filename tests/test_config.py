@@ -17,6 +17,26 @@ def test_the_defaults_run_on_sqlite_in_amsterdam() -> None:
     assert settings.base_url == "http://127.0.0.1:8000"
 
 
+@pytest.mark.parametrize(
+    ("host", "public_url", "base_url"),
+    [
+        ("127.0.0.1", "", "http://127.0.0.1:8311"),
+        ("0.0.0.0", "", "http://localhost:8311"),
+        ("::", "", "http://localhost:8311"),
+        ("::1", "", "http://[::1]:8311"),
+        ("lobby.intern", "", "http://lobby.intern:8311"),
+        ("0.0.0.0", "https://lobby.alkmaar.nl/", "https://lobby.alkmaar.nl"),
+    ],
+)
+def test_links_use_the_public_url_else_the_host_and_port_a_browser_can_open(
+    monkeypatch: pytest.MonkeyPatch, host: str, public_url: str, base_url: str
+) -> None:
+    monkeypatch.setenv("LOBBY_HOST", host)
+    monkeypatch.setenv("LOBBY_PORT", "8311")
+    monkeypatch.setenv("LOBBY_PUBLIC_URL", public_url)
+    assert load_settings().base_url == base_url
+
+
 def test_a_variable_overrides_the_config_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
