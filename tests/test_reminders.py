@@ -477,7 +477,7 @@ def stopping_reset() -> Iterator[None]:
     jobs.STOPPING.clear()  # `jobs.start` clears it too; other tests here start no scheduler
 
 
-def test_the_scheduler_runs_fixed_ticks_only_and_sends_every_two_seconds(
+def test_the_scheduler_runs_fixed_ticks_only_and_sends_every_second(
     agenda_db: Database, smtp: tuple[Inbox, Controller], stopping_reset: None
 ) -> None:
     from apscheduler.triggers.interval import IntervalTrigger
@@ -495,7 +495,7 @@ def test_the_scheduler_runs_fixed_ticks_only_and_sends_every_two_seconds(
         assert jobs.stop(scheduler)
     assert all(isinstance(trigger, IntervalTrigger) for trigger in ticks.values())
     assert set(ticks) == {"reminders", "reminders-send", "heartbeat"}
-    assert ticks["reminders-send"].interval == timedelta(seconds=2)  # how late a reminder may be
+    assert ticks["reminders-send"].interval == timedelta(seconds=1)  # how late a reminder may be
     assert ticks["reminders"].interval == timedelta(seconds=30)  # planning
 
 
@@ -519,6 +519,20 @@ def test_stop_gives_up_on_a_job_that_does_not_finish_in_time(stopping_reset: Non
         assert not jobs.stop(scheduler, seconds=0.2)  # returns, and says a job was left behind
     finally:
         release.set()
+
+
+def test_a_skipped_sending_tick_is_not_worth_a_warning_but_another_skipped_job_is() -> None:
+    from types import SimpleNamespace
+
+    from scheduler import jobs
+
+    def skipped(job_id: str) -> logging.LogRecord:
+        message = 'Execution of job "%s" skipped: maximum number of running instances reached (%d)'
+        job = SimpleNamespace(id=job_id)  # APScheduler passes the job
+        return logging.LogRecord("apscheduler.scheduler", logging.WARNING, "", 0, message, (job, 1), None)  # fmt: skip
+
+    assert not jobs.QUIET_SKIPPED_SEND_TICKS.filter(skipped("reminders-send"))
+    assert jobs.QUIET_SKIPPED_SEND_TICKS.filter(skipped("reminders"))  # planning 30 s behind
 
 
 def test_a_job_due_after_the_shutdown_does_not_start(stopping_reset: None) -> None:
