@@ -38,7 +38,7 @@ SOURCES_TICK_SECONDS = 60
 SEND_TICK_SECONDS = 1
 # How long `stop` waits for running jobs: uvicorn's own shutdown and the interpreter's exit
 # fit in the rest of the 10 s a container platform usually gives between SIGTERM and SIGKILL.
-STOP_SECONDS = 8.0
+STOP_SECONDS = 7.0
 JOB_DEFAULTS = {
     "coalesce": True,  # after a pause, run a missed job once, not once per missed tick
     "max_instances": 1,
@@ -201,7 +201,9 @@ def stop(scheduler: BackgroundScheduler, seconds: float = STOP_SECONDS) -> bool:
     """Stop within `seconds`: no job starts any more, a dispatch run sends the message on the
     wire and gives the rest of its batch back. True if every job finished in time; a job
     still running after that (a fetch or a planning run, or an SMTP server that stopped
-    answering) is left behind, and the caller should exit without waiting for it."""
+    answering) is left behind: `serve` still ends, since uvicorn re-raises the SIGTERM once
+    the app has shut down and its default action ends the process whatever threads run (the
+    job's claimed rows are taken over once its heartbeat is silent, see `liveness`)."""
     RUNNING.refuse_new()
     # No wait here: APScheduler's wait has no bound, and holds the job-store lock meanwhile.
     scheduler.shutdown(wait=False)

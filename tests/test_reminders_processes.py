@@ -332,3 +332,40 @@ def _sigterm_during_dispatch(db_url: str, port: int, inbox: SlowInbox, after: in
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_sigterm_while_the_mail_server_stopped_answering_exits_within_ten_seconds(
+    tmp_path: Path, sqlite_template: Path, slow_smtp: tuple[SlowInbox, int]
+) -> None:
+    import shutil
+
+    inbox, port = slow_smtp
+    inbox.delay = 25.0  # takes each message, then answers only after 25 s (the client waits 30)
+    path = tmp_path / "stuck.sqlite3"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    expected = due_now(db, 2)  # 4 reminders
+    process = serve(db.url, port)
+    try:
+        assert wait_for(lambda: len(inbox.messages) >= 1, timeout=60)
+        process.send_signal(signal.SIGTERM)
+        sent_at = time.monotonic()
+        exited = wait_for(lambda: process.poll() is not None, timeout=30)
+        took = time.monotonic() - sent_at
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert exited and took <= 10, f"exit took {took:.1f} s"
+    inbox.delay = 0.010  # the server answers again: a new process sends the rest, once
+    final = serve(db.url, port)
+    try:
+        assert wait_for(lambda: set(inbox.keys()) >= expected, timeout=60)
+        assert wait_for(lambda: _all_sent(db, len(expected)), timeout=20)
+    finally:
+        final.send_signal(signal.SIGTERM)
+        final.wait(timeout=30)
+    received = Counter(inbox.keys())
+    assert set(received) == expected and max(received.values()) == 1
+    print(f"\nSIGTERM with the mail server silent: exit took {took:.2f} s")
+    db.dispose()

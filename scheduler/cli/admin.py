@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 
 import typer
@@ -164,19 +162,13 @@ def serve_command(
     database()  # reachable and migrated before we listen
     typer.echo(f"lobby-agenda serving at {conf.base_url}  (stop with Ctrl-C)")
     typer.echo(f"  subscribe: {conf.base_url}/feeds   health: {conf.base_url}/healthz")
-    app = create_app(conf)
     uvicorn.run(
-        app,
+        create_app(conf),
         host=conf.host,
         port=conf.port,
         log_config=None,
         timeout_graceful_shutdown=10,
     )
-    if getattr(app.state, "jobs_left_behind", False):
-        # The interpreter would join the job's thread at exit, however long it takes (an SMTP
-        # server that stopped answering): exit now; its claims are taken over (see liveness).
-        logging.shutdown()
-        os._exit(1)
 
 
 def register(app: typer.Typer) -> None:

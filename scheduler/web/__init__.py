@@ -48,8 +48,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         finally:
             log.info("shutting down")
             if scheduler is not None:
-                # A job still running after the bound is left behind: `serve` exits anyway.
-                app.state.jobs_left_behind = not jobs.stop(scheduler)
+                jobs.stop(scheduler)
             db.dispose()
 
     app = FastAPI(title="lobby-agenda", version=__version__, lifespan=lifespan)
