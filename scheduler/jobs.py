@@ -34,10 +34,11 @@ STOPPING = threading.Event()
 SOURCES_TICK_SECONDS = 60
 # How often the service sends what is due: a reminder leaves at most about this late (the
 # lateness benchmark's target is p99 <= 2 s). A tick with nothing due costs two short
-# transactions (heartbeat and expiry, then an empty claim), about a millisecond on SQLite.
+# transactions (heartbeat and expiry, then an empty claim).
 SEND_TICK_SECONDS = 1
-# How long `stop` waits for running jobs: uvicorn's own shutdown and the interpreter's exit
-# fit in the rest of the 10 s a container platform usually gives between SIGTERM and SIGKILL.
+# How long `stop` waits for running jobs: uvicorn's own shutdown before it and the process's
+# end after it fit in the rest of the 10 s that `docker stop` gives before SIGKILL (measured:
+# 8.2 s in all with 8 here, when the mail server stopped answering).
 STOP_SECONDS = 7.0
 JOB_DEFAULTS = {
     "coalesce": True,  # after a pause, run a missed job once, not once per missed tick
