@@ -136,8 +136,10 @@ def send_due(
     stopping: threading.Event | None = None,
 ) -> int:  # fmt: skip
     """Claim, render and send due rows batch by batch until none is left, until the server
-    proves unreachable, or (`stopping`) until the process is shutting down: the batch on the
-    wire is finished, the rest is left for the next run. Returns how many were sent.
+    proves unreachable, or (`stopping`) until the process is shutting down: each lane finishes
+    the message on the wire and gives the rest of its batch back at once (a SIGTERM must not
+    wait for a batch over a slow server), for the next run or another replica. Returns how
+    many were sent.
 
     A batch goes out over `smtp.connections` lanes at once, each with its own SMTP connection
     and its own database connection for recording "sent" (the time between that commit and
@@ -153,18 +155,22 @@ def send_due(
             for _ in range(lanes)
         ]
         pool = stack.enter_context(ThreadPoolExecutor(lanes, "outbox")) if lanes > 1 else None
-        while ids := claim(db, worker, clock.now_utc(), settings.batch, settings.heartbeat):
+        while not _stopped(stopping) and (
+            ids := claim(db, worker, clock.now_utc(), settings.batch, settings.heartbeat)
+        ):
             with db.read() as session:
                 rows = list(session.scalars(select(Delivery).where(Delivery.id.in_(ids))))
                 ready = render(session, rows, clock.now_utc())
             batch = [(delivery_id, ready.get(delivery_id)) for delivery_id in ids]
-            count, outage = _send_lanes(db, settings, worker, wires, batch, pool)
+            count, outage = _send_lanes(db, settings, worker, wires, batch, pool, stopping)
             sent += count
             if outage is not None or len(ids) < settings.batch:
                 break  # unreachable: the rest waits for its backoff
-            if stopping is not None and stopping.is_set():
-                break  # shutting down: a SIGTERM should not wait for a whole backlog
     return sent
+
+
+def _stopped(stopping: threading.Event | None) -> bool:
+    return stopping is not None and stopping.is_set()
 
 
 @dataclass(frozen=True)
@@ -177,15 +183,14 @@ class _Wire:
 
 def _send_lanes(
     db: Database, settings: OutboxSettings, worker: str, wires: list[_Wire], batch: _Batch,
-    pool: ThreadPoolExecutor | None,
+    pool: ThreadPoolExecutor | None, stopping: threading.Event | None,
 ) -> tuple[int, SendError | None]:  # fmt: skip
     """The batch, dealt round the lanes; how many were sent, and an outage if one was met."""
 
     def lane(n: int) -> tuple[int, SendError | None]:
         wire = wires[n]
-        return _send_batch(
-            db, wire.connection, settings, worker, wire.mailer, batch[n :: len(wires)]
-        )
+        mine = batch[n :: len(wires)]
+        return _send_batch(db, wire.connection, settings, worker, wire.mailer, mine, stopping)
 
     results = [lane(0)] if pool is None else list(pool.map(lane, range(len(wires))))
     outage = next((error for _, error in results if error is not None), None)
@@ -194,11 +199,15 @@ def _send_lanes(
 
 def _send_batch(
     db: Database, connection: Connection, settings: OutboxSettings, worker: str, mailer: Mailer,
-    batch: _Batch,
+    batch: _Batch, stopping: threading.Event | None = None,
 ) -> tuple[int, SendError | None]:  # fmt: skip
-    """Send a batch; stops at the first sign the server is unreachable and returns it."""
+    """Send a batch; stops at the first sign the server is unreachable and returns it, or
+    when the process is stopping (the rest is given back)."""
     sent = 0
     for position, (delivery_id, message) in enumerate(batch):
+        if _stopped(stopping):
+            release(db, worker, [row for row, _ in batch[position:]], connection)
+            break
         if not isinstance(message, Outgoing):
             reason = message.reason if message else GONE
             _record_failure(db, settings, worker, delivery_id, DeliveryState.CANCELLED, reason)
@@ -243,6 +252,33 @@ def _give_back(
             db, settings, worker, delivery_id, DeliveryState.FAILED, f"not tried: {error}",
             tried=False,
         )  # fmt: skip
+
+
+def release(
+    db: Database, worker: str, ids: Sequence[int], connection: Connection | None = None
+) -> int:
+    """Give claimed rows back untried, due as before, for the next run or another replica
+    (a stopping process). Only rows this worker still holds and has not recorded as sent;
+    the claim's attempt is not counted. Returns how many were given back."""
+    if not ids:
+        return 0
+    given = db.execute(
+        update(Delivery)
+        .where(
+            Delivery.id.in_(ids),
+            Delivery.state == DeliveryState.SENDING,
+            Delivery.claimed_by == worker,
+        )
+        .values(
+            state=DeliveryState.PENDING,
+            lease_until=None,
+            attempts=Delivery.attempts - 1,
+            updated_at=clock.now_utc(),
+        ),
+        connection,
+    )
+    log.info("gave %s claimed deliveries back on shutdown", given)
+    return given
 
 
 class LeaseLost(Exception):

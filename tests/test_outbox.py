@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,25 +90,60 @@ def test_a_message_refused_after_its_final_dot_is_dead_not_sent(agenda_db: Datab
     assert len(inbox.messages) == 1
 
 
-def test_a_shutdown_stops_a_run_after_the_batch_on_the_wire(
-    agenda_db: Database, smtp: tuple[Inbox, Controller]
-) -> None:
-    import threading
-    from dataclasses import replace
+class StopAfterFirst(Inbox):
+    """Sets `stopping` (a SIGTERM arrives) while the first message is on the wire."""
 
-    inbox, controller = smtp
-    settings = settings_for(controller)
-    with time_machine.travel(PLANNED_AT, tick=False):
-        delivery.dispatch(agenda_db, settings, "w1")  # plans the two P7D (and two P1D) rows
-    stopping = threading.Event()
-    stopping.set()  # SIGTERM arrived while the run was going
-    one_at_a_time = replace(settings.outbox, batch=1)
+    def __init__(self, stopping: threading.Event) -> None:
+        super().__init__()
+        self.stopping = stopping
 
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.stopping.set()
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _render(
+    settings: reminders.ReminderSettings,
+) -> Callable[[Session, Sequence[Delivery], datetime], dict[int, Outgoing]]:
     def render(session: Session, batch: Sequence[Delivery], now: datetime) -> dict[int, Outgoing]:
         return reminders.messages(session, settings, batch, now)
 
+    return render
+
+
+def test_a_shutdown_finishes_the_message_on_the_wire_and_gives_the_rest_of_the_batch_back(
+    agenda_db: Database,
+) -> None:
+    stopping = threading.Event()
+    inbox = StopAfterFirst(stopping)
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings = settings_for(controller)  # one connection: the batch goes in order
+        with time_machine.travel(PLANNED_AT, tick=False):
+            delivery.dispatch(agenda_db, settings, "w1")  # plans the two P7D (and two P1D) rows
+        with time_machine.travel(DUE, tick=False):
+            first = outbox.send_due(agenda_db, settings.outbox, "w1", _render(settings), stopping)
+            assert first == 1 and len(inbox.messages) == 1
+            (given_back,) = [r for r in rows(agenda_db) if r.offset == "P7D" and not r.sent_at]
+            assert given_back.state == DeliveryState.PENDING and given_back.attempts == 0
+            assert given_back.lease_until is None  # due at once for the next run or a replica
+            rest = outbox.send_due(agenda_db, settings.outbox, "w2", _render(settings))
+    finally:
+        controller.stop()
+    assert rest == 1 and len(set(inbox.ids())) == 2
+
+
+def test_a_run_that_starts_after_a_shutdown_claims_nothing(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        delivery.dispatch(agenda_db, settings, "w1")
+    stopping = threading.Event()
+    stopping.set()
     with time_machine.travel(DUE, tick=False):
-        first = outbox.send_due(agenda_db, one_at_a_time, "w1", render, stopping)
-        assert first == 1 and len(inbox.messages) == 1  # the rest waits for the next run
-        rest = outbox.send_due(agenda_db, one_at_a_time, "w1", render)
-    assert rest == 1 and len(inbox.messages) == 2
+        assert outbox.send_due(agenda_db, settings.outbox, "w1", _render(settings), stopping) == 0
+    assert not inbox.messages
+    assert all(r.state == DeliveryState.PENDING for r in rows(agenda_db))

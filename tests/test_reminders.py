@@ -500,26 +500,79 @@ def test_a_retried_dead_delivery_is_sent_again(
     assert len(inbox.messages) == 2
 
 
-def test_after_sending_the_scheduler_wakes_again_when_the_next_reminder_falls_due(
-    agenda_db: Database, smtp: tuple[Inbox, Controller]
+@pytest.fixture
+def stopping_reset() -> Iterator[None]:
+    from scheduler import jobs
+
+    yield
+    jobs.STOPPING.clear()  # `jobs.start` clears it too; other tests here start no scheduler
+
+
+def test_the_scheduler_runs_fixed_ticks_only_and_sends_every_second(
+    agenda_db: Database, smtp: tuple[Inbox, Controller], stopping_reset: None
 ) -> None:
-    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
 
     from scheduler import jobs
 
     _, controller = smtp
-    settings = settings_for(controller)
-    scheduler = BackgroundScheduler(timezone="Europe/Amsterdam")
-    scheduler.start(paused=True)
+    scheduler = jobs.start(
+        agenda_db, timezone="Europe/Amsterdam", heartbeat_seconds=60,
+        reminder_settings=settings_for(controller), dispatch_seconds=30,
+    )  # fmt: skip
     try:
-        with time_machine.travel(PLANNED_AT, tick=False):
-            jobs.send_reminders(agenda_db, settings, "w1", scheduler)
-        wake = scheduler.get_job("reminders-next")
-        assert wake is not None and wake.next_run_time == datetime(
-            2026, 12, 1, 9, 0, tzinfo=UTC
-        )  # the first P7D
+        ticks = {job.id: job.trigger for job in scheduler.get_jobs()}
     finally:
-        scheduler.shutdown(wait=False)
+        assert jobs.stop(scheduler)
+    assert all(isinstance(trigger, IntervalTrigger) for trigger in ticks.values())
+    assert set(ticks) == {"reminders", "reminders-send", "heartbeat"}
+    assert ticks["reminders-send"].interval == timedelta(seconds=1)  # how late a reminder may be
+    assert ticks["reminders"].interval == timedelta(seconds=30)  # planning
+
+
+def test_stop_gives_up_on_a_job_that_does_not_finish_in_time(stopping_reset: None) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from scheduler import jobs
+
+    started, release = threading.Event(), threading.Event()
+
+    def stuck() -> None:
+        started.set()
+        release.wait(60)  # an SMTP server that stopped answering
+
+    scheduler = BackgroundScheduler()
+    first = datetime.now(UTC)  # an interval job, as all of ours are
+    scheduler.add_job(jobs.RUNNING.track(stuck), "interval", hours=1, next_run_time=first)
+    scheduler.start()
+    try:
+        assert started.wait(30)
+        assert not jobs.stop(scheduler, seconds=0.2)  # returns, and says a job was left behind
+    finally:
+        release.set()
+
+
+def test_a_skipped_sending_tick_is_not_worth_a_warning_but_another_skipped_job_is() -> None:
+    from types import SimpleNamespace
+
+    from scheduler import jobs
+
+    def skipped(job_id: str) -> logging.LogRecord:
+        message = 'Execution of job "%s" skipped: maximum number of running instances reached (%d)'
+        job = SimpleNamespace(id=job_id)  # APScheduler passes the job
+        return logging.LogRecord("apscheduler.scheduler", logging.WARNING, "", 0, message, (job, 1), None)  # fmt: skip
+
+    assert not jobs.QUIET_SKIPPED_SEND_TICKS.filter(skipped("reminders-send"))
+    assert jobs.QUIET_SKIPPED_SEND_TICKS.filter(skipped("reminders"))  # planning 30 s behind
+
+
+def test_a_job_due_after_the_shutdown_does_not_start(stopping_reset: None) -> None:
+    from scheduler import jobs
+
+    ran: list[str] = []
+    jobs.RUNNING.refuse_new()
+    jobs.RUNNING.track(lambda: ran.append("ran"))()
+    assert not ran and jobs.RUNNING.wait_idle(0)
 
 
 def test_a_reminder_carries_its_occurrence_as_an_ics_with_the_feeds_uid(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,21 +65,33 @@ def slow_smtp() -> Iterator[tuple[SlowInbox, int]]:
 
 def due_now(db: Database, items: int) -> set[str]:
     """`items` meetings with an owner and a participant, each reminder due a minute ago."""
+    _import_people(db)
+    return _meetings(db, "k", items, now_utc() + timedelta(days=2) - timedelta(minutes=1))
+
+
+def _import_people(db: Database) -> None:
     import_data(db, {"people": [
         {"email": "o@example.nl", "name": "Olga", "roles": ["lobbyist"]},
         {"email": "p@example.nl", "name": "Piet", "roles": ["staff"]},
     ]}, "people", ACTOR)  # fmt: skip
-    start = (now_utc() + timedelta(days=2) - timedelta(minutes=1)).replace(microsecond=0)
+
+
+def _meetings(db: Database, prefix: str, items: int, start: datetime) -> set[str]:
+    """`items` meetings at `start`, each with a P2D reminder to its owner and participant,
+    planned; the keys of the reminders planned now."""
+    at = start.replace(microsecond=0).isoformat(timespec="seconds")
+    with db.read() as session:
+        before = set(session.scalars(select(Delivery.key)))
     with db.write() as session:
         for n in range(items):
-            spec = {"uid": f"k{n}", "title": f"Overleg {n}", "kind": "meeting", "start": start.isoformat(timespec="seconds"),
+            spec = {"uid": f"{prefix}{n}", "title": f"Overleg {prefix}{n}", "kind": "meeting", "start": at,
                     "owner": "o@example.nl", "participants": ["p@example.nl"], "reminders": ["P2D"]}  # fmt: skip
             agenda.save_item(session, ItemIn.model_validate(spec), ACTOR)
     settings = reminders.ReminderSettings(defaults={ItemKind.MEETING: ("P2D",)})
     with db.write() as session:
         reminders.plan(session, settings, now_utc())
     with db.read() as session:
-        return set(session.scalars(select(Delivery.key)))
+        return set(session.scalars(select(Delivery.key))) - before
 
 
 def serve(db_url: str, smtp_port: int) -> subprocess.Popen[bytes]:
@@ -255,3 +268,104 @@ def _digests_sent(db: Database) -> int:
 def _recipients(inbox: SlowInbox) -> set[str]:
     with inbox.lock:
         return {str(m["To"]).split("<")[1].rstrip(">") for m in inbox.messages}
+
+
+# 50 SIGTERMs, as the issue asks: each run starts a real `serve` (1-3 s on a busy machine).
+SIGTERMS = 50
+# Reminders added before each run: the SIGTERM lands after a random number of them arrived.
+PER_RUN = 40
+
+
+def test_sigterm_at_random_moments_during_dispatch_exits_within_ten_seconds_and_loses_nothing(
+    tmp_path: Path, sqlite_template: Path, slow_smtp: tuple[SlowInbox, int]
+) -> None:
+    import shutil
+
+    inbox, port = slow_smtp
+    path = tmp_path / "sigterm.sqlite3"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    _import_people(db)
+    # The normal state, and the one that hung: another reminder falls due later (in 8 days).
+    later = _meetings(db, "later", 1, now_utc() + timedelta(days=10))
+    seed = random.randrange(1_000_000)
+    rng = random.Random(seed)
+    expected: set[str] = set()
+    exits: list[float] = []
+    for run in range(SIGTERMS):
+        expected |= _meetings(
+            db, f"r{run}-", PER_RUN // 2, now_utc() + timedelta(days=2, minutes=-1)
+        )
+        exits.append(_sigterm_during_dispatch(db.url, port, inbox, rng.randint(1, PER_RUN - 1)))
+        assert exits[-1] <= 10, f"SIGTERM {run + 1} (seed {seed}): exit took {exits[-1]:.1f} s"
+    final = serve(db.url, port)
+    try:
+        assert wait_for(lambda: set(inbox.keys()) >= expected, timeout=60), f"seed {seed}"
+        assert wait_for(lambda: _all_sent(db, len(expected)), timeout=20)
+    finally:
+        final.send_signal(signal.SIGTERM)
+        final.wait(timeout=30)
+    received = Counter(inbox.keys())
+    assert set(received) == expected and not set(received) & later  # none lost, nothing else
+    repeats = {key: count for key, count in received.items() if count > 1}
+    assert not repeats, f"{len(repeats)} reminders arrived twice (seed {seed})"
+    print(f"\nSIGTERM x{len(exits)} during dispatch (seed {seed}): exits took "
+          f"{min(exits):.2f}-{max(exits):.2f} s; {len(expected)} reminders, each arrived once")  # fmt: skip
+    db.dispose()
+
+
+def _sigterm_during_dispatch(db_url: str, port: int, inbox: SlowInbox, after: int) -> float:
+    """Start `serve`, send SIGTERM once `after` more messages arrived (mid-dispatch, at a point
+    chosen by count, not by time); how many seconds the process took to exit."""
+    before = len(inbox.messages)
+    process = serve(db_url, port)
+    try:
+        assert wait_for(lambda: len(inbox.messages) >= before + after, timeout=60)
+        process.send_signal(signal.SIGTERM)
+        sent_at = time.monotonic()
+        # Generous: a hang shows as a failure after 30 s, not as a test that never ends.
+        exited = wait_for(lambda: process.poll() is not None, timeout=30)
+        took = time.monotonic() - sent_at
+        assert exited, f"still running {took:.0f} s after SIGTERM"
+        return took
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_sigterm_while_the_mail_server_stopped_answering_exits_within_ten_seconds(
+    tmp_path: Path, sqlite_template: Path, slow_smtp: tuple[SlowInbox, int]
+) -> None:
+    import shutil
+
+    inbox, port = slow_smtp
+    inbox.delay = 25.0  # takes each message, then answers only after 25 s (the client waits 30)
+    path = tmp_path / "stuck.sqlite3"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    expected = due_now(db, 2)  # 4 reminders
+    process = serve(db.url, port)
+    try:
+        assert wait_for(lambda: len(inbox.messages) >= 1, timeout=60)
+        process.send_signal(signal.SIGTERM)
+        sent_at = time.monotonic()
+        exited = wait_for(lambda: process.poll() is not None, timeout=30)
+        took = time.monotonic() - sent_at
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+    assert exited and took <= 10, f"exit took {took:.1f} s"
+    inbox.delay = 0.010  # the server answers again: a new process sends the rest, once
+    final = serve(db.url, port)
+    try:
+        assert wait_for(lambda: set(inbox.keys()) >= expected, timeout=60)
+        assert wait_for(lambda: _all_sent(db, len(expected)), timeout=20)
+    finally:
+        final.send_signal(signal.SIGTERM)
+        final.wait(timeout=30)
+    received = Counter(inbox.keys())
+    assert set(received) == expected and max(received.values()) == 1
+    print(f"\nSIGTERM with the mail server silent: exit took {took:.2f} s")
+    db.dispose()
