@@ -37,10 +37,17 @@ from scheduler.models import (
     PreparationTask,
 )
 from scheduler.occurrences import Occurrence
-from scheduler.offsets import WORKDAY_TIME, falls_at, parse_offset, reach
+from scheduler.offsets import WORKDAY_TIME, falls_at, parse_offset
 from scheduler.outbox import LATE_AFTER, OPEN
 from scheduler.permissions import may_see
-from scheduler.reminders import PLANNING_SLACK, ReminderSettings, involved, message_id, one_line
+from scheduler.reminders import (
+    PLANNING_SLACK,
+    ReminderSettings,
+    furthest,
+    involved,
+    message_id,
+    one_line,
+)
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
 
@@ -137,12 +144,9 @@ def _implied(session: Session, settings: ReminderSettings, now: datetime) -> Ite
 
 def _furthest(settings: ReminderSettings) -> timedelta:
     """How far beyond the horizon a due date (of a follow-up, evaluation or step) may lie
-    and still have a nudge within it: as far as the longest nudge offset reaches, at least
-    31 days."""
+    and still have a nudge within it."""
     offsets = (*settings.follow_up, *settings.evaluation, *settings.preparation)
-    closed = len(settings.closed_days)
-    longest = max((reach(parse_offset(o), closed) for o in offsets), default=timedelta())
-    return max(longest, timedelta(days=31))
+    return furthest(offsets, len(settings.closed_days))
 
 
 def _wants(person: Person | None, kind: NudgeKind) -> bool:

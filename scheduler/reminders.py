@@ -306,7 +306,7 @@ def _generated(
         items[item.id] = item
         offsets = item.reminders or list(settings.defaults.get(item.kind, ()))
         recipients = _recipients(item, followers)
-        end = now + settings.horizon + _furthest(offsets, closed_ahead)
+        end = now + settings.horizon + furthest(offsets, closed_ahead)
         parsed = [(text, parse_offset(text)) for text in offsets]
         for occurrence in expand(item, start, end):
             for offset_text, offset in parsed:
@@ -335,7 +335,7 @@ def _live(item: AgendaItem, occurrence: Occurrence) -> bool:
     )
 
 
-def _furthest(offsets: Sequence[str], closed: int) -> timedelta:
+def furthest(offsets: Sequence[str], closed: int) -> timedelta:
     """How far beyond the horizon to look for occurrences with these offsets: as far as the
     furthest reaches, at least 31 days (to see occurrences moved a little way off), and at
     most the longest offset accepted (offsets stored before that limit existed would make
