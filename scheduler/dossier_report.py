@@ -1,9 +1,10 @@
 """The quarterly report to the college on the lobby dossiers: per dossier the contacts held
 in a period (by stakeholder and level), the outcomes recorded and the status changes.
 
-Contacts are the occurrences of meetings and networking moments that took place in the
-period (planned, confirmed or done; not ideas, not cancelled). Confidential ones are counted
-in the total but not described: not their subject, nor with whom.
+Contacts are the occurrences of meetings and networking moments in the period (planned,
+confirmed or done; not ideas, not cancelled). Only those that ended before the report was made
+count as held; later ones are listed apart as planned, never counted. Confidential ones are
+counted but not described: not their subject, nor with whom.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ class DossierSection:
     title: str
     status: str
     lead: str
-    contacts: list[Contact]
-    confidential: int
+    contacts: list[Contact]  # held: ended before the report was made
+    planned: list[Contact]  # in the period, not ended yet
+    confidential: int  # of the held contacts
     by_stakeholder: list[tuple[str, int]]
     by_level: list[tuple[str, int]]
     outcomes: list[tuple[str, str, str]]  # (day, subject, outcome)
@@ -64,25 +66,29 @@ class Report:
         return sum(len(d.contacts) for d in self.dossiers)
 
 
-def build(session: Session, first: date, last: date, zone: str, lang: Lang) -> Report:
-    """The report over the days `first` to `last` (inclusive) in `zone`."""
+def build(
+    session: Session, first: date, last: date, zone: str, lang: Lang, now: datetime
+) -> Report:
+    """The report over the days `first` to `last` (inclusive) in `zone`, made at `now`."""
     tz = clock.zone(zone)
     start, end = clock.local_midnight(first, tz), clock.local_midnight(last + timedelta(days=1), tz)
     words = Words(lang, tz)
     levels = catalog.Levels(session)
     sections = [
-        _section(session, dossier, start, end, words, levels)
+        _section(session, dossier, (start, end), now, words, levels)
         for dossier in dossiers.all_dossiers(session)
     ]
     return Report(words.span(first, last), lang, sections)
 
 
 def _section(
-    session: Session, dossier: Dossier, start: datetime, end: datetime, words: Words,
-    levels: catalog.Levels,
+    session: Session, dossier: Dossier, period: tuple[datetime, datetime], now: datetime,
+    words: Words, levels: catalog.Levels,
 ) -> DossierSection:  # fmt: skip
     lang = words.lang
+    start, end = period
     contacts: list[Contact] = []
+    planned: list[Contact] = []
     by_stakeholder: Counter[str] = Counter()
     by_level: Counter[Level] = Counter()
     for item in dossiers.items_of(session, dossier):
@@ -93,13 +99,16 @@ def _section(
                 continue
             on = occurrence.start.astimezone(words.zone).date()
             day = words.day(on)
+            held = occurrence.end <= now
+            into = contacts if held else planned
             if item.confidentiality == Confidentiality.CONFIDENTIAL:
-                contacts.append(Contact(on, day, "", "", "", "", confidential=True))
+                into.append(Contact(on, day, "", "", "", "", confidential=True))
                 continue
             touched = set().union(*(levels.of(s) for s in item.stakeholders))
-            by_stakeholder.update(s.name for s in item.stakeholders)
-            by_level.update(touched)
-            contacts.append(
+            if held:
+                by_stakeholder.update(s.name for s in item.stakeholders)
+                by_level.update(touched)
+            into.append(
                 Contact(
                     on, day, occurrence.title, ", ".join(s.name for s in item.stakeholders),
                     ", ".join(label(v.value, lang) for v in Level if v in touched),
@@ -113,9 +122,10 @@ def _section(
         if n.status_to and start <= n.written_at < end
     ]  # fmt: skip
     contacts.sort(key=lambda c: c.on)
+    planned.sort(key=lambda c: c.on)
     return DossierSection(
         slug=dossier.slug, title=dossier.title, status=label(dossier.status.value, lang),
-        lead=dossier.lead.name if dossier.lead else "—", contacts=contacts,
+        lead=dossier.lead.name if dossier.lead else "—", contacts=contacts, planned=planned,
         confidential=sum(c.confidential for c in contacts),
         by_stakeholder=sorted(by_stakeholder.items(), key=lambda pair: (-pair[1], pair[0])),
         by_level=[(label(v.value, lang), by_level[v]) for v in Level if by_level[v]],
@@ -138,16 +148,20 @@ def _csv(report: Report) -> str:
     writer.writerow(
         [
             text(key, lang)
-            for key in ("dossier", "date", "subject", "stakeholders", "level", "outcome")
-        ]
-    )
-    for section in report.dossiers:
-        for contact in section.contacts:
-            subject = (
-                text("confidential_contact", lang) if contact.confidential else contact.subject
+            for key in (
+                "dossier", "date", "subject", "stakeholders", "level", "outcome", "report_state"
             )
-            writer.writerow(
-                [section.title, contact.on.isoformat(), subject, contact.stakeholders,
-                 contact.levels, contact.outcome]
-            )  # fmt: skip
+        ]
+    )  # fmt: skip
+    for section in report.dossiers:
+        for state, contacts in (("report_held", section.contacts),
+                                ("report_planned", section.planned)):  # fmt: skip
+            for contact in contacts:
+                subject = (
+                    text("confidential_contact", lang) if contact.confidential else contact.subject
+                )
+                writer.writerow(
+                    [section.title, contact.on.isoformat(), subject, contact.stakeholders,
+                     contact.levels, contact.outcome, text(state, lang)]
+                )  # fmt: skip
     return buffer.getvalue()

@@ -485,6 +485,13 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "{count} of them confidential",
     },
     "report_by_stakeholder": {"nl": "Per partner", "en": "By stakeholder"},
+    "report_planned_contacts": {
+        "nl": "Gepland in deze periode, nog niet gehouden",
+        "en": "Planned in this period, not held yet",
+    },
+    "report_state": {"nl": "Stand", "en": "State"},
+    "report_held": {"nl": "gehouden", "en": "held"},
+    "report_planned": {"nl": "gepland", "en": "planned"},
     "report_by_level": {"nl": "Per niveau", "en": "By level"},
     "report_outcomes": {"nl": "Uitkomsten", "en": "Outcomes"},
     "dossier_progress": {"nl": "Voortgang", "en": "Progress"},

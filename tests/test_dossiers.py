@@ -466,14 +466,18 @@ def hand_built_quarter(db: Database) -> None:
             dossiers.add_note(session, "eu-spoortunnels", "status", ACTOR, day, status)  # fmt: skip
 
 
+AFTER_THE_QUARTER = datetime(2027, 4, 1, 8, tzinfo=UTC)
+
+
 def test_the_reports_counts_match_a_hand_built_quarter(dossier_db: Database) -> None:
     hand_built_quarter(dossier_db)
     with dossier_db.read() as session:
         report = dossier_report.build(
-            session, date(2027, 1, 1), date(2027, 3, 31), "Europe/Amsterdam", "nl"
-        )
+            session, date(2027, 1, 1), date(2027, 3, 31), "Europe/Amsterdam", "nl",
+            AFTER_THE_QUARTER,
+        )  # fmt: skip
     [section] = report.dossiers
-    assert len(section.contacts) == 7 and section.confidential == 1
+    assert len(section.contacts) == 7 and section.confidential == 1 and section.planned == []
     assert section.by_stakeholder == [
         ("Ministerie van IenW", 4), ("Europese Commissie", 2), ("Dijk en Waard", 1)
     ]  # fmt: skip
@@ -485,14 +489,42 @@ def test_the_reports_counts_match_a_hand_built_quarter(dossier_db: Database) -> 
     assert "Per partner: Ministerie van IenW 4, Europese Commissie 2, Dijk en Waard 1" in markdown
     assert "| wo 31 mrt | Overleg w1 | Ministerie van IenW |" in markdown
     rows = list(csv.reader(io.StringIO(dossier_report.render_report(report, "csv"))))
-    assert rows[0] == ["Dossier", "Datum", "Onderwerp", "Partners", "Niveau", "Uitkomst"]
-    assert (
-        len(rows) == 8
-        and ["EU-subsidie spoortunnels", "2027-02-15", "(vertrouwelijk)", "", "", ""] in rows
-    )
+    assert rows[0] == ["Dossier", "Datum", "Onderwerp", "Partners", "Niveau", "Uitkomst", "Stand"]
+    assert len(rows) == 8 and [
+        "EU-subsidie spoortunnels", "2027-02-15", "(vertrouwelijk)", "", "", "", "gehouden"
+    ] in rows  # fmt: skip
     html = dossier_report.render_report(report, "html")
     for text in (markdown, html, "\n".join(map(str, rows))):
         assert "Geheim" not in text
+
+
+def test_contacts_that_have_not_ended_are_planned_not_held(dossier_db: Database) -> None:
+    """Made on 17 Feb 2027 over the quarter: the contacts after that are listed apart as planned
+    and count nowhere; the one under way at 10:30 has not been held yet either."""
+    hand_built_quarter(dossier_db)
+    made_at = datetime(2027, 2, 15, 9, 30, tzinfo=UTC)  # the confidential one is under way
+    with dossier_db.read() as session:
+        report = dossier_report.build(
+            session, date(2027, 1, 1), date(2027, 3, 31), "Europe/Amsterdam", "nl", made_at
+        )
+    [section] = report.dossiers
+    assert [c.day for c in section.contacts] == ["di 12 jan", "di 2 feb"]
+    assert [c.day for c in section.planned] == [
+        "ma 15 feb", "vr 5 mrt", "wo 17 mrt", "wo 24 mrt", "wo 31 mrt"
+    ]  # fmt: skip
+    assert section.confidential == 0 and section.planned[0].subject == ""
+    assert section.by_stakeholder == [("Europese Commissie", 2), ("Ministerie van IenW", 1)]
+    assert report.contacts == 2
+    markdown = dossier_report.render_report(report, "md")
+    assert "**Contacten: 2**" in markdown
+    assert "### Gepland in deze periode, nog niet gehouden: 5" in markdown
+    assert "- ma 15 feb: (vertrouwelijk)\n" in markdown
+    rows = list(csv.reader(io.StringIO(dossier_report.render_report(report, "csv"))))
+    assert [row[-1] for row in rows[1:]] == ["gehouden"] * 2 + ["gepland"] * 5
+    html = dossier_report.render_report(report, "html")
+    assert "Gepland in deze periode, nog niet gehouden: 5</h3>" in html
+    for text in (markdown, html, "\n".join(map(str, rows))):
+        assert "Geheim" not in text and "Ministerie van IenW 2" not in text
 
 
 def test_the_report_command_writes_each_format_and_refuses_bad_options(
@@ -500,22 +532,23 @@ def test_the_report_command_writes_each_format_and_refuses_bad_options(
 ) -> None:  # type: ignore[no-untyped-def]
     hand_built_quarter(dossier_db)
     target = tmp_path / "q1.html"
-    made = cli("report", "dossiers", "--from", "2027-01-01", "--to", "2027-03-31",
-               "--format", "html", "--output", str(target))  # fmt: skip
-    assert made.code == 0 and made.err.strip() == f"wrote 7 contacts to {target}"
-    assert target.read_text().startswith("<!doctype html>")
-    csv_out = cli(
-        "report", "dossiers", "--from", "2027-01-01", "--to", "2027-03-31", "--format", "csv"
-    )
-    assert len(csv_out.out.strip().splitlines()) == 8
-    for args, message in (
-        (("--format", "pdf"), "error: --format 'pdf': use md, csv or html"),
-        (("--to", "2026-12-31"), "error: --to 2026-12-31 is before --from 2027-01-01"),
-    ):
-        base = {"--from": "2027-01-01", "--to": "2027-03-31", "--format": "md"}
-        base.update(dict(zip(args[::2], args[1::2], strict=True)))
-        result = cli("report", "dossiers", *[x for pair in base.items() for x in pair])
-        assert result.code == 2 and result.err.strip() == message
+    with time_machine.travel(AFTER_THE_QUARTER, tick=False):
+        made = cli("report", "dossiers", "--from", "2027-01-01", "--to", "2027-03-31",
+                   "--format", "html", "--output", str(target))  # fmt: skip
+        assert made.code == 0 and made.err.strip() == f"wrote 7 contacts to {target}"
+        assert target.read_text().startswith("<!doctype html>")
+        csv_out = cli(
+            "report", "dossiers", "--from", "2027-01-01", "--to", "2027-03-31", "--format", "csv"
+        )
+        assert len(csv_out.out.strip().splitlines()) == 8
+        for args, message in (
+            (("--format", "pdf"), "error: --format 'pdf': use md, csv or html"),
+            (("--to", "2026-12-31"), "error: --to 2026-12-31 is before --from 2027-01-01"),
+        ):
+            base = {"--from": "2027-01-01", "--to": "2027-03-31", "--format": "md"}
+            base.update(dict(zip(args[::2], args[1::2], strict=True)))
+            result = cli("report", "dossiers", *[x for pair in base.items() for x in pair])
+            assert result.code == 2 and result.err.strip() == message
 
 
 def test_a_contact_gap_is_told_once_across_real_process_restarts(

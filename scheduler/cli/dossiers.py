@@ -225,6 +225,6 @@ def report_dossiers(
     conf = settings()
     lang: Lang = "en" if conf.language == "en" else "nl"
     with database().read() as session:
-        report = dossier_report.build(session, first, last, conf.timezone, lang)
+        report = dossier_report.build(session, first, last, conf.timezone, lang, clock.now_utc())
     text = dossier_report.render_report(report, cast("dossier_report.Format", fmt))
     write_out(text, output, f"{report.contacts} contacts")
