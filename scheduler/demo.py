@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from dateutil.rrule import rrulestr
 
-from scheduler import agenda, chains, clock
+from scheduler import agenda, chains, clock, open_agenda
 from scheduler.config import Settings, project_home
 from scheduler.db import Database
 from scheduler.errors import ImportFileError
@@ -25,8 +25,12 @@ from scheduler.offsets import parse_offset
 DEMO_DIR = project_home() / "config" / "demo"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Keys of items.yaml that are not in the import format: when the item falls, and what the
-# demo does to it after the import (cancel an occurrence, attach a preparation chain).
-_RELATIVE = ("week", "day", "time", "duration", "days", "cancel_occurrence", "chain", "chain_done")
+# demo does to it after the import (cancel an occurrence, attach a preparation chain, review
+# it for the open agenda).
+_RELATIVE = (
+    "week", "day", "time", "duration", "days", "cancel_occurrence", "chain", "chain_done",
+    "review",
+)  # fmt: skip
 ACTOR = agenda.Actor("demo", "demo")
 
 
@@ -93,7 +97,18 @@ def load(db: Database, settings: Settings, *, today: date | None = None) -> Impo
     _cancel_occurrences(db, [t for t in templates if "cancel_occurrence" in t])
     now = clock.local_midnight(today, tz)
     _attach_chains(db, settings, [t for t in templates if "chain" in t], now)
+    _review(db, [t for t in templates if "review" in t], now)
     return report
+
+
+def _review(db: Database, templates: list[dict[str, Any]], now: datetime) -> None:
+    """Review the past public contacts the demo asks for (once), so /public is not empty."""
+    with db.write() as session:
+        for template in templates:
+            if agenda.find_item(session, template["uid"]).reviewed_revision is None:
+                asked = template["review"]
+                redactions = asked if isinstance(asked, dict) else {}
+                open_agenda.review(session, template["uid"], ACTOR, redactions, now)
 
 
 def _attach_chains(

@@ -258,6 +258,7 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "nav_partnerships": {"nl": "Samenwerkingen", "en": "Partnerships"},
     "nav_feeds": {"nl": "Abonnementen", "en": "Subscriptions"},
     "nav_public": {"nl": "Openbare agenda", "en": "Open agenda"},
+    "nav_sign_in": {"nl": "Inloggen", "en": "Sign in"},
     "sign_out": {"nl": "Uitloggen", "en": "Sign out"},
     "signed_in_as": {"nl": "Ingelogd als {name}", "en": "Signed in as {name}"},
     "sign_in_title": {"nl": "Inloggen", "en": "Sign in"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, timedelta
 
-from scheduler import agenda, catalog, chains, clock, demo, dossiers
+from scheduler import agenda, catalog, chains, clock, demo, dossiers, open_agenda
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import Confidentiality, ItemStatus, Level
@@ -41,7 +41,7 @@ def test_the_demo_holds_the_vision_and_about_forty_items_of_every_kind(db: Datab
         assert any(i.status == ItemStatus.DONE and i.outcome for i in items)
         tz = clock.zone("Europe/Amsterdam")
         first, last = (
-            clock.local_midnight(TODAY - timedelta(days=7), tz),
+            clock.local_midnight(TODAY - timedelta(weeks=7), tz),
             clock.local_midnight(TODAY + timedelta(weeks=10), tz),
         )
         assert all(first <= i.starts_at < last for i in items)
@@ -61,6 +61,21 @@ def test_done_demo_items_lie_in_the_past(db: Database) -> None:
     with db.read() as session:
         done = [i for i in agenda.all_items(session) if i.status == ItemStatus.DONE]
     assert done and all(i.starts_at.date() < date(2026, 11, 23) for i in done)
+
+
+def test_the_demo_open_agenda_lists_reviewed_past_contacts(db: Database) -> None:
+    demo.load(db, Settings(), today=TODAY)
+    now = clock.local_midnight(TODAY, clock.zone("Europe/Amsterdam"))
+    with db.read() as session:
+        held = open_agenda.contacts(
+            session, TODAY - timedelta(days=90), TODAY, "Europe/Amsterdam", now
+        )
+    assert [(c.date, c.uid) for c in held] == [
+        ("2026-10-15", "demo-netwerkontbijt-human-capital"),
+        ("2026-11-03", "demo-werkbezoek-provincie-woningbouw-kanaalzone"),
+    ]
+    assert held[0].participants.startswith("[weggelakt: persoonsgegevens")
+    assert held[1].participants == "Rob de Groot, Ingrid Mulder"
 
 
 def test_loading_the_demo_twice_changes_nothing(db: Database) -> None:

@@ -88,6 +88,31 @@ def test_pages_without_a_session_ask_to_sign_in_and_the_public_page_does_not(
         assert internal not in public.text  # public items only, and no goals or people
 
 
+def main_menu(html: str) -> list[str]:
+    menu = re.search(r'<nav aria-label="Hoofdmenu" class="main">(.*?)</nav>', html, re.S)
+    assert menu, html
+    return [" ".join(label.split()) for label in re.findall(r">([^<]+)</a>", menu.group(1))]
+
+
+def test_visitors_who_are_not_signed_in_see_only_the_public_menu(
+    site: tuple[TestClient, Database],
+) -> None:
+    client, db = site
+    public_menu = ["Openbare agenda", "Abonnementen", "Inloggen"]
+    for path in ("/public", "/feeds", "/login", "/agenda", "/dossiers"):
+        answer = client.get(path, headers=HTML)
+        assert main_menu(answer.text) == public_menu, path
+        assert "Uitloggen" not in answer.text
+    sign_in(client, db, MANAGER)
+    full_menu = [
+        "Agenda", "Overzicht", "Dossiers", "Samenwerkingen", "Abonnementen",
+        "Mijn instellingen", "Openbare agenda",
+    ]  # fmt: skip
+    for path in ("/public", "/feeds", "/agenda"):
+        assert main_menu(client.get(path, headers=HTML).text) == full_menu, path
+    assert "Uitloggen" in client.get("/public", headers=HTML).text
+
+
 def test_a_feed_link_does_not_sign_in_and_a_sign_in_link_opens_no_feed(
     site: tuple[TestClient, Database],
 ) -> None:

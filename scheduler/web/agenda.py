@@ -35,11 +35,11 @@ from scheduler.rendering import render
 from scheduler.texts import Lang, text
 from scheduler.web import limits
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
-from scheduler.web.pages import PAGE_HEADERS
+from scheduler.web.pages import COOKIE, PAGE_HEADERS, visitor
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["pages"])
-COOKIE, CSRF_COOKIE, OIDC_COOKIE = "lobby_session", "lobby_csrf", "lobby_oidc"
+CSRF_COOKIE, OIDC_COOKIE = "lobby_csrf", "lobby_oidc"
 PUBLIC_LOOKBACK = timedelta(days=90)  # the lobby contacts /public lists (the export: any period)
 
 
@@ -55,8 +55,7 @@ def database_of(request: Request) -> Database:
 
 def signed_in(request: Request, session: Session) -> Person:
     """The person whose session cookie came with the request, or SignInRequired."""
-    secret = request.cookies.get(COOKIE)
-    person = sessions.person_of(session, secret, clock.now_utc()) if secret else None
+    person = visitor(request, session)
     if person is None:
         raise SignInRequired()
     return person
@@ -395,7 +394,10 @@ def public_page(request: Request) -> Response:
             held = open_agenda.contacts(
                 session, today - PUBLIC_LOOKBACK, today, settings.timezone, now
             )
-            return page(request, "pages/public.html", lang, person=None, weeks=weeks, held=held)
+            return page(
+                request, "pages/public.html", lang, person=visitor(request, session),
+                weeks=weeks, held=held,
+            )  # fmt: skip
     except DATABASE_DOWN as exc:
         return unavailable(exc)
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from scheduler import catalog, clock, dossiers, sources, tokens
+from scheduler import catalog, clock, dossiers, sessions, sources, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import NotFound
-from scheduler.models import FeedToken
+from scheduler.models import FeedToken, Person
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, text
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
@@ -31,6 +31,25 @@ PAGE_HEADERS = {
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
 }
+COOKIE = "lobby_session"
+
+
+def visitor(request: Request, session: Session) -> Person | None:
+    """The signed-in person, if any (public pages show them their menu)."""
+    secret = request.cookies.get(COOKIE)
+    return sessions.person_of(session, secret, clock.now_utc()) if secret else None
+
+
+def _visitor_if_any(request: Request) -> Person | None:
+    """The signed-in visitor for the menu; this page works without the database."""
+    if COOKIE not in request.cookies:
+        return None
+    db: Database = request.app.state.db
+    try:
+        with db.read() as session:
+            return visitor(request, session)
+    except DATABASE_DOWN:
+        return None
 
 
 @dataclass(frozen=True)
@@ -91,7 +110,10 @@ def public_subscriptions(request: Request, lang: str | None = Query(None)) -> HT
             [_feed(settings, None, text("feed_public", language), "public.ics")],
         )
     ]
-    html = render("pages/feeds.html", language, person=None, groups=groups, failing=[])
+    html = render(
+        "pages/feeds.html", language, me=_visitor_if_any(request), person=None, groups=groups,
+        failing=[],
+    )  # fmt: skip
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
