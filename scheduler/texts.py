@@ -259,6 +259,8 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "nav_feeds": {"nl": "Abonnementen", "en": "Subscriptions"},
     "nav_public": {"nl": "Openbare agenda", "en": "Open agenda"},
     "nav_sign_in": {"nl": "Inloggen", "en": "Sign in"},
+    "period_through": {"nl": "t/m", "en": "to"},
+    "period_until": {"nl": "tot", "en": "until"},
     "sign_out": {"nl": "Uitloggen", "en": "Sign out"},
     "signed_in_as": {"nl": "Ingelogd als {name}", "en": "Signed in as {name}"},
     "sign_in_title": {"nl": "Inloggen", "en": "Sign in"},
@@ -650,6 +652,24 @@ class Words:
             return self.long_day(local.date())
         at = "'at'" if self.lang == "en" else "'om'"
         return format_datetime(local, f"EEEE d MMMM y {at} HH:mm", locale=self.locale)
+
+    def period(self, start: datetime, end: datetime, all_day: bool) -> str:
+        """ "dinsdag 8 december 2026 om 10:00–11:30"; across midnight "… om 22:00 tot woensdag
+        9 december 2026 om 01:00"; all-day (`end` exclusive) "… t/m donderdag 10 december 2026"."""
+        if all_day:
+            first = start.astimezone(self.zone).date()
+            last = max(first, end.astimezone(self.zone).date() - timedelta(days=1))
+            if last == first:
+                return self.long_day(first)
+            return (
+                f"{self.long_day(first)} {text('period_through', self.lang)} {self.long_day(last)}"
+            )
+        begins, ends = start.astimezone(self.zone), end.astimezone(self.zone)
+        if begins.date() == ends.date():
+            return f"{self.long(start, False)}–{format_datetime(ends, 'HH:mm', locale=self.locale)}"
+        return (
+            f"{self.long(start, False)} {text('period_until', self.lang)} {self.long(end, False)}"
+        )
 
     def day(self, day: date) -> str:
         return format_date(day, "EEE d MMM", locale=self.locale)

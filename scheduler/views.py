@@ -238,9 +238,10 @@ def item_page(
     }
     return ItemPage(
         item=item,
-        when=words.long(item.starts_at, item.all_day),
+        when=words.period(item.starts_at, item.ends_at, item.all_day),
         next_occurrences=[
-            (words.long(o.start, item.all_day), o.cancelled, _wall_id(o, words)) for o in ahead
+            (words.period(o.start, o.end, item.all_day), o.cancelled, _wall_id(o, words))
+            for o in ahead
         ],
         deliveries=list(deliveries),
         history=list(history),

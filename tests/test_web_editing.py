@@ -146,8 +146,8 @@ def test_one_occurrence_is_cancelled_or_moved_from_the_item_page(
                              follow_redirects=False)  # fmt: skip
         assert answer.status_code == 303
     page = client.get("/items/reeks", headers=HTML).text
-    assert "dinsdag 15 december 2026 om 09:00 (geannuleerd)" in page
-    assert "woensdag 23 december 2026 om 14:00" in page
+    assert "dinsdag 15 december 2026 om 09:00–09:30 (geannuleerd)" in page
+    assert "woensdag 23 december 2026 om 14:00–14:30" in page
 
 
 @pytest.mark.parametrize("start", ["next tuesday", "2026-13-45", "x" * 5000, "<script>"])
