@@ -91,6 +91,8 @@ def test_the_demo_loads_and_items_list_prints_json_in_the_items_zone(cli) -> Non
     rows = json.loads(result.out)
     assert rows and all("mobiliteit" in row["themes"] for row in rows)
     assert all(row["timezone"] == "Europe/Amsterdam" for row in rows)
+    shown = cli("items", "show", "demo-spoorcorridor-bestuurlijk-overleg").out
+    assert "  - [ ] Conceptbrief aan de minister van IenW" in shown and "{'text'" not in shown
 
 
 def test_adding_showing_and_cancelling_an_occurrence_from_the_command_line(cli) -> None:  # type: ignore[no-untyped-def]
@@ -102,6 +104,9 @@ def test_adding_showing_and_cancelling_an_occurrence_from_the_command_line(cli) 
     shown = json.loads(cli("items", "show", "w1", "--json").out)
     assert shown["occurrences"] == [{"recurrence_id": "2026-12-17T14:00", "cancelled": True}]
     assert [change["field"] for change in shown["history"]] == ["created", "occurrences"]
+    assert all(change["at"].endswith("+00:00") for change in shown["history"])  # JSON: UTC
+    text = cli("items", "show", "w1").out
+    assert "+00:00" not in text and re.search(r"│ 2 +│ \d{4}-\d\d-\d\d \d\d:\d\d │", text)
     listed = json.loads(
         cli("items", "list", "--from", "2026-12-01", "--to", "2026-12-31", "--json").out
     )

@@ -199,7 +199,9 @@ def test_the_dossier_commands_add_note_list_and_show(cli, tmp_path: Path) -> Non
         shown = json.loads(cli("dossiers", "show", "eu-spoortunnels", "--json").out)
         assert shown["notes"][0]["status_to"] == "gerealiseerd"
         assert shown["contacts"][0]["overdue"] is False  # a new dossier has six weeks
-        assert "EU-subsidie spoortunnels" in cli("dossiers", "show", "eu-spoortunnels").out
+        text = cli("dossiers", "show", "eu-spoortunnels").out
+        assert "EU-subsidie spoortunnels" in text and "6 weken" in text
+        assert "2026-11-28 10:00" in text and "+00:00" not in text and "P6W" not in text
     with time_machine.travel(NOW + timedelta(weeks=7), tick=False):
         [listed] = json.loads(cli("dossiers", "list", "--json").out)
         assert listed["contact_overdue"] == ["europese-commissie"]

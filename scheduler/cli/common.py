@@ -63,6 +63,15 @@ def defaults() -> agenda.Defaults:
     return agenda.Defaults(conf.timezone, timedelta(minutes=conf.default_duration_minutes))
 
 
+def local_time(moment: datetime | None, all_day: bool = False) -> str:
+    """A moment in the configured zone as a table shows it, "2026-11-30 09:30" (a day for an
+    all-day item); `--json` keeps UTC."""
+    if moment is None:
+        return "–"
+    local = moment.astimezone(clock.zone(settings().timezone))
+    return local.date().isoformat() if all_day else f"{local:%Y-%m-%d %H:%M}"
+
+
 def parse_day(value: str | None, option: str) -> date | None:
     if value is None:
         return None

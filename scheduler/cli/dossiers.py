@@ -13,6 +13,7 @@ from scheduler.cli.common import (
     actor,
     database,
     example,
+    local_time,
     out,
     parse_day,
     print_json,
@@ -24,7 +25,7 @@ from scheduler.cli.common import (
 from scheduler.errors import ValidationError
 from scheduler.models import AgendaItem, Confidentiality, Dossier, DossierStatus
 from scheduler.schemas import DossierIn
-from scheduler.texts import Lang
+from scheduler.texts import Lang, Words
 
 dossiers_app = typer.Typer(
     help="Lobby dossiers: goals pursued over months, linked to the agenda.",
@@ -74,28 +75,34 @@ def show(
     with database().read() as session:
         dossier = dossiers.find_dossier(session, slug)
         items = dossiers.items_of(session, dossier)
+        contacts = dossiers.contacts(dossier, items, now)
         data = dossiers.describe(dossier) | {
-            "contacts": [_contact(c) for c in dossiers.contacts(dossier, items, now)],
+            "contacts": [_contact(c) for c in contacts],
             "items": [_item(i) for i in items],
         }
+        notes = [(n.written_at, n.written_by, n.text) for n in dossier.notes]
     if as_json:
         print_json(data)
         return
     for name in ("title", "status", "lead", "role", "priority", "horizon", "goal", "ask"):
         if data[name]:
             out.print(f"[bold]{name}[/bold]: {data[name]}")
+    words = Words("en" if settings().language == "en" else "nl", settings().timezone)
     print_table(
         "contacts",
         ["stakeholder", "every", "last", "next", "overdue"],
-        [[c["stakeholder"], c["contact_every"] or "–", c["last"] or "–", c["next"] or "–",
-          "yes" if c["overdue"] else ""] for c in data["contacts"]],
+        [[c.stakeholder.slug,
+          words.length(dossiers.every(c.target.contact_every)) if c.target.contact_every else "–",
+          local_time(c.last_at), local_time(c.next_at), "yes" if c.overdue else ""]
+         for c in contacts],
     )  # fmt: skip
     print_table(
         "items", ["start", "title", "status"],
-        [[i["start"], i["title"], i["status"]] for i in data["items"]],
+        [[local_time(item.starts_at, item.all_day), row["title"], row["status"]]
+         for item, row in zip(items, data["items"], strict=True)],
     )  # fmt: skip
     print_table(
-        "notes", ["at", "by", "note"], [[n["at"], n["by"], n["text"]] for n in data["notes"]]
+        "notes", ["at", "by", "note"], [[local_time(at), by, note] for at, by, note in notes]
     )
 
 

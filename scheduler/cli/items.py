@@ -16,6 +16,7 @@ from scheduler.cli.common import (
     database,
     defaults,
     example,
+    local_time,
     out,
     print_json,
     print_table,
@@ -123,32 +124,42 @@ def show(
         description = agenda.describe_item(item) | {"revision": item.revision}
         now = clock.now_utc()
         upcoming = [_occurrence_row(o) for o in expand(item, now, now + timedelta(days=366))[:5]]
-        changes = [
-            {
-                "revision": c.revision,
-                "at": c.changed_at.isoformat(),
-                "by": c.changed_by,
-                "via": c.channel,
-                "field": c.field,
-            }
-            for c in agenda.history(session, uid)
-        ]
+        history = agenda.history(session, uid)
     if as_json:
+        changes = [
+            {"revision": c.revision, "at": c.changed_at.isoformat(), "by": c.changed_by,
+             "via": c.channel, "field": c.field}
+            for c in history
+        ]  # fmt: skip
         print_json(description | {"next_occurrences": upcoming, "history": changes})
         return
+    follow_ups = description.pop("follow_ups", [])
     for name, value in description.items():
         if value in (None, "", []):
             continue
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
         out.print(f"[bold]{name}[/bold]: {shown}")
+    if follow_ups:
+        out.print("[bold]follow_ups[/bold]:")
+        for follow_up in follow_ups:
+            out.print(f"  - {_follow_up_line(follow_up)}", markup=False)
     print_table(
         "next occurrences", ["when", "status"], [[o["when"], o["status"]] for o in upcoming]
     )
     print_table(
         "history",
         ["revision", "at", "by", "via", "field"],
-        [[c["revision"], c["at"], c["by"], c["via"], c["field"]] for c in changes],
-    )
+        [[c.revision, local_time(c.changed_at), c.changed_by, c.channel, c.field]
+         for c in history],
+    )  # fmt: skip
+
+
+def _follow_up_line(follow_up: dict[str, Any]) -> str:
+    """ "[x] Brief opstellen (j.jansen@example.nl, due 2026-12-07)"."""
+    due = f"due {follow_up['due']}" if follow_up.get("due") else ""
+    details = ", ".join(part for part in (follow_up.get("owner"), due) if part)
+    done = "[x]" if follow_up.get("done") else "[ ]"
+    return f"{done} {follow_up['text']}" + (f" ({details})" if details else "")
 
 
 def _spec_from_file(path: Path) -> dict[str, Any]:
