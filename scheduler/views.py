@@ -31,6 +31,7 @@ from scheduler.models import (
 )
 from scheduler.occurrences import Occurrence, expand
 from scheduler.permissions import may_see
+from scheduler.reminders import describe_offset
 from scheduler.texts import Lang, Words, label, text
 
 
@@ -136,12 +137,52 @@ class ItemPage:
     item: AgendaItem
     when: str
     next_occurrences: list[tuple[str, bool, str]]  # (when, cancelled, original wall time)
-    deliveries: list[Delivery]
-    history: list[ItemChange]
+    deliveries: list[MailRow]
+    history: list[ChangeRow]
     labels: dict[str, str]
     chains: list[ChainView] = field(default_factory=list)
     overlaps: list[Line] = field(default_factory=list)  # other visits to the same partner
     source: str = ""  # the outside calendar it comes from (its own fields are read-only)
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One change of the item's history, its moment in the reader's zone."""
+
+    when: str
+    by: str
+    field: str
+    old: str
+    new: str
+
+
+def change_row(change: ItemChange, words: Words) -> ChangeRow:
+    return ChangeRow(
+        when=words.moment(change.changed_at, False), by=f"{change.changed_by} ({change.channel})",
+        field=change.field, old=(change.old_value or "")[:200],
+        new="" if change.field == "created" else (change.new_value or "")[:200],
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MailRow:
+    """A mail of the item's outbox as a person reads it: "ma 7 dec 10:00", "Herinnering,
+    1 dag vooraf", "wacht"."""
+
+    due: str
+    what: str
+    recipient: str
+    state: str
+
+
+def mail_row(delivery: Delivery, words: Words) -> MailRow:
+    what = label(f"mail_{delivery.kind}", words.lang)
+    if delivery.offset:
+        what += f", {describe_offset(delivery.offset, words.lang)}"
+    return MailRow(
+        due=words.moment(delivery.due_at, False), what=what, recipient=delivery.recipient,
+        state=label(delivery.state.value, words.lang),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -243,8 +284,8 @@ def item_page(
             (words.period(o.start, o.end, item.all_day), o.cancelled, _wall_id(o, words))
             for o in ahead
         ],
-        deliveries=list(deliveries),
-        history=list(history),
+        deliveries=[mail_row(d, words) for d in deliveries],
+        history=[change_row(c, words) for c in history],
         labels=labels,
         chains=_chain_views(session, item, words, now.astimezone(words.zone).date(), closed),
         overlaps=[

@@ -189,6 +189,34 @@ def test_an_item_page_shows_every_field_its_next_occurrences_and_history(
         assert expected in page, expected
 
 
+def test_an_item_page_tells_its_mail_and_history_in_words_and_local_time(
+    site: tuple[TestClient, Database],
+) -> None:
+    from scheduler.agenda import find_item
+    from scheduler.models import Delivery, DeliveryState
+
+    client, db = site
+    with db.write() as session:
+        mob = find_item(session, "mob")
+        for offset, state, due in (("P1D", DeliveryState.SENT, NOW), ("2WD", None, NOW),
+                                   ("+P1D", None, NOW + timedelta(days=2))):  # fmt: skip
+            session.add(Delivery(
+                key=f"reminder:mob:{offset}", kind="reminder", item_id=mob.id, item_uid="mob",
+                offset=offset, recipient="lars@example.nl", due_at=due, next_attempt_at=due,
+                **({"state": state} if state else {}),
+            ))  # fmt: skip
+    sign_in(client, db, MANAGER)
+    page = client.get("/items/mob", headers=HTML).text
+    rows = [
+        [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", page)
+    ]
+    assert ["ma 7 dec 10:00", "Herinnering, 1 dag vooraf", "lars@example.nl", "verstuurd"] in rows
+    assert ["ma 7 dec 10:00", "Herinnering, 2 werkdagen vooraf", "lars@example.nl", "wacht"] in rows
+    assert ["wo 9 dec 10:00", "Herinnering, 1 dag na afloop", "lars@example.nl", "wacht"] in rows
+    assert " UTC" not in page and "P1D" not in page and "2WD" not in page
+
+
 def test_the_digest_and_partnership_pages(site: tuple[TestClient, Database]) -> None:
     client, db = site
     sign_in(client, db, MANAGER)
