@@ -388,6 +388,16 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "scope_token_all": {"nl": "agenda-link: hele agenda", "en": "calendar link: whole agenda"},
     "scope_token_me": {"nl": "agenda-link: mijn agenda", "en": "calendar link: my agenda"},
     "scope_token_api_read": {"nl": "API-token: lezen", "en": "API token: read"},
+    "scope_token_login": {"nl": "inloglink", "en": "sign-in link"},
+    "scope_token_theme": {"nl": "agenda-link: thema {slug}", "en": "calendar link: theme {slug}"},
+    "scope_token_stakeholder": {
+        "nl": "agenda-link: partner {slug}",
+        "en": "calendar link: stakeholder {slug}",
+    },
+    "scope_token_dossier": {
+        "nl": "agenda-link: dossier {slug}",
+        "en": "calendar link: dossier {slug}",
+    },
     "scope_token_api_write": {
         "nl": "API-token: lezen en schrijven",
         "en": "API token: read and write",

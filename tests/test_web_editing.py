@@ -12,6 +12,7 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from scheduler import tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import AgendaItem, ItemChange
@@ -204,8 +205,18 @@ def test_a_person_makes_and_revokes_their_own_links_and_tokens(
     made = client.post("/me/tokens", data={"csrf": csrf, "scope": "me", "label": "Outlook"},
                        headers=HTML)  # fmt: skip
     assert made.status_code == 200 and "maar één keer getoond" in made.text
+    assert '<label for="secret">agenda-link: mijn agenda</label>' in made.text
     [feed] = re.findall(r'value="https://lobby\.example(/feeds/[^"]+/me\.ics)"', made.text)
     assert client.get(feed).status_code == 200
+    with db.write() as session:
+        tokens.create(session, LOBBYIST, scope="theme:wonen", label="Wonen", today=NOW.date())
+    listed = client.get("/me", headers=HTML).text
+    rows = [
+        re.findall(r"<td>([^<]*)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", listed, re.S)
+    ]
+    assert ["Outlook", "agenda-link: mijn agenda", "ma 7 dec 10:00"] in rows  # used just now
+    assert ["Wonen", "agenda-link: thema wonen", "—"] in rows
+    assert "UTC" not in listed and ">me<" not in listed
     api = client.post("/me/tokens", data={"csrf": csrf, "scope": "api-read"}, headers=HTML)
     [bearer] = re.findall(r'value="Bearer ([^"]+)"', api.text)
     me = client.get("/api/v1/me", headers={"authorization": f"Bearer {bearer}"})
@@ -214,8 +225,6 @@ def test_a_person_makes_and_revokes_their_own_links_and_tokens(
         client.post("/me/tokens", data={"csrf": csrf, "scope": "login"}, headers=HTML).status_code
         == 404
     )
-    from scheduler import tokens
-
     with db.write() as session:
         ids = {t.label: t.id for t in tokens.listing(session, LOBBYIST) if t.label}
         someone_else, _ = tokens.create(session, MANAGER, today=NOW.date())

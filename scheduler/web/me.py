@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -14,6 +15,7 @@ from scheduler import catalog, clock, tokens
 from scheduler.errors import LobbyError, NotFound
 from scheduler.models import DigestFrequency, DigestScope, OptOut, Person
 from scheduler.schemas import WEEKDAYS, PersonIn, parse
+from scheduler.texts import Lang, Words, text
 from scheduler.web.agenda import (
     check_csrf,
     database_of,
@@ -29,21 +31,52 @@ router = APIRouter(tags=["pages"])
 OWN_SCOPES = ("all", "me", tokens.API_READ, tokens.API_WRITE)
 
 
+@dataclass(frozen=True)
+class TokenRow:
+    id: int
+    label: str
+    kind: str  # "agenda-link: hele agenda"
+    last_used: str  # in the reader's zone, or "—"
+
+
+def scope_words(scope: str, lang: Lang) -> str:
+    """What a link or token opens, in words: "agenda-link: thema mobiliteit", "inloglink"."""
+    kind, _, slug = scope.partition(":")
+    if slug:
+        return text(f"scope_token_{kind}", lang, slug=slug)
+    return text(f"scope_token_{scope.replace('-', '_')}", lang)
+
+
+def _token_rows(session: Session, person: Person, lang: Lang, zone: str) -> list[TokenRow]:
+    words = Words(lang, zone)
+    return [
+        TokenRow(
+            t.id, t.label or "—", scope_words(t.scope, lang),
+            words.moment(t.last_used_at, False) if t.last_used_at else "—",
+        )
+        for t in tokens.listing(session, person.email)
+        if t.revoked_at is None
+    ]  # fmt: skip
+
+
 def _me_page(
     request: Request, session: Session, person: Person, *, status: int = 200,
     error: LobbyError | None = None, new_secret: str = "", new_scope: str = "",
 ) -> HTMLResponse:  # fmt: skip
     settings = settings_of(request)
+    lang = language(request, person)
     links = tokens.links(settings.base_url, new_secret, new_scope) if new_secret else None
     context: dict[str, object] = {
         "person": person, "described": catalog.describe_person(person),
-        "tokens": [t for t in tokens.listing(session, person.email) if t.revoked_at is None],
+        "tokens": _token_rows(session, person, lang, person.timezone or settings.timezone),
+        "new_kind": scope_words(new_scope, lang) if new_scope else "",
+        "own_kinds": [(scope, scope_words(scope, lang)) for scope in OWN_SCOPES],
         "opt_outs": list(OptOut), "frequencies": list(DigestFrequency),
-        "scopes": list(DigestScope), "weekdays": WEEKDAYS, "own_scopes": OWN_SCOPES,
+        "scopes": list(DigestScope), "weekdays": WEEKDAYS,
         "error": error, "new_secret": new_secret, "new_scope": new_scope, "links": links,
         "api_scopes": (tokens.API_READ, tokens.API_WRITE),
     }  # fmt: skip
-    return page_with_status(request, "pages/me.html", language(request, person), status, context)
+    return page_with_status(request, "pages/me.html", lang, status, context)
 
 
 @router.get("/me", response_class=HTMLResponse, responses={401: {}})
