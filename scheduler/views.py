@@ -410,7 +410,7 @@ def _dossier_row(dossier: Dossier, visible: list[AgendaItem], words: Words,
         slug=dossier.slug, title=dossier.title, status=label(dossier.status.value, lang),
         lead=dossier.lead.name if dossier.lead else "—",
         priority=label(dossier.priority.value, lang),
-        horizon=words.day(dossier.horizon_on) if dossier.horizon_on else "—",
+        horizon=words.long_day(dossier.horizon_on) if dossier.horizon_on else "—",
         contacts=[_contact_view(c, words) for c in dossiers.contacts(dossier, visible, now)],
         open_follow_ups=sum(not f.done for i in visible for f in i.follow_ups),
     )  # fmt: skip

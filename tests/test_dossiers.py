@@ -17,13 +17,14 @@ import time_machine
 import yaml
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from scheduler import agenda, clock, digest_mail, dossier_report, dossiers, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import ImportRejected, NotFound
 from scheduler.interchange import export_yaml, import_data, import_file
-from scheduler.models import DossierStatus
+from scheduler.models import DossierStatus, Person
 from scheduler.reminders import ReminderSettings
 from scheduler.schemas import ItemIn
 from scheduler.web import create_app
@@ -393,6 +394,7 @@ def test_the_dossier_pages_show_contacts_timeline_and_nothing_confidential(
     for text in (listing, page):
         assert "Geheim" not in text
     assert "CEF-subsidie voor de spoortunnels bij Alkmaar" in page
+    assert "<dd>woensdag 30 juni 2027</dd>" in page  # the horizon, with its year
     assert "Notitie: Brussel positief" in page and "Overleg denhaag (gepland)" in page
     assert "en 1 vertrouwelijk(e) agendapunt(en) van anderen" in page
     [(_, owners_page)] = pages_of(dossier_db, "x@example.nl", "/dossiers/eu-spoortunnels")
@@ -556,10 +558,17 @@ def test_the_report_command_writes_each_format_and_refuses_bad_options(
 def test_a_contact_gap_is_told_once_across_real_process_restarts(
     dossier_db: Database, smtp: tuple[Inbox, Controller]
 ) -> None:
-    """Two `dispatch --once` processes on the real clock: the gap mail leaves once."""
+    """Two `dispatch --once` processes on the real clock: the gap mail leaves once.
+
+    A gap found outside the lead's working hours waits for the morning, so the lead lives
+    where it is midday now, whatever time the suite runs."""
     inbox, controller = smtp
-    held = (datetime.now(UTC) - timedelta(weeks=10)).astimezone(clock.zone("Europe/Amsterdam"))
+    now = datetime.now(UTC)
+    held = (now - timedelta(weeks=10)).astimezone(clock.zone("Europe/Amsterdam"))
     add_item(dossier_db, "denhaag", held.strftime("%Y-%m-%dT10:00"), ["ministerie-ienw"])
+    with dossier_db.write() as session:
+        lead = session.scalars(select(Person).where(Person.email == LEAD)).one()
+        lead.timezone = f"Etc/GMT{now.hour - 12:+d}"  # POSIX signs: Etc/GMT-3 is UTC+3
     env = {
         k: v
         for k, v in os.environ.items()
