@@ -8,17 +8,24 @@ defaults below. Every key of the model is listed, with its default and a comment
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import re
 import tomllib
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from scheduler import clock
 from scheduler.errors import ConfigError
@@ -122,6 +129,9 @@ class Settings(BaseSettings):
     language: Literal["nl", "en"] = "nl"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # Reverse proxies whose X-Forwarded-For names the client (rate limits count per client):
+    # addresses or networks, or "*" for every peer; empty: the connection's peer is the client.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     public_url: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -238,6 +248,24 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DB")
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> list[str]:
+        # The variable may hold a JSON list, like every list setting, or the form uvicorn's
+        # FORWARDED_ALLOW_IPS takes: "*" or addresses separated by commas.
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                value = json.loads(text) if text.startswith("[") else text.split(",")
+            except json.JSONDecodeError:
+                raise ValueError("write a JSON list or addresses separated by commas") from None
+        if not isinstance(value, list) or not all(isinstance(one, str) for one in value):
+            raise ValueError('write a list of addresses or networks, such as ["10.0.0.2"]')
+        proxies = [_proxy(one) for one in value if one.strip()]
+        if "*" in proxies and len(proxies) > 1:
+            raise ValueError('"*" trusts every peer: write it alone')
+        return proxies
+
     @field_validator("public_url")
     @classmethod
     def _absolute_url(cls, value: str) -> str:
@@ -281,6 +309,25 @@ def _link_host(host: str) -> str:
     if host in _EVERY_INTERFACE:
         return "localhost"
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _proxy(text: str) -> str:
+    """A trusted proxy as uvicorn compares it with a peer: "*", an address or a network."""
+    text = text.strip()
+    if text == "*":
+        return text
+    try:
+        if "/" in text:
+            return str(ipaddress.ip_network(text))
+        return str(ipaddress.ip_address(text))
+    except ValueError as exc:
+        if "host bits set" in str(exc):
+            network = ipaddress.ip_network(text, strict=False)
+            raise ValueError(f"{text!r} is not a network: write {network}") from None
+        raise ValueError(
+            f"{text!r} is not an IP address or network (CIDR), such as 10.0.0.2 or 10.0.0.0/24;"
+            " a host name cannot be compared with the address a request comes from"
+        ) from None
 
 
 def _day(text: str) -> date:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -610,6 +611,18 @@ class LoginLink(Base):
     created_at: Mapped[datetime] = mapped_column(default=now_utc, index=True)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class RateBucket(Base):
+    """One client's token bucket of a rate limit (scheduler.throttle). No row is a full
+    bucket: `throttle.prune` deletes the ones that have filled up again."""
+
+    __tablename__ = "rate_buckets"
+
+    # The limit's name and a hash of the client address: bounded, and no addresses at rest.
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class DataVersion(Base):

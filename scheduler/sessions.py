@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from scheduler import tokens
@@ -55,11 +55,18 @@ def sign_in(session: Session, login_secret: str, now: datetime, today: date) -> 
         select(LoginLink).where(LoginLink.link_hash == tokens.hash_token(login_secret))
     )
     if link is not None:
-        if link.used_at is not None:
+        # Compare and set: of two requests that both read the link unused (two tabs, a
+        # mail scanner, two replicas), only the one whose update changes the row signs in.
+        used = session.execute(
+            update(LoginLink)
+            .where(LoginLink.id == link.id, LoginLink.used_at.is_(None), LoginLink.expires_at > now)
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if int(used.rowcount or 0) != 1:  # type: ignore[attr-defined]
+            if link.used_at is None and link.expires_at <= now:
+                raise Gone("this sign-in link expired (they last 15 minutes); ask for a new one")
             raise Gone("this sign-in link was used already; ask for a new one")
-        if link.expires_at <= now:
-            raise Gone("this sign-in link expired (they last 15 minutes); ask for a new one")
-        link.used_at = now
         person_id = link.person_id
     else:
         token = tokens.resolve(session, login_secret, today)

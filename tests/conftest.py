@@ -59,10 +59,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _clear_caches() -> None:
     from scheduler.cli import common
-    from scheduler.web import limits
 
-    limits.SIGN_IN_REQUESTS.reset()
-    limits.BAD_TOKENS.reset()
     config.get_settings.cache_clear()
     common.settings.cache_clear()
     if common.database.cache_info().currsize:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -216,5 +217,74 @@ def test_a_default_reminder_further_than_a_year_ahead_is_refused_naming_the_sett
     with pytest.raises(
         ConfigError,
         match=r"setting 'reminders_meeting' from environment variable LOBBY_REMINDERS_MEETING: 'P60W' lies too far from its moment",
+    ):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("value", "trusted"),
+    [
+        ("", []),
+        ("*", ["*"]),
+        ("10.0.0.2", ["10.0.0.2"]),
+        (" 10.0.0.2, 172.18.0.0/16 ,::1", ["10.0.0.2", "172.18.0.0/16", "::1"]),
+        ('["10.0.0.2", "fd00::/8"]', ["10.0.0.2", "fd00::/8"]),
+    ],
+)
+def test_trusted_proxies_come_as_a_json_list_or_separated_by_commas(
+    monkeypatch: pytest.MonkeyPatch, value: str, trusted: list[str]
+) -> None:
+    assert load_settings().trusted_proxies == []  # by default nobody is trusted
+    monkeypatch.setenv("LOBBY_TRUSTED_PROXIES", value)
+    assert load_settings().trusted_proxies == trusted
+
+
+def test_trusted_proxies_come_from_the_config_file_as_a_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "proxied.toml"
+    config.write_text('trusted_proxies = ["10.0.0.2", "2001:db8::/32"]\n')
+    monkeypatch.setenv("LOBBY_CONFIG", str(config))
+    assert load_settings().trusted_proxies == ["10.0.0.2", "2001:db8::/32"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "proxy.intern",
+            r"'proxy.intern' is not an IP address or network \(CIDR\), such as 10.0.0.2",
+        ),
+        ("10.0.0.300", r"'10.0.0.300' is not an IP address or network"),
+        ("10.0.0.1/8", r"'10.0.0.1/8' is not a network: write 10.0.0.0/8"),
+        ("10.0.0.0/33", r"'10.0.0.0/33' is not an IP address or network"),
+        ("*,10.0.0.2", r'"\*" trusts every peer: write it alone'),
+        ('["10.0.0.2"', r"write a JSON list or addresses separated by commas"),
+        ("[1, 2]", r'write a list of addresses or networks, such as \["10.0.0.2"\]'),
+    ],
+)
+def test_a_bad_trusted_proxy_is_one_line_naming_the_setting_and_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("LOBBY_TRUSTED_PROXIES", value)
+    with pytest.raises(ConfigError) as refused:
+        load_settings()
+    error = str(refused.value)
+    assert "\n" not in error
+    assert error.startswith(
+        "bad value for setting 'trusted_proxies' from environment variable LOBBY_TRUSTED_PROXIES: "
+    )
+    assert re.search(message, error), error
+
+
+def test_a_bad_trusted_proxy_in_the_config_file_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "proxied.toml"
+    config.write_text('trusted_proxies = "nginx"\n')
+    monkeypatch.setenv("LOBBY_CONFIG", str(config))
+    with pytest.raises(
+        ConfigError,
+        match=rf"setting 'trusted_proxies' from config file {re.escape(str(config))}: 'nginx' is not an IP address",
     ):
         load_settings()

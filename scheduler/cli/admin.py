@@ -168,6 +168,10 @@ def serve_command(
         port=conf.port,
         log_config=None,
         timeout_graceful_shutdown=10,
+        # The client of a request is its peer, or the client a trusted proxy names (never
+        # uvicorn's own default, which trusts loopback and reads FORWARDED_ALLOW_IPS).
+        proxy_headers=True,
+        forwarded_allow_ips=list(conf.trusted_proxies),
     )
 
 

@@ -18,6 +18,7 @@ from scheduler.db import Database
 from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
+from scheduler.throttle import TooMany
 from scheduler.web import agenda, api, editing, feeds, guard, health, me, metrics, pages
 
 log = logging.getLogger(__name__)
@@ -73,12 +74,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(LobbyError)
     async def _domain_error(request: Request, exc: LobbyError) -> Response:
+        response: Response
         if "text/html" in request.headers.get("accept", ""):
-            return agenda.error_page(request, exc)  # a browser: a page, not JSON
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(
-            {"error": exc.message, "field": exc.field}, status_code=exc.status, headers=headers
-        )
+            response = agenda.error_page(request, exc)  # a browser: a page, not JSON
+        else:
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+            response = JSONResponse(
+                {"error": exc.message, "field": exc.field}, status_code=exc.status, headers=headers
+            )
+        if isinstance(exc, TooMany):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

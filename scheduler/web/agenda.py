@@ -121,8 +121,7 @@ def send_login_link(
     """Mail a one-time sign-in link (15 minutes) to a known address; the answer is the same
     for an unknown one."""
     check_csrf(request, csrf)
-    limits.SIGN_IN_REQUESTS.check(limits.client_of(request))
-    limits.SIGN_IN_REQUESTS.count(limits.client_of(request))
+    limits.take(request, limits.SIGN_IN_REQUESTS)
     settings = settings_of(request)
     lang = language(request, None)
     with database_of(request).write() as session:
@@ -210,14 +209,14 @@ def login(request: Request, token: str) -> Response:
     """Open a session from a sign-in link (emailed, or `token create EMAIL --scope login`)."""
     settings = settings_of(request)
     now = clock.now_utc()
-    limits.BAD_TOKENS.check(limits.client_of(request))
     try:
         with database_of(request).write() as session:
+            limits.check(session, request, limits.BAD_TOKENS)
             secret = sessions.sign_in(
                 session, token, now, clock.today_in(clock.zone(settings.timezone))
             )
     except (NotFound, Gone):
-        limits.BAD_TOKENS.count(limits.client_of(request))
+        limits.count(request, limits.BAD_TOKENS)
         raise
     response = RedirectResponse("/agenda", status_code=303, headers=PAGE_HEADERS)
     _set_session_cookie(request, response, secret)

@@ -1,72 +1,57 @@
-"""Rate limits for what an attacker would repeat: asking for sign-in links, guessing tokens.
+"""Rate limits at the HTTP edge: which client a request comes from, and the limits of
+`scheduler.throttle` (kept in the database, shared by every replica) applied to it.
 
-Counted per client address in this process (each replica counts its own: enough to make
-guessing a 192-bit token hopeless and mail-bombing slow)."""
+The client is the peer of the connection, or, when that peer is one of the
+`trusted_proxies`, the address the proxy names in X-Forwarded-For (uvicorn applies it)."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from datetime import date
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from scheduler import tokens
-from scheduler.errors import LobbyError, NotFound
+from scheduler import clock, throttle, tokens
+from scheduler.db import Database
+from scheduler.errors import NotFound
 from scheduler.models import FeedToken
+from scheduler.throttle import BAD_TOKENS, SIGN_IN_REQUESTS, Limit
 
-
-class TooMany(LobbyError):
-    status = 429
-
-
-class Window:
-    """At most `limit` events per `seconds` per key."""
-
-    def __init__(self, limit: int, seconds: float, what: str) -> None:
-        self.limit, self.seconds, self.what = limit, seconds, what
-        self._events: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> None:
-        """Raise TooMany when `key` used up its events; does not count one."""
-        with self._lock:
-            if len(self._recent(key)) >= self.limit:
-                minutes = round(self.seconds / 60)
-                raise TooMany(f"too many {self.what}; try again in {minutes} minutes")
-
-    def count(self, key: str) -> None:
-        with self._lock:
-            self._recent(key).append(time.monotonic())
-
-    def reset(self) -> None:
-        with self._lock:
-            self._events.clear()
-
-    def _recent(self, key: str) -> deque[float]:
-        events = self._events[key]
-        horizon = time.monotonic() - self.seconds
-        while events and events[0] < horizon:
-            events.popleft()
-        return events
-
-
-SIGN_IN_REQUESTS = Window(10, 15 * 60, "sign-in requests from this address")
-BAD_TOKENS = Window(30, 15 * 60, "unknown links or tokens from this address")
+__all__ = ["BAD_TOKENS", "SIGN_IN_REQUESTS", "check", "count", "resolve_guarded", "take"]
 
 
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def check(session: Session, request: Request, limit: Limit) -> None:
+    """Turn the request away (429) when its client used up `limit`; counts nothing."""
+    throttle.check(session, limit, client_of(request), clock.now_utc())
+
+
+def take(request: Request, limit: Limit) -> None:
+    """Count the request against `limit`, or turn it away (429) when its client used it up."""
+    with _db(request).write() as session:
+        throttle.take(session, limit, client_of(request), clock.now_utc())
+
+
+def count(request: Request, limit: Limit) -> None:
+    """Count a request that failed (a wrong token) against `limit`, in its own transaction:
+    the request's own work is rolled back, the count stays."""
+    with _db(request).write() as session:
+        throttle.count(session, limit, client_of(request), clock.now_utc())
+
+
 def resolve_guarded(session: Session, secret: str, today: date, request: Request) -> FeedToken:
     """`tokens.resolve`, but a client that sent too many unknown tokens is turned away."""
-    client = client_of(request)
-    BAD_TOKENS.check(client)
+    check(session, request, BAD_TOKENS)
     try:
         return tokens.resolve(session, secret, today)
     except NotFound:
-        BAD_TOKENS.count(client)
+        count(request, BAD_TOKENS)
         raise
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
