@@ -55,6 +55,14 @@ def project_home() -> Path:
 DEFAULT_CONFIG_FILE = project_home() / "config" / "lobby-agenda.toml"
 
 
+# The shortest retention of the audit trail, when one is set (0 keeps it forever).
+AUDIT_RETENTION_MIN_DAYS = 365
+# The shortest retention of finished outbox rows, when one is set: longer than the planners
+# look back for a delivery they could plan again (an outcome nudge: up to 90 days after an
+# item ended, plus 14 days to catch up), so that a deleted row's mail is never planned twice.
+MAIL_RETENTION_MIN_DAYS = 120
+
+
 # Settings that are TOML tables ([chains.NAME]); every other key is flat.
 TABLES = ("chains",)
 _EMAIL = r"^[^@\s]+@[^@\s]+$"
@@ -180,6 +188,14 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: int = Field(default=30, ge=1, le=3600)
     source_timeout_seconds: int = Field(default=20, ge=1, le=300)
     source_max_kb: int = Field(default=10_240, ge=1, le=1_048_576)
+    # Retention (see scheduler.retention): days to keep rows before the daily prune deletes
+    # them; 0 keeps them forever. The audit trail and the outbox are kept unless configured.
+    audit_retention_days: int = Field(default=0, ge=0, le=36_500)
+    sent_mail_retention_days: int = Field(default=0, ge=0, le=36_500)
+    unsent_mail_retention_days: int = Field(default=0, ge=0, le=36_500)
+    source_run_retention_days: int = Field(default=90, ge=0, le=36_500)
+    sign_in_retention_days: int = Field(default=30, ge=0, le=36_500)
+    heartbeat_retention_days: int = Field(default=7, ge=0, le=36_500)
 
     @field_validator(
         "reminders_meeting",
@@ -193,6 +209,16 @@ class Settings(BaseSettings):
     @classmethod
     def _offsets(cls, value: list[str]) -> list[str]:
         return normalize_offsets(value)
+
+    @field_validator("audit_retention_days")
+    @classmethod
+    def _audit_retention(cls, value: int) -> int:
+        return _retention(value, AUDIT_RETENTION_MIN_DAYS, "a Woo request reads a year back")
+
+    @field_validator("sent_mail_retention_days", "unsent_mail_retention_days")
+    @classmethod
+    def _mail_retention(cls, value: int) -> int:
+        return _retention(value, MAIL_RETENTION_MIN_DAYS, "planning looks back that far")
 
     @field_validator("recess")
     @classmethod
@@ -328,6 +354,12 @@ def _proxy(text: str) -> str:
             f"{text!r} is not an IP address or network (CIDR), such as 10.0.0.2 or 10.0.0.0/24;"
             " a host name cannot be compared with the address a request comes from"
         ) from None
+
+
+def _retention(days: int, shortest: int, why: str) -> int:
+    if 0 < days < shortest:
+        raise ValueError(f"0 keeps them forever; otherwise at least {shortest} days ({why})")
+    return days
 
 
 def _day(text: str) -> date:

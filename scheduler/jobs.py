@@ -21,7 +21,7 @@ from typing import ParamSpec
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler import clock, delivery, liveness, sources
+from scheduler import clock, delivery, liveness, retention, sources
 from scheduler.db import Database
 from scheduler.reminders import ReminderSettings
 
@@ -45,6 +45,10 @@ JOB_DEFAULTS = {
     "max_instances": 1,
     "misfire_grace_time": 300,  # APScheduler's default of 1 s would skip runs after a stall
 }
+# The daily prune (`retention`), at this local time (the setting `timezone`): a quiet hour,
+# outside the 02:00-03:00 that the DST changes skip or repeat in Europe/Amsterdam.
+PRUNE_JOB = "prune"
+PRUNE_AT = {"hour": 3, "minute": 30}
 # Planning and sending share one thread, so that in one process they never compete for
 # SQLite's single writer (replicas still run side by side: the outbox's claims keep them apart).
 OUTBOX_EXECUTOR = "outbox"
@@ -132,6 +136,17 @@ def sync_sources(db: Database, settings: sources.SourceSettings, instance: str) 
     sources.sync_due(db, settings, instance)
 
 
+def prune(db: Database, settings: retention.RetentionSettings, instance: str) -> None:
+    """Delete what is past its retention, in short transactions; stops between two of them
+    when the process shuts down (the rest waits for the next night). Every replica runs it:
+    the batches share the rows, so two at once delete each row once."""
+    result = retention.prune(db, settings, clock.now_utc(), stopping=STOPPING, ran_by=instance)
+    log.info(
+        "pruned old rows" if result.complete else "pruning stopped for the shutdown",
+        extra={"instance": instance, "deleted": result.counts},
+    )
+
+
 def start(
     db: Database,
     *,
@@ -140,6 +155,7 @@ def start(
     reminder_settings: ReminderSettings | None = None,
     dispatch_seconds: int = 30,
     source_settings: sources.SourceSettings | None = None,
+    retention_settings: retention.RetentionSettings | None = None,
 ) -> BackgroundScheduler:
     STOPPING.clear()
     scheduler = BackgroundScheduler(timezone=timezone, job_defaults=JOB_DEFAULTS)
@@ -155,6 +171,15 @@ def start(
             SOURCES_TICK_SECONDS,
             sync_sources,
             (db, source_settings, instance),
+        )
+    if retention_settings is not None:
+        scheduler.add_job(
+            RUNNING.track(prune),
+            "cron",
+            id=PRUNE_JOB,
+            replace_existing=True,
+            args=(db, retention_settings, instance),
+            **PRUNE_AT,
         )
     _every(scheduler, "heartbeat", heartbeat_seconds, beat, (db, instance, clock.now_utc()))
     scheduler.start()

@@ -651,7 +651,8 @@ class DeliveryState(enum.StrEnum):
 
 
 class Delivery(Base):
-    """One email in the outbox, unique by `key`; rows are never deleted."""
+    """One email in the outbox, unique by `key`. A finished row is deleted only by the prune
+    (`retention`), when configured, once its key can no longer be planned again."""
 
     __tablename__ = "deliveries"
 
@@ -756,3 +757,20 @@ class SourceRun(Base):
     changes: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
 
     __table_args__ = ({"sqlite_autoincrement": True},)
+
+
+class PruneRun(Base):
+    """One run of the prune (`retention`): who ran it, when, and what it deleted. Kept (a
+    row or two a day) as the record of what went, and for /metrics across replicas."""
+
+    __tablename__ = "prune_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ran_by: Mapped[str] = mapped_column(String(320))  # a process (host:pid) or cli:<os user>
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]  # None: still running, or the process died
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)  # False: stopped early
+    # Rows deleted so far by table, raised with each batch's delete (in its transaction).
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # Each rule's cutoff (UTC ISO): rows older than this went.
+    cutoffs: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)

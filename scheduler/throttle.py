@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from scheduler.errors import LobbyError
@@ -74,13 +75,21 @@ def count(session: Session, limit: Limit, client: str, now: datetime) -> None:
     _take(session, limit, client, now)
 
 
+# Every bucket untouched this long is full again (each limit refills within its `per`): its
+# row says nothing a missing one does not. The nightly prune (retention.py) deletes them.
+FULL_AGAIN_AFTER = max(limit.per for limit in LIMITS)
+
+
+def full_again(cutoff: datetime) -> ColumnElement[bool]:
+    """The buckets full again by now, given `cutoff` = now - FULL_AGAIN_AFTER."""
+    return RateBucket.updated_at <= cutoff
+
+
 def prune(session: Session, now: datetime) -> int:
-    """Delete the buckets that are full again (every limit refills within its `per`): they
-    say nothing a missing row does not. Returns how many went."""
-    longest = max(limit.per for limit in LIMITS)
+    """Delete the buckets that are full again. Returns how many went."""
     gone = session.execute(
         delete(RateBucket)
-        .where(RateBucket.updated_at <= now - longest)
+        .where(full_again(now - FULL_AGAIN_AFTER))
         .execution_options(synchronize_session=False)
     )
     return int(gone.rowcount or 0)  # type: ignore[attr-defined]

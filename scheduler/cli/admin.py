@@ -1,4 +1,4 @@
-"""`lobby-agenda db|demo|import|export|serve`: running and feeding the service."""
+"""`lobby-agenda db|demo|import|export|prune|serve`: running and feeding the service."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from scheduler import catalog, clock, demo, ics_reader, interchange, open_agenda
+from scheduler import catalog, clock, demo, ics_reader, interchange, open_agenda, retention
 from scheduler.cli.common import (
     actor,
     database,
@@ -144,6 +144,30 @@ def open_agenda_command(
     write_out(text, output, f"{len(found)} contacts")
 
 
+def prune_command(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Count what would be deleted; change nothing."
+    ),
+) -> None:
+    """Delete rows past their retention now, as the service does every night at 03:30:
+    old fetches of outside calendars, sign-in links and sessions long expired, heartbeats of
+    stopped processes; sent and unsent mail and the audit trail only when their retention is
+    set (the *_retention_days settings). In small batches: safe beside a running service."""
+    result = retention.prune(
+        database(), retention.settings_from(settings()), clock.now_utc(), dry_run=dry_run,
+        ran_by=actor().who,
+    )  # fmt: skip
+    verb = "would be deleted" if dry_run else "deleted"
+    for rule in result.rules:
+        if rule.cutoff is None:
+            typer.echo(f"{rule.name}: kept ({rule.setting} is 0)")
+            continue
+        before = rule.cutoff.strftime("%Y-%m-%d %H:%M UTC")
+        typer.echo(f"{rule.name} ({rule.table}) from before {before}: {rule.rows} {verb}")
+    if dry_run:
+        typer.echo("dry run: nothing was changed")
+
+
 def serve_command(
     host: str | None = typer.Option(
         None, help="Address to listen on (default: the setting 'host')."
@@ -201,6 +225,9 @@ def register(app: typer.Typer) -> None:
         ),
     )(open_agenda_command)
     app.add_typer(export_app, name="export")
+    app.command("prune", epilog=example("lobby-agenda prune --dry-run", "lobby-agenda prune"))(
+        prune_command
+    )
     app.command("serve", epilog=example("lobby-agenda serve --host 0.0.0.0 --port 8000"))(
         serve_command
     )

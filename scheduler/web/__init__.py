@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from scheduler import __version__, jobs, reminders, sources
+from scheduler import __version__, jobs, reminders, retention, sources
 from scheduler.config import Settings, get_settings
 from scheduler.db import Database
 from scheduler.errors import LobbyError
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                 reminder_settings=reminders.settings_from(settings),
                 dispatch_seconds=settings.dispatch_interval_seconds,
                 source_settings=sources.settings_from(settings),
+                retention_settings=retention.settings_from(settings),
             )
             if run_jobs
             else None

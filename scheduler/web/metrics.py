@@ -1,7 +1,7 @@
 """`GET /metrics` in the Prometheus text format, read fresh from the database at each scrape.
 
-Outbox figures come from the shared database, so every replica reports the same totals;
-feed figures are this process's own.
+Outbox and prune figures come from the shared database, so every replica reports the same
+totals, across restarts; feed figures are this process's own.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from scheduler import clock, outbox
+from scheduler import clock, outbox, retention
 from scheduler.db import Database
 from scheduler.feeds import FeedBuilder
 from scheduler.models import Delivery, DeliveryState
@@ -47,6 +47,7 @@ class _Collector(Collector):
                     Delivery.sent_at >= now - timedelta(days=1),
                 )
             ).all()
+            pruned = retention.record(session)
         states = GaugeMetricFamily(
             "lobby_deliveries", "Outbox deliveries by state", labels=["state"]
         )
@@ -66,6 +67,7 @@ class _Collector(Collector):
         for kind in ("transient", "permanent"):
             errors.add_metric([kind], outbox.SMTP_ERRORS[kind])
         yield errors
+        yield from _pruning(pruned)
         stats = self.feeds.stats
         for name, help_text in (
             ("feed_hits", "Feed requests served from cache"),
@@ -75,6 +77,21 @@ class _Collector(Collector):
             yield GaugeMetricFamily(
                 f"lobby_{name}", help_text + " (this process)", value=stats.get(name, 0)
             )
+
+
+def _pruning(pruned: retention.Record) -> Iterator[Metric]:
+    last = pruned.last_complete.timestamp() if pruned.last_complete else 0.0
+    yield GaugeMetricFamily(
+        "lobby_prune_last_run_timestamp_seconds",
+        "When the last complete prune run (of any process) finished; 0 before the first",
+        value=last,
+    )
+    rows = CounterMetricFamily(
+        "lobby_pruned_rows", "Rows deleted by the prune, by table (all processes)", labels=["table"]
+    )
+    for table, count in sorted(pruned.totals.items()):
+        rows.add_metric([table], count)
+    yield rows
 
 
 def _lateness(values: list[float]) -> HistogramMetricFamily:
@@ -91,7 +108,7 @@ def _lateness(values: list[float]) -> HistogramMetricFamily:
 @router.get("/metrics", response_class=Response)
 def metrics(request: Request) -> Response:
     """Prometheus metrics: outbox by state, oldest pending, reminder lateness, SMTP errors,
-    feed caching."""
+    pruning, feed caching."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector(request.app.state.db, request.app.state.feeds))
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
