@@ -429,6 +429,17 @@ def test_chain_requests_that_may_not_or_cannot_be_done_are_refused_with_the_fiel
         404, "owner"
     )  # fmt: skip
     assert error(client.patch("/api/v1/chain-steps/999", json={}, headers=headers[OWNER]))[0] == 404
+    for huge in (2**31, 2**63):  # more than a database id holds: 422, never an overflow
+        for answer in (
+            client.patch(f"/api/v1/chain-steps/{huge}", json={}, headers=headers[OWNER]),
+            client.delete(f"/api/v1/chains/{huge}", headers=headers[OWNER]),
+            client.delete(f"/api/v1/me/tokens/{huge}", headers=headers[OWNER]),
+        ):
+            assert error(answer)[0] == 422 and error(answer)[1] in (
+                "step_id",
+                "chain_id",
+                "token_id",
+            )
     [listed] = client.get(url, headers=headers[OWNER]).json()
     assert listed["done"] == 0 and listed["tasks"][0]["owner"] == OWNER  # nothing changed
 

@@ -46,6 +46,7 @@ from scheduler.models import (
 )
 from scheduler.schemas import ItemIn, PartnershipIn, PersonIn, StakeholderIn, ThemeIn, parse
 from scheduler.web import limits
+from scheduler.web.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 _bearer = HTTPBearer(auto_error=False, description="A token made with --scope api-read|api-write")
@@ -364,7 +365,7 @@ def attach_chain(request: Request, who: CallerDep, uid: str, new: NewChain) -> d
 
 @router.patch("/chain-steps/{step_id}", responses=ERRORS)
 def change_step(
-    request: Request, who: CallerDep, step_id: int, change: StepChange
+    request: Request, who: CallerDep, step_id: RowId, change: StepChange
 ) -> dict[str, Any]:
     """Tick a step off or on, or give it another owner: its owner, or who may edit the item."""
     with _writing(request, who) as (session, person):
@@ -379,7 +380,7 @@ def change_step(
 
 
 @router.delete("/chains/{chain_id}", status_code=204, responses=ERRORS)
-def detach_chain(request: Request, who: CallerDep, chain_id: int) -> Response:
+def detach_chain(request: Request, who: CallerDep, chain_id: RowId) -> Response:
     """Remove a chain and its steps from its item."""
     with _writing(request, who) as (session, person):
         chain = chains.find_chain(session, chain_id)
@@ -561,7 +562,7 @@ def make_my_token(request: Request, who: CallerDep, new: NewToken) -> dict[str, 
 
 
 @router.delete("/me/tokens/{token_id}", status_code=204, responses=ERRORS)
-def revoke_my_token(request: Request, who: CallerDep, token_id: int) -> Response:
+def revoke_my_token(request: Request, who: CallerDep, token_id: RowId) -> Response:
     """Revoke one of the caller's links or tokens (calendar clients then get 410)."""
     with _writing(request, who) as (session, person):
         if token_id not in {t.id for t in tokens.listing(session, person.email)}:

@@ -30,6 +30,7 @@ from scheduler.web.agenda import (
 )
 from scheduler.web.item_form import LISTS, REPEATS, TEXTS, form_from_item, spec_from_form
 from scheduler.web.pages import PAGE_HEADERS
+from scheduler.web.params import RowId
 
 router = APIRouter(tags=["pages"])
 
@@ -261,7 +262,7 @@ def _attach_chain(request: Request, uid: str, form: dict[str, Any]) -> Response:
 @router.post(
     "/chain-steps/{step_id}", response_class=HTMLResponse, responses={401: {}, 403: {}, 404: {}}
 )
-async def change_step(request: Request, step_id: int) -> Response:
+async def change_step(request: Request, step_id: RowId) -> Response:
     form = await request.form()
     return await run_in_threadpool(_change_step, request, step_id, {k: form.get(k) for k in form})
 

@@ -25,6 +25,7 @@ from scheduler.web.agenda import (
     signed_in,
 )
 from scheduler.web.pages import PAGE_HEADERS
+from scheduler.web.params import RowId
 
 router = APIRouter(tags=["pages"])
 # What a person may make for themself here (login links come by email).
@@ -147,7 +148,7 @@ def _make_token(request: Request, form: dict[str, Any]) -> Response:
 
 
 @router.post("/me/tokens/{token_id}/revoke", responses={401: {}, 403: {}, 404: {}})
-async def revoke_token(request: Request, token_id: int) -> Response:
+async def revoke_token(request: Request, token_id: RowId) -> Response:
     form = await request.form()
     return await run_in_threadpool(_revoke, request, token_id, str(form.get("csrf", "")))
 
