@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -132,6 +133,26 @@ def test_the_openapi_schema_describes_the_feeds_and_their_filters() -> None:
     assert {p["name"] for p in feed["parameters"]} == {"token", "slug", "kind", "status"}
     assert {"304", "403", "404", "410", "503"} <= set(feed["responses"])
     assert "/healthz" in schema["paths"] and "/feeds/public.ics" in schema["paths"]
+
+
+def test_the_api_docs_page_loads_swagger_ui_only_from_our_own_server() -> None:
+    with TestClient(create_app(Settings(), run_jobs=False)) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        referenced = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        referenced += re.findall(r"url: '([^']+)'", page.text)
+        assert [url for url in referenced if "//" in url] == []
+        answers = {url: client.get(url) for url in referenced}
+        assert client.get("/redoc").status_code == 404  # FastAPI's, from a CDN: not offered
+    assert {url: answer.status_code for url, answer in answers.items()} == dict.fromkeys(
+        referenced, 200
+    )
+    types = {answer.headers["content-type"].split(";")[0] for answer in answers.values()}
+    assert types == {"text/javascript", "text/css", "image/png", "application/json"}
+    assert len(answers["/docs/assets/swagger-ui-bundle.js"].content) > 100_000  # not a stub
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self' 'sha256-" in policy and "connect-src 'self'" in policy
+    assert "unsafe" not in policy and "http" not in policy
 
 
 def test_every_answer_carries_the_security_headers() -> None:
