@@ -35,7 +35,7 @@ def swagger_ui(request: Request) -> HTMLResponse:
         swagger_js_url=f"{root}{ASSETS}/swagger-ui-bundle.js",
         swagger_css_url=f"{root}{ASSETS}/swagger-ui.css",
         swagger_favicon_url=f"{root}{ASSETS}/favicon.png",
-        # Swagger UI would otherwise send the schema to validator.swagger.io for a badge.
+        # Else Swagger UI loads a badge from validator.swagger.io, telling it our schema URL.
         swagger_ui_parameters={"validatorUrl": None},
     )
     page.headers["Content-Security-Policy"] = _policy(bytes(page.body))
