@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.sql.expression import Executable
 
 from scheduler.clock import now_utc
-from scheduler.errors import ConfigError, DatabaseUnavailable
+from scheduler.errors import ConfigError, DatabaseUnavailable, MigrationFailed
 from scheduler.models import (
     AgendaItem,
     DataVersion,
@@ -162,6 +162,16 @@ def data_version(session: Session) -> DataVersion:
     return version
 
 
+def _check_references(connection: Connection) -> None:
+    dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if dangling:
+        table, rowid, parent, _ = dangling[0]
+        raise MigrationFailed(
+            f"the migration would leave {len(dangling)} row(s) referring to missing rows, "
+            f"such as row {rowid} of {table} referring to {parent}; nothing was changed"
+        )
+
+
 class Database:
     """One engine and its sessions; `read()` for queries, `write()` for changes."""
 
@@ -224,28 +234,57 @@ class Database:
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         return config
 
-    def upgrade(self) -> tuple[str | None, str]:
-        """Apply every pending migration; returns (revision before, revision after).
+    def upgrade(self, revision: str = "head") -> tuple[str | None, str]:
+        """Apply every pending migration (up to `revision`); returns (revision before,
+        revision after). See `_migrate` for how."""
+        before, after = self._migrate(lambda config: command.upgrade(config, revision))
+        if before != after:
+            log.info("database schema upgraded from %s to %s", before or "empty", after)
+        return before, after
 
-        One transaction, holding a lock that makes processes starting together take turns:
-        an advisory lock on PostgreSQL, the write lock (BEGIN IMMEDIATE) on SQLite. A failed
-        migration rolls back and releases it.
+    def downgrade(self, revision: str) -> tuple[str | None, str]:
+        """Undo migrations down to `revision` ("base": none left); as `upgrade`."""
+        before, after = self._migrate(lambda config: command.downgrade(config, revision))
+        if before != after:
+            log.info("database schema downgraded from %s to %s", before, after or "empty")
+        return before, after
+
+    def _migrate(self, step: Callable[[Config], None]) -> tuple[str | None, str]:
+        """Run an Alembic command in one transaction, holding a lock that makes processes
+        starting together take turns: an advisory lock on PostgreSQL, the write lock (BEGIN
+        IMMEDIATE) on SQLite. A failed migration rolls back and releases it.
+
+        On SQLite, foreign keys are off while it runs: Alembic's batch mode rebuilds a table
+        by copy, drop and rename, and with them on the DROP deletes every row that refers to
+        the table (ON DELETE CASCADE). Before the commit, `PRAGMA foreign_key_check` makes
+        sure the migration left no reference dangling.
         """
         self.check_reachable()
         config = self.alembic_config()
         with self.engine.connect() as connection:
-            connection.execution_options(sqlite_immediate=True)
-            if not self.is_sqlite:
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
-                )
-            before = MigrationContext.configure(connection).get_current_revision()
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-            after = MigrationContext.configure(connection).get_current_revision()
-            connection.commit()
-        if before != after:
-            log.info("database schema upgraded from %s to %s", before or "empty", after)
+            try:
+                if self.is_sqlite:
+                    # Outside any transaction (inside one the pragma does nothing): on the
+                    # driver's connection, before SQLAlchemy begins one.
+                    cursor = connection.connection.cursor()
+                    cursor.execute("PRAGMA foreign_keys=OFF")
+                    cursor.close()
+                connection.execution_options(sqlite_immediate=True)
+                if not self.is_sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                    )
+                before = MigrationContext.configure(connection).get_current_revision()
+                config.attributes["connection"] = connection
+                step(config)
+                after = MigrationContext.configure(connection).get_current_revision()
+                if self.is_sqlite:
+                    _check_references(connection)
+                connection.commit()
+            finally:
+                if self.is_sqlite:
+                    # Never hand a connection without foreign keys back to the pool.
+                    connection.invalidate()
         return before, after or ""
 
     def migration_state(self) -> tuple[set[str], set[str]]:

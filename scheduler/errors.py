@@ -82,6 +82,12 @@ class DatabaseUnavailable(LobbyError, ConnectionError):
     status = 503
 
 
+class MigrationFailed(LobbyError, RuntimeError):
+    """A migration would leave the database inconsistent: it was rolled back."""
+
+    status = 500
+
+
 class ReadOnly(LobbyError):
     """A change to what an outside calendar owns: it changes there, not here."""
 

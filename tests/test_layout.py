@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import ast
+import re
+import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import make_url
 
-from scheduler.config import Settings
+from scheduler.config import load_settings
 
 PACKAGE = Path(__file__).resolve().parent.parent / "scheduler"
 ROOT = PACKAGE.parent
@@ -84,17 +89,87 @@ def test_the_compose_file_runs_the_service_with_postgresql_and_a_mail_catcher() 
             assert volume.split(":")[0] in named, f"{volume} is not a named volume"
 
 
-def test_the_compose_file_configures_the_app_only_with_settings_it_really_reads() -> None:
-    app = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["app"]
-    environment = app["environment"]
-    known = {f"LOBBY_{name.upper()}" for name in Settings.model_fields}
-    assert set(environment) <= known | {f"{name}_FILE" for name in known}
-    assert environment["LOBBY_DATABASE_URL"].startswith("postgresql+psycopg://")
-    assert environment["LOBBY_HOST"] == "0.0.0.0"
-    port = int(environment["LOBBY_PORT"])
-    assert f"{port}:{port}" in app["ports"]
-    assert f":{port}/readyz" in " ".join(app["healthcheck"]["test"])
-    assert app["depends_on"]["db"]["condition"] == "service_healthy"
+def compose_file() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text()))
+
+
+def interpolated(value: object) -> str:
+    """A compose value as the container sees it when no variable is set: `${X:-default}`
+    gives the default, `${X}` nothing (Compose's interpolation, for the forms we use)."""
+    return re.sub(r"\$\{\w+(?::?-([^}]*))?\}", lambda m: m.group(1) or "", str(value))
+
+
+def test_the_compose_file_configures_the_app_only_with_settings_it_really_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = compose_file()["services"]["app"]
+    environment = {name: interpolated(value) for name, value in app["environment"].items()}
+    # Names and values as the app itself reads them: an unknown LOBBY_ name (a typo) or a bad
+    # value fails here the way it would fail the container at start-up.
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    assert settings.database_url.startswith("postgresql+psycopg://")
+    assert settings.host == "0.0.0.0"
+    assert f"{settings.port}:{settings.port}" in app["ports"]
+    assert f":{settings.port}/readyz" in " ".join(app["healthcheck"]["test"])
+
+
+def test_the_compose_file_wires_the_app_to_its_database_and_mail_services() -> None:
+    services = compose_file()["services"]
+    app = services["app"]
+    settings = {
+        name.removeprefix("LOBBY_").lower(): interpolated(value)
+        for name, value in app["environment"].items()
+    }
+    # The database: the db service, on PostgreSQL's port, as the user and database it creates.
+    url = make_url(settings["database_url"])
+    db = {name: interpolated(value) for name, value in services["db"]["environment"].items()}
+    assert (url.host, url.port or 5432) == ("db", int(db.get("PGPORT", 5432)))
+    assert (url.username, url.password, url.database) == (
+        db["POSTGRES_USER"], db["POSTGRES_PASSWORD"], db["POSTGRES_DB"]
+    )  # fmt: skip
+    assert "smtp_host" in settings, "mail would go to files in the container: set LOBBY_SMTP_HOST"
+    # Mail: Mailpit's SMTP port (1025 unless MP_SMTP_BIND_ADDR moves it), plain: it has no TLS.
+    mail = services[settings["smtp_host"]]
+    assert "mailpit" in mail["image"]
+    smtp_bind = mail.get("environment", {}).get("MP_SMTP_BIND_ADDR", "0.0.0.0:1025")
+    assert int(settings["smtp_port"]) == int(smtp_bind.rsplit(":", 1)[1])
+    assert settings["smtp_security"] == "none"
+    # The app starts once both answer their health checks.
+    needed = {url.host, settings["smtp_host"]}
+    conditions = {name: app["depends_on"][name]["condition"] for name in needed}
+    assert conditions == dict.fromkeys(needed, "service_healthy")
+
+
+def compose_command() -> list[str] | None:
+    """Docker Compose v2 (the docker plugin), else v1 (Debian's docker-compose), else None."""
+    docker = shutil.which("docker")
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    ):
+        return [docker, "compose"]
+    v1 = shutil.which("docker-compose")
+    return [v1] if v1 else None
+
+
+def test_docker_compose_renders_the_compose_file_as_these_tests_read_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    command = compose_command()
+    if command is None:
+        pytest.skip("no docker compose here: the tests above check the compose file as data")
+    for variable in ("POSTGRES_PASSWORD", "LOBBY_PUBLIC_URL"):
+        monkeypatch.delenv(variable, raising=False)  # the defaults, as `interpolated` gives
+    rendered = subprocess.run(
+        [*command, "--file", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert rendered.returncode == 0, rendered.stderr
+    environment = yaml.safe_load(rendered.stdout)["services"]["app"]["environment"]
+    ours = compose_file()["services"]["app"]["environment"]
+    assert environment == {name: interpolated(value) for name, value in ours.items()}
 
 
 def test_the_image_runs_as_a_non_root_user_on_a_slim_python() -> None:

@@ -43,7 +43,7 @@ def server() -> Iterator[tuple[Inbox, SmtpSettings]]:
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
-    yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, security="none", timeout=5)
+    yield inbox, SmtpSettings(host="127.0.0.1", port=controller.port, security="none", timeout=30)
     controller.stop()
     inbox.assert_dated()
 
@@ -147,7 +147,7 @@ def test_a_failing_hook_before_the_final_dot_means_the_server_never_delivers(
 def test_a_refusal_after_the_final_dot_is_permanent_and_answered() -> None:
     controller = Controller(Refusing(), hostname="127.0.0.1", port=free_port())
     controller.start()
-    settings = SmtpSettings(host="127.0.0.1", port=controller.port, security="none", timeout=5)
+    settings = SmtpSettings(host="127.0.0.1", port=controller.port, security="none", timeout=30)
     try:
         with Mailer(settings) as mailer, pytest.raises(SendError) as refused:
             mailer.send(message())
@@ -158,7 +158,7 @@ def test_a_refusal_after_the_final_dot_is_permanent_and_answered() -> None:
 
 
 def test_an_unreachable_server_is_a_transient_unanswered_error() -> None:
-    settings = SmtpSettings(host="127.0.0.1", port=free_port(), security="none", timeout=2)
+    settings = SmtpSettings(host="127.0.0.1", port=free_port(), security="none", timeout=30)
     with Mailer(settings) as mailer, pytest.raises(SendError) as down:
         mailer.send(message())
     assert not down.value.permanent and down.value.unreachable and not down.value.answered

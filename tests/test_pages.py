@@ -420,3 +420,40 @@ def test_the_dossier_pages_fit_a_phone_and_link_to_their_items(
     page.get_by_role("link", name="Bestuurlijk overleg MRA (gepland)").click()
     assert page.url == f"{base}/items/mob"
     page.close()
+
+
+def test_the_api_docs_render_with_every_request_off_this_server_blocked(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, _ = server
+    page = browser.new_page()
+    elsewhere: list[str] = []
+
+    def only_here(route: Any) -> None:
+        if route.request.url.startswith(f"{base}/"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_here)
+    refused: list[str] = []  # what the page's Content-Security-Policy stopped
+
+    def note(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    page.on("console", note)
+    page.goto(f"{base}/docs")
+    operation = page.locator(".opblock-summary-path", has_text="/api/v1/items").first
+    operation.wait_for(state="visible", timeout=30_000)
+    assert page.locator(".info .title").inner_text().startswith("lobby-agenda")
+    # "Try it out" runs against this server: the page may fetch from its own origin.
+    operation.click()
+    page.locator("button.try-out__btn").first.click()
+    page.locator("button.execute").first.click()
+    answered = page.locator(".live-responses-table tbody .response-col_status").first
+    answered.wait_for(timeout=30_000)
+    assert answered.inner_text().startswith("401")  # it reached us: the API wants a token
+    assert (elsewhere, refused) == ([], [])
+    page.close()

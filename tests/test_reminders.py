@@ -95,7 +95,7 @@ def smtp() -> Iterator[tuple[Inbox, Controller]]:
 def settings_for(controller: Controller, **changes: Any) -> reminders.ReminderSettings:
     base = reminders.ReminderSettings(
         defaults={ItemKind.MEETING: ("P7D", "P1D")},
-        smtp=SmtpSettings(host="127.0.0.1", port=controller.port, security="none", timeout=5),
+        smtp=SmtpSettings(host="127.0.0.1", port=controller.port, security="none", timeout=30),
         base_url="https://lobby.example",
         domain="lobby.example",
     )

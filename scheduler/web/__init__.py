@@ -19,7 +19,7 @@ from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
 from scheduler.throttle import TooMany
-from scheduler.web import agenda, api, editing, feeds, guard, health, me, metrics, pages
+from scheduler.web import agenda, api, docs, editing, feeds, guard, health, me, metrics, pages
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                 jobs.stop(scheduler)
             db.dispose()
 
-    app = FastAPI(title="lobby-agenda", version=__version__, lifespan=lifespan)
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: web.docs serves Swagger UI.
+    app = FastAPI(
+        title="lobby-agenda",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.feeds = FeedBuilder(options_from(settings))
     _install_error_handlers(app)
@@ -65,6 +72,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(agenda.router)
     app.include_router(me.router)
     app.include_router(api.router)
+    app.include_router(docs.router)
+    app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(guard.Guard)
     return app

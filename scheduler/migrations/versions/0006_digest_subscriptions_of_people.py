@@ -54,6 +54,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("persons", schema=None) as batch_op:
+        # The enums' CHECK constraints first: SQLite's table copy would keep them, naming
+        # columns that are gone (PostgreSQL drops them with the column either way).
+        batch_op.drop_constraint(batch_op.f("ck_persons_digestscope"), type_="check")
+        batch_op.drop_constraint(batch_op.f("ck_persons_digestfrequency"), type_="check")
         batch_op.drop_column("digest_scope")
         batch_op.drop_column("digest_time")
         batch_op.drop_column("digest_day")
