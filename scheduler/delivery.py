@@ -4,6 +4,7 @@ composed by the module that knows its kind."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -31,12 +32,12 @@ def dispatch(
     now = clock.now_utc()
     with db.write() as session:
         liveness.beat(session, worker, now, now)  # so that nobody takes our claims for abandoned
-        if planning:
-            reminders.plan(session, settings, now)
-            chains.follow(session, now)  # before the nudges: a chain found off ends its own
-            nudges.plan(session, settings, now)
-            digest_mail.plan(session, now)
-        outbox.expire(session, settings.grace, now)
+        if not planning:
+            outbox.expire(session, settings.grace, now)
+    if planning:
+        plan(db, settings, now, stopping)
+        with db.write() as session:
+            outbox.expire(session, settings.grace, now)
 
     def compose(
         session: Session, rows: Sequence[Delivery], at: datetime
@@ -50,6 +51,59 @@ def dispatch(
         return composed
 
     return outbox.send_due(db, settings.outbox, worker, compose, stopping)
+
+
+# How long one part of the reminders' planning may hold its transaction, roughly: on SQLite
+# it holds the only write lock, which a web or API edit waits for meanwhile.
+PART_SECONDS = 0.1
+# On SQLite, the pause between two parts. A writer waiting for the lock does not queue: it
+# sleeps and tries again (after 25 ms, later 50 and 100 ms), and would nearly always find the
+# next part holding the lock again; it would wait for the whole run, as before. Measured with
+# bench/bench_planning_lock.py.
+PART_GAP = 0.05
+_PART_ITEMS = (20, 2000)  # the fewest and most items in one part
+
+
+def plan(
+    db: Database, settings: ReminderSettings, now: datetime,
+    stopping: threading.Event | None = None,
+) -> int:  # fmt: skip
+    """Plan every kind of mail into the outbox; returns how many rows were created or changed.
+
+    Not one transaction, but many short ones: the reminders a part of the agenda at a time
+    (`reminders.plan_part`, each part whole in itself), then the chains, nudges and digests,
+    each on its own. Each part is sized by how long the one before took, so that a part stays
+    near `PART_SECONDS` on a quiet or a busy machine. Planning twice, or two replicas at once,
+    creates nothing twice (see `outbox.add_missing`). A process shutting down (`stopping`)
+    stops between two parts: the next run plans the rest.
+    """
+    changed, after, size = 0, 0, 100
+    pause = stopping or threading.Event()
+    while True:
+        started = time.monotonic()
+        with db.write() as session:
+            count, end = reminders.plan_part(session, settings, now, after, size)
+        changed += count
+        took = time.monotonic() - started
+        if end is None:
+            break
+        if pause.wait(PART_GAP if db.is_sqlite else 0):
+            return changed  # shutting down: the next run, here or on another replica, plans on
+        after, size = end, _next_size(size, took)
+    with db.write() as session:
+        changed += chains.follow(session, now)  # before the nudges: a chain found off ends its own
+    with db.write() as session:
+        changed += nudges.plan(session, settings, now)
+    with db.write() as session:
+        changed += digest_mail.plan(session, now)
+    return changed
+
+
+def _next_size(size: int, took: float) -> int:
+    """How many items the next part takes, for it to last about `PART_SECONDS` (at most half
+    or twice as many as this one: one slow part may be a fluke)."""
+    wanted = size * PART_SECONDS / max(took, 0.001)
+    return round(min(max(wanted, size / 2, _PART_ITEMS[0]), size * 2, _PART_ITEMS[1]))
 
 
 def _renderer_of(kind: str) -> _Render:

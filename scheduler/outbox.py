@@ -18,19 +18,20 @@ import contextlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler import clock, liveness
-from scheduler.db import Database
+from scheduler.db import Database, conflict_insert
 from scheduler.errors import NotFound, ValidationError
 from scheduler.mailer import Mailer, Outgoing, SendError, SmtpSettings
-from scheduler.models import Delivery, DeliveryState
+from scheduler.models import AgendaItem, Delivery, DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,85 @@ class OutboxSettings:
     # 50); a crashed worker's batch waits for the takeover.
     batch: int = 200
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(host=""))
+
+
+# ---------------------------------------------------------------- planning
+
+# A row to plan: Delivery's columns by name: key, kind, recipient, due_at, next_attempt_at and
+# any of _PLANNED (the columns left out take their defaults).
+Row = Mapping[str, Any]
+# One INSERT takes rows of one shape: each is completed with these.
+_PLANNED: dict[str, Any] = {
+    "item_id": None, "item_uid": "", "occurrence_id": None, "occurrence_start": None,
+    "offset": "", "subject_id": None, "person_id": None, "expires_at": None,
+    "state": DeliveryState.PENDING,
+}  # fmt: skip
+# Ids per IN list: well below SQLite's limit on a statement's parameters.
+_IN_CHUNK = 1000
+
+
+def add_missing(session: Session, rows: Iterable[Row]) -> int:
+    """Create the rows whose key does not exist yet; returns how many were created.
+
+    Every planner plans through this. One `INSERT … ON CONFLICT (key) DO NOTHING`: a key that
+    another planner (a second replica, a run before) created is left as it is, and one that
+    another is creating in a transaction not yet committed is waited for (PostgreSQL), then
+    left as it is: no unique-key error rolls anything back. Inserted in key order, so that two
+    planners creating the same keys wait for one another, never in a circle (a deadlock).
+
+    A row about an item that was deleted since the planner read it is left out (its reminder
+    is about nothing any more, and its foreign key would fail): the items named are held
+    against deletion until the commit (FOR KEY SHARE on PostgreSQL; on SQLite the write
+    transaction holds the database). Call it before changing any existing row in the same
+    transaction: a deletion waiting for the hold may itself be waiting for those rows.
+    """
+    wanted = {str(row["key"]): _PLANNED | dict(row) for row in rows}
+    items = {row["item_id"] for row in wanted.values() if row["item_id"] is not None}
+    if items:
+        there = _hold_items(session, items) | {None}
+        wanted = {key: row for key, row in wanted.items() if row["item_id"] in there}
+    if not wanted:
+        return 0
+    unless_there = conflict_insert(session, Delivery).on_conflict_do_nothing(index_elements=["key"])
+    statement = unless_there.returning(Delivery.__table__.c.id)
+    return len(session.execute(statement, [wanted[key] for key in sorted(wanted)]).all())
+
+
+def _hold_items(session: Session, ids: set[int]) -> set[int]:
+    """Those of the items that still exist, each held against deletion until the commit."""
+    held: set[int] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        chunk = ordered[start : start + _IN_CHUNK]
+        query = select(AgendaItem.id).where(AgendaItem.id.in_(chunk))
+        held |= set(session.scalars(query.with_for_update(read=True, key_share=True)))
+    return held
+
+
+def cancelled(reason: str, now: datetime) -> Row:
+    """The changes (for `change_open`) that cancel a row, saying why."""
+    return {"state": DeliveryState.CANCELLED, "last_error": reason, "updated_at": now}
+
+
+def change_open(session: Session, changes: Mapping[int, Row]) -> int:
+    """Apply each row's changes (by delivery id) only while the row is still open; returns how
+    many rows changed.
+
+    A compare-and-set per row, not the ORM's plain UPDATE by id: between the planner's read and
+    this write a worker may have claimed the row, or another replica cancelled it; neither may
+    be undone. In id order, like `add_missing` in key order, so that two planners wait for
+    each other rather than deadlock.
+    """
+    changed = 0
+    for delivery_id in sorted(changes):
+        result = session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.state.in_(OPEN))
+            .values(dict(changes[delivery_id]))
+            .execution_options(synchronize_session=False)
+        )
+        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return changed
 
 
 def expire(session: Session, grace: timedelta, now: datetime) -> int:
