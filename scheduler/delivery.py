@@ -53,14 +53,16 @@ def dispatch(
     return outbox.send_due(db, settings.outbox, worker, compose, stopping)
 
 
-# How long one part of the reminders' planning may hold its transaction, roughly: on SQLite
-# it holds the only write lock, which a web or API edit waits for meanwhile.
+# How long the planning of a part of the agenda's reminders takes, roughly (it reads only: see
+# outbox.Plan), and how many rows a write transaction creates or changes at most: on SQLite
+# a write transaction holds the only write lock, which a web or API edit waits for meanwhile.
 PART_SECONDS = 0.1
-# On SQLite, the pause between two parts. A writer waiting for the lock does not queue: it
-# sleeps and tries again (after 25 ms, later 50 and 100 ms), and would nearly always find the
-# next part holding the lock again; it would wait for the whole run, as before. Measured with
-# bench/bench_planning_lock.py.
-PART_GAP = 0.05
+WRITE_ROWS = 500
+# On SQLite, the pause between two write transactions of one plan. A writer waiting for the
+# lock does not queue: it sleeps and tries again (after 25 ms, later 50 and 100 ms), and would
+# nearly always find the next transaction holding the lock again. (Between the reminders of
+# two parts, the next part's reading is pause enough.)
+WRITE_GAP = 0.05
 _PART_ITEMS = (20, 2000)  # the fewest and most items in one part
 
 
@@ -70,32 +72,45 @@ def plan(
 ) -> int:  # fmt: skip
     """Plan every kind of mail into the outbox; returns how many rows were created or changed.
 
-    Not one transaction, but many short ones: the reminders a part of the agenda at a time
-    (`reminders.plan_part`, each part whole in itself), then the chains, nudges and digests,
-    each on its own. Each part is sized by how long the one before took, so that a part stays
-    near `PART_SECONDS` on a quiet or a busy machine. Planning twice, or two replicas at once,
-    creates nothing twice (see `outbox.add_missing`). A process shutting down (`stopping`)
-    stops between two parts: the next run plans the rest.
+    The reminders a part of the agenda at a time (`reminders.plan_part`, each part whole in
+    itself), then the chains, nudges and digests. Each plan is read in one transaction and
+    written in short ones of its own (see `outbox.Plan`); each part of the reminders is sized
+    by how long the one before took, so that it lasts about `PART_SECONDS` on a quiet or a
+    busy machine. Planning twice, or two replicas at once, creates nothing twice (see
+    `outbox.add_missing`). A process shutting down (`stopping`) stops between two
+    transactions: the next run plans the rest.
     """
-    changed, after, size = 0, 0, 100
     pause = stopping or threading.Event()
+    changed, after, size = 0, 0, 100
     while True:
         started = time.monotonic()
-        with db.write() as session:
-            count, end = reminders.plan_part(session, settings, now, after, size)
-        changed += count
-        took = time.monotonic() - started
+        with db.read() as session:
+            part, end = reminders.plan_part(session, settings, now, after, size)
+        changed += _write(db, part, pause)
         if end is None:
             break
-        if pause.wait(PART_GAP if db.is_sqlite else 0):
+        if pause.is_set():
             return changed  # shutting down: the next run, here or on another replica, plans on
-        after, size = end, _next_size(size, took)
+        after, size = end, _next_size(size, time.monotonic() - started)
     with db.write() as session:
         changed += chains.follow(session, now)  # before the nudges: a chain found off ends its own
-    with db.write() as session:
-        changed += nudges.plan(session, settings, now)
-    with db.write() as session:
-        changed += digest_mail.plan(session, now)
+    with db.read() as session:
+        nudges_planned = nudges.planned(session, settings, now)
+    changed += _write(db, nudges_planned, pause)
+    with db.read() as session:
+        digests_planned = digest_mail.planned(session, now)
+    return changed + _write(db, digests_planned, pause)
+
+
+def _write(db: Database, plan: outbox.Plan, pause: threading.Event) -> int:
+    """Write `plan` in transactions of at most `WRITE_ROWS` rows; returns how many rows were
+    created or changed."""
+    changed = 0
+    for n, part in enumerate(plan.parts(WRITE_ROWS)):
+        if n and pause.wait(WRITE_GAP if db.is_sqlite else 0):
+            break  # shutting down: the next run writes the rest
+        with db.write() as session:
+            changed += outbox.write(session, part)
     return changed
 
 

@@ -25,7 +25,6 @@ from scheduler.reminders import PLANNING_SLACK, ReminderSettings, message_id, on
 from scheduler.rendering import render
 
 DIGEST = "digest"
-_UNSUBSCRIBED = "the person no longer subscribes to this digest"
 
 
 @dataclass(frozen=True)
@@ -91,10 +90,9 @@ def next_slot(person: Person, now: datetime) -> Slot:
 # ---------------------------------------------------------------- planning
 
 
-def plan(session: Session, now: datetime) -> int:
-    """Plan each subscriber's next digest; move or cancel planned ones whose person changed
-    their day, time or frequency. Idempotent; returns how many rows changed. (The open rows
-    are read first, for the reason `reminders.plan_part` gives.)"""
+def planned(session: Session, now: datetime) -> outbox.Plan:
+    """Each subscriber's next digest, and the planned ones to move or cancel because their
+    person changed their day, time or frequency; reads only (see `outbox.Plan`). Idempotent."""
     open_rows = select(Delivery).where(Delivery.kind == DIGEST, Delivery.state.in_(OPEN))
     rows = list(session.scalars(open_rows.order_by(Delivery.id)))
     people = {
@@ -103,30 +101,28 @@ def plan(session: Session, now: datetime) -> int:
             select(Person).where(Person.active, Person.digest != DigestFrequency.NONE)
         )
     }
-    changes: dict[int, outbox.Row] = {}
+    plan = outbox.Plan(new=[_new_row(person, next_slot(person, now)) for person in people.values()])
     for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
         unwanted = person is None or not row.key.startswith(f"{DIGEST}:{person.digest.value}:")
         if unwanted and row.due_at > now:  # one due already was asked for (`digest send`)
-            changes[row.id] = outbox.cancelled(_UNSUBSCRIBED, now)
+            plan.cancel(row, "the person no longer subscribes to this digest", now)
         elif person is not None and not unwanted:
-            moved = _follow_schedule(row, person, now)
-            if moved:
-                changes[row.id] = moved
-    # New rows first: see outbox.add_missing.
-    created = outbox.add_missing(session, [_new_row(p, next_slot(p, now)) for p in people.values()])
-    return created + outbox.change_open(session, changes)
+            _follow_schedule(plan, row, person, now)
+    return plan
 
 
-def _follow_schedule(row: Delivery, person: Person, now: datetime) -> outbox.Row:
-    """A pending digest follows a new day or time within its period: the changes, if any."""
+def _follow_schedule(plan: outbox.Plan, row: Delivery, person: Person, now: datetime) -> None:
+    """A pending digest follows a new day or time within its period."""
     if row.state != DeliveryState.PENDING:
-        return {}
+        return
     slot = current_slot(person, row.due_at)
     if slot.key != row.key or slot.due == row.due_at:
-        return {}
+        return
     due = max(slot.due, now)
-    return {"due_at": due, "next_attempt_at": due, "expires_at": slot.expires, "updated_at": now}
+    plan.change(row, {
+        "due_at": due, "next_attempt_at": due, "expires_at": slot.expires, "updated_at": now,
+    })  # fmt: skip
 
 
 def _new_row(person: Person, slot: Slot, due: datetime | None = None) -> outbox.Row:

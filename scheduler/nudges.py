@@ -94,28 +94,23 @@ class Nudge:
 # ---------------------------------------------------------------- planning
 
 
-def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
-    """Create the nudges due within the horizon and cancel open ones no longer implied;
-    idempotent. Returns how many rows were created or changed.
-
-    The open rows are read before what implies nudges, for the reason `reminders.plan_part`
-    gives: a row planned meanwhile from newer data is not seen, so never taken for unwanted."""
+def planned(session: Session, settings: ReminderSettings, now: datetime) -> outbox.Plan:
+    """The nudges to create (due within the horizon) and the open ones to cancel (no longer
+    implied); reads only (see `outbox.Plan`). Idempotent."""
     open_rows = select(Delivery).where(Delivery.kind.in_(KINDS), Delivery.state.in_(OPEN))
     rows = list(session.scalars(open_rows.order_by(Delivery.id)))
     wanted = {nudge.key: nudge for nudge in _implied(session, settings, now)}
-    new = [
+    plan = outbox.Plan()
+    plan.new = [
         _new_row(nudge, now)
         for nudge in wanted.values()
         # not long past (never mail about the past), and within the horizon
         if now - _CATCH_UP.get(nudge.kind, PLANNING_SLACK) <= nudge.due <= now + settings.horizon
     ]
-    created = outbox.add_missing(session, new)  # first: see outbox.add_missing
-    gone = {
-        row.id: outbox.cancelled(_GONE[NudgeKind(row.kind)], now)
-        for row in rows
-        if row.key not in wanted
-    }
-    return created + outbox.change_open(session, gone)
+    for row in rows:
+        if row.key not in wanted:
+            plan.cancel(row, _GONE[NudgeKind(row.kind)], now)
+    return plan
 
 
 def _new_row(nudge: Nudge, now: datetime) -> outbox.Row:

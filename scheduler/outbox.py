@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -80,14 +80,54 @@ _PLANNED: dict[str, Any] = {
 _IN_CHUNK = 1000
 
 
+@dataclass
+class Plan:
+    """What a planner found the outbox lacks: rows to create, and changes to rows it read
+    (as they were when it read them). Planners only read; `write` carries a plan out, in the
+    same transaction or in short ones of its own (`parts`): on SQLite a write transaction holds
+    the only write lock, which a web or API edit waits for meanwhile.
+
+    A planner reads the open rows before what implies them: on PostgreSQL each statement sees
+    what was committed when it began, so any row seen was planned (here or by another replica)
+    from data no newer than what is read after it, and a row planned meanwhile from newer data
+    is not seen, so never taken for unwanted. An edit after the reading is planned by the
+    next run, as one after the whole run would be."""
+
+    new: list[Row] = field(default_factory=list)
+    # (delivery id, its updated_at as read, the changes)
+    changes: list[tuple[int, datetime, Row]] = field(default_factory=list)
+
+    def change(self, row: Delivery, values: Row) -> None:
+        self.changes.append((row.id, row.updated_at, values))
+
+    def cancel(self, row: Delivery, reason: str, now: datetime) -> None:
+        self.change(
+            row, {"state": DeliveryState.CANCELLED, "last_error": reason, "updated_at": now}
+        )
+
+    def parts(self, size: int) -> Iterator[Plan]:
+        """The plan in parts of at most `size` rows, each to be written on its own (each row's
+        write stands alone: created unless there, changed unless changed meanwhile)."""
+        for start in range(0, len(self.new), size):
+            yield Plan(new=self.new[start : start + size])
+        for start in range(0, len(self.changes), size):
+            yield Plan(changes=self.changes[start : start + size])
+
+
+def write(session: Session, plan: Plan) -> int:
+    """Carry `plan` out: its new rows first (see `add_missing`), then its changes, each only to
+    a row still as the planner read it. Returns how many rows were created or changed."""
+    return add_missing(session, plan.new) + _change_unchanged(session, plan.changes)
+
+
 def add_missing(session: Session, rows: Iterable[Row]) -> int:
     """Create the rows whose key does not exist yet; returns how many were created.
 
-    Every planner plans through this. One `INSERT … ON CONFLICT (key) DO NOTHING`: a key that
-    another planner (a second replica, a run before) created is left as it is, and one that
-    another is creating in a transaction not yet committed is waited for (PostgreSQL), then
-    left as it is: no unique-key error rolls anything back. Inserted in key order, so that two
-    planners creating the same keys wait for one another, never in a circle (a deadlock).
+    One `INSERT … ON CONFLICT (key) DO NOTHING`: a key that another planner (a second replica,
+    a run before) created is left as it is, and one that another is creating in a transaction
+    not yet committed is waited for (PostgreSQL), then left as it is: no unique-key error
+    rolls anything back. Inserted in key order, so that two planners creating the same keys
+    wait for one another, never in a circle (a deadlock).
 
     A row about an item that was deleted since the planner read it is left out (its reminder
     is about nothing any more, and its foreign key would fail): the items named are held
@@ -118,26 +158,22 @@ def _hold_items(session: Session, ids: set[int]) -> set[int]:
     return held
 
 
-def cancelled(reason: str, now: datetime) -> Row:
-    """The changes (for `change_open`) that cancel a row, saying why."""
-    return {"state": DeliveryState.CANCELLED, "last_error": reason, "updated_at": now}
-
-
-def change_open(session: Session, changes: Mapping[int, Row]) -> int:
-    """Apply each row's changes (by delivery id) only while the row is still open; returns how
-    many rows changed.
-
-    A compare-and-set per row, not the ORM's plain UPDATE by id: between the planner's read and
-    this write a worker may have claimed the row, or another replica cancelled it; neither may
-    be undone. In id order, like `add_missing` in key order, so that two planners wait for
-    each other rather than deadlock.
-    """
+def _change_unchanged(session: Session, changes: Sequence[tuple[int, datetime, Row]]) -> int:
+    """Each change, as a compare-and-set: only while the row is open and unchanged since the
+    planner read it (every change to a row stamps `updated_at`). Meanwhile a worker may have
+    claimed it, or another replica cancelled or moved it, perhaps from newer data: none of
+    that is undone, and whatever is left over is settled by the next run. In id order, as
+    `add_missing` goes in key order: two planners wait for one another, never deadlock."""
     changed = 0
-    for delivery_id in sorted(changes):
+    for delivery_id, seen, values in sorted(changes, key=lambda change: change[0]):
         result = session.execute(
             update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.state.in_(OPEN))
-            .values(dict(changes[delivery_id]))
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.updated_at == seen,
+                Delivery.state.in_(OPEN),
+            )
+            .values(dict(values))
             .execution_options(synchronize_session=False)
         )
         changed += int(result.rowcount or 0)  # type: ignore[attr-defined]

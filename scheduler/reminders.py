@@ -179,17 +179,18 @@ def _recipients(item: AgendaItem, followers: Followers) -> list[Person]:
 
 def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
     """Plan the whole agenda's reminders in this session's transaction (see `plan_part`);
-    returns how many rows were created or changed. The service plans in parts instead, each
-    in a short transaction of its own (`delivery.plan`)."""
-    return plan_part(session, settings, now)[0]
+    returns how many rows were created or changed. The service plans a part at a time
+    instead, each written in short transactions of its own (`delivery.plan`)."""
+    return outbox.write(session, plan_part(session, settings, now)[0])
 
 
 def plan_part(
     session: Session, settings: ReminderSettings, now: datetime, after: int = 0,
     size: int | None = None,
-) -> tuple[int, int | None]:  # fmt: skip
-    """Create, move or cancel outbox rows for the reminders of the next `size` items after
-    item id `after` (all the rest when None) that fall due within the horizon; idempotent.
+) -> tuple[outbox.Plan, int | None]:  # fmt: skip
+    """What to create, move or cancel in the outbox for the reminders of the next `size` items
+    after item id `after` (all the rest when None) that fall due within the horizon; reads
+    only (see `outbox.Plan`). Idempotent.
 
     1. every reminder these items imply around now (a month back, the horizon ahead);
     2. their open rows follow their occurrence: moved with it, cancelled with it;
@@ -197,27 +198,22 @@ def plan_part(
 
     A part holds the items with ids in (`after`, end] and the rows of those ids; the last
     part also the rows whose item was deleted. What becomes of a row depends only on its item
-    and on the people, both read here: a part is whole in itself, so each may run in a
-    transaction of its own and parts never wait for one another. The rows are read before
-    the items: on PostgreSQL each statement sees what was committed when it began, so any
-    row seen was planned (by this process or another replica) from an item no newer than
-    the one read here, and a row planned meanwhile from a newer one is not seen, so never
-    taken for unwanted.
+    and on the people, both read here: a part is whole in itself, and parts may be planned
+    and written one after another.
 
-    Returns how many rows were created or changed, and the item id the next part starts
-    after (None: this was the last part).
+    Returns the plan, and the item id the next part starts after (None: this was the last).
     """
     end = None if size is None else _part_end(session, now, after, size)
-    in_part = Delivery.item_id > after
-    in_part = in_part & (Delivery.item_id <= end) if end is not None else in_part
-    if end is None:
-        in_part = in_part | Delivery.item_id.is_(None)
+    if end is None:  # the last part: with the rows whose item was deleted
+        in_part = (Delivery.item_id > after) | Delivery.item_id.is_(None)
+    else:
+        in_part = (Delivery.item_id > after) & (Delivery.item_id <= end)
     open_rows = select(Delivery).where(
         Delivery.kind == REMINDER, Delivery.state.in_((*OPEN, DeliveryState.SENDING)), in_part
     )
     existing = {row.key: row for row in session.scalars(open_rows.order_by(Delivery.id))}
     generated, items = _generated(session, settings, now, after, end)
-    changes: dict[int, outbox.Row] = {}
+    plan = outbox.Plan()
     for key, row in existing.items():
         if row.state == DeliveryState.SENDING:
             continue  # being sent right now: its worker records the outcome
@@ -226,23 +222,23 @@ def plan_part(
             if row.occurrence_start is not None and row.occurrence_start >= now - timedelta(
                 days=31
             ):
-                changes[row.id] = outbox.cancelled(_why_not(row, items), now)
+                plan.cancel(row, _why_not(row, items), now)
             continue
         item, occurrence, _, _, due = found
         if not _live(item, occurrence):
-            changes[row.id] = outbox.cancelled("its occurrence was cancelled", now)
+            plan.cancel(row, "its occurrence was cancelled", now)
         elif row.occurrence_start != occurrence.start:
             # The occurrence moved: the reminder moves with it, never sent at the old time.
-            changes[row.id] = {
+            plan.change(row, {
                 "due_at": due, "next_attempt_at": due, "occurrence_start": occurrence.start,
                 "updated_at": now,
-            }  # fmt: skip
+            })  # fmt: skip
         elif row.due_at != due and row.state == DeliveryState.PENDING and row.attempts == 0:
             # When it falls changed, not the occurrence: the recipient's zone, the closing
             # days, or how this version counts (after an upgrade). Never tried yet, it goes
             # at the new time; its key is the same, so it still goes once.
-            changes[row.id] = {"due_at": due, "next_attempt_at": due, "updated_at": now}
-    new = [
+            plan.change(row, {"due_at": due, "next_attempt_at": due, "updated_at": now})
+    plan.new = [
         _new_row(key, item, occurrence, offset_text, person, due)
         for key, (item, occurrence, offset_text, person, due) in generated.items()
         if key not in existing
@@ -250,9 +246,8 @@ def plan_part(
         # not already past when planned, and within the horizon
         and now - PLANNING_SLACK <= due <= now + settings.horizon
     ]
-    # New rows first: see outbox.add_missing.
-    created = outbox.add_missing(session, [*new, *_cancellation_notices(session, generated, now)])
-    return created + outbox.change_open(session, changes), end
+    plan.new += _cancellation_notices(session, generated, now)
+    return plan, end
 
 
 def _part_end(session: Session, now: datetime, after: int, size: int) -> int | None:

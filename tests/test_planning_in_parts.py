@@ -59,12 +59,14 @@ def planned(db: Database) -> dict[str, Delivery]:
 
 
 def plan_in_parts(db: Database, size: int) -> int:
-    """Plan the reminders `size` items at a time, each part in its own transaction; returns
-    how many parts it took."""
+    """Plan the reminders `size` items at a time, each part read and written in transactions
+    of its own; returns how many parts it took."""
     parts, after = 0, 0
     while True:
+        with db.read() as session:
+            part, end = reminders.plan_part(session, SETTINGS, now_utc(), after, size)
         with db.write() as session:
-            _, end = reminders.plan_part(session, SETTINGS, now_utc(), after, size)
+            outbox.write(session, part)
         parts += 1
         if end is None:
             return parts
@@ -140,21 +142,38 @@ def test_a_new_row_naming_an_item_deleted_meanwhile_is_left_out_and_a_key_taken_
     assert {key: r.recipient for key, r in planned(db).items()} == {"k1": OWNER}
 
 
-def test_a_planner_never_changes_a_row_a_worker_claimed_after_the_planner_read_it(
-    db: Database,
-) -> None:
+def test_a_planner_never_changes_a_row_changed_since_it_read_it(db: Database) -> None:
     now = now_utc()
     row = {"key": "k", "kind": "reminder", "recipient": OWNER, "due_at": now,
            "next_attempt_at": now}  # fmt: skip
     with db.write() as session:
-        outbox.add_missing(session, [row])
-    with db.read() as session:
-        seen = session.scalars(select(Delivery)).one()  # the planner's read
-    with db.write() as session:  # a worker claims it
-        session.execute(update(Delivery).values(state=DeliveryState.SENDING, claimed_by="w"))
+        outbox.add_missing(session, [row, row | {"key": "j"}])
+    with db.read() as session:  # the planner reads
+        seen = {r.key: r for r in session.scalars(select(Delivery))}
+    plan = outbox.Plan()
+    plan.cancel(seen["k"], "gone", now)
+    plan.change(seen["j"], {"due_at": now + timedelta(hours=1), "updated_at": now})
+    with db.write() as session:  # meanwhile a worker claims one, another replica moves one
+        session.execute(
+            update(Delivery)
+            .where(Delivery.key == "k")
+            .values(state=DeliveryState.SENDING, claimed_by="w", updated_at=now_utc())
+        )
+        session.execute(
+            update(Delivery)
+            .where(Delivery.key == "j")
+            .values(due_at=now + timedelta(hours=2), updated_at=now_utc())
+        )
     with db.write() as session:
-        assert outbox.change_open(session, {seen.id: outbox.cancelled("gone", now)}) == 0
-    assert planned(db)["k"].state == DeliveryState.SENDING
+        assert outbox.write(session, plan) == 0
+    rows = planned(db)
+    assert rows["k"].state == DeliveryState.SENDING
+    assert rows["j"].due_at == now + timedelta(hours=2)
+    plan = outbox.Plan()
+    plan.cancel(rows["j"], "gone", now)  # read afresh: now it holds
+    with db.write() as session:
+        assert outbox.write(session, plan) == 1
+    assert planned(db)["j"].state == DeliveryState.CANCELLED
 
 
 # ---------------------------------------------------------------- an edit during planning

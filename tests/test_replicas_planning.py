@@ -18,11 +18,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, text
 
-from scheduler import agenda, reminders
+from scheduler import agenda, chains, reminders
 from scheduler.clock import now_utc
+from scheduler.config import DEFAULT_CHAINS, ChainTemplate
 from scheduler.db import Database
 from scheduler.interchange import import_data
-from scheduler.models import Delivery, DeliveryState, ItemKind
+from scheduler.models import Delivery, DeliveryState, ItemKind, PreparationChain
 from scheduler.schemas import ItemIn
 from tests.conftest import PostgresServer, free_port
 from tests.test_reminders import Inbox
@@ -114,6 +115,55 @@ def test_a_planner_meeting_keys_another_is_still_creating_waits_and_creates_none
     assert outcomes == {"first": 100, "second": 0}, outcomes
     planned = keys(db)
     assert len(planned) == 100 and max(planned.values()) == 1
+
+
+def test_two_replicas_finding_a_chain_off_at_once_record_one_moment_so_its_notice_goes_once(
+    postgres_db: Database,
+) -> None:
+    """A chain's notices are known by the moment it was found off: two moments, two notices.
+    The second replica's write waits for the first's (a row lock), then finds it done."""
+    db = postgres_db
+    import_data(db, PEOPLE, "people", ACTOR)
+    start = (now_utc() + timedelta(days=40)).replace(microsecond=0).isoformat(timespec="minutes")
+    spec = {"uid": "d1", "title": "Besluit", "kind": "decision", "start": start,
+            "owner": "o@example.nl", "participants": ["p@example.nl"]}  # fmt: skip
+    templates = {slug: ChainTemplate.model_validate(t) for slug, t in DEFAULT_CHAINS.items()}
+    with db.write() as session:
+        _, item = agenda.save_item(session, ItemIn.model_validate(spec), ACTOR)
+        chains.attach(session, item, "lobbyvenster", templates, actor=ACTOR, now=now_utc())
+    with db.write() as session:
+        agenda.cancel(session, "d1", ACTOR)
+    first_moment, second_moment = now_utc(), now_utc() + timedelta(seconds=1)
+    first_found, commit_first = threading.Event(), threading.Event()
+    outcomes: dict[str, int | BaseException] = {}
+
+    def first() -> None:
+        with db.write() as session:
+            outcomes["first"] = chains.follow(session, first_moment)
+            session.flush()
+            first_found.set()
+            commit_first.wait(timeout=120)
+
+    def second() -> None:
+        try:
+            with db.write() as session:
+                outcomes["second"] = chains.follow(session, second_moment)
+        except Exception as exc:  # the outcome under test
+            outcomes["second"] = exc
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    try:
+        threads[0].start()
+        assert first_found.wait(timeout=120)
+        threads[1].start()
+        assert wait_for(lambda: waiting_on_a_lock(db) > 0, timeout=120), "no replica waited"
+    finally:
+        commit_first.set()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert outcomes == {"first": 1, "second": 0}, outcomes
+    with db.read() as session:
+        assert session.scalars(select(PreparationChain.cancelled_at)).one() == first_moment
 
 
 def waiting_on_a_lock(db: Database) -> int:
