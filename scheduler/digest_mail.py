@@ -101,7 +101,8 @@ def planned(session: Session, now: datetime) -> outbox.Plan:
             select(Person).where(Person.active, Person.digest != DigestFrequency.NONE)
         )
     }
-    plan = outbox.Plan(new=[_new_row(person, next_slot(person, now)) for person in people.values()])
+    new = [_new_row(person, next_slot(person, now)) for person in people.values()]
+    plan = outbox.Plan(new=outbox.not_there(session, new))
     for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
         unwanted = person is None or not row.key.startswith(f"{DIGEST}:{person.digest.value}:")

@@ -100,13 +100,13 @@ def planned(session: Session, settings: ReminderSettings, now: datetime) -> outb
     open_rows = select(Delivery).where(Delivery.kind.in_(KINDS), Delivery.state.in_(OPEN))
     rows = list(session.scalars(open_rows.order_by(Delivery.id)))
     wanted = {nudge.key: nudge for nudge in _implied(session, settings, now)}
-    plan = outbox.Plan()
-    plan.new = [
+    new = [
         _new_row(nudge, now)
         for nudge in wanted.values()
         # not long past (never mail about the past), and within the horizon
         if now - _CATCH_UP.get(nudge.kind, PLANNING_SLACK) <= nudge.due <= now + settings.horizon
     ]
+    plan = outbox.Plan(new=outbox.not_there(session, new))
     for row in rows:
         if row.key not in wanted:
             plan.cancel(row, _GONE[NudgeKind(row.kind)], now)

@@ -114,6 +114,18 @@ class Plan:
             yield Plan(changes=self.changes[start : start + size])
 
 
+def not_there(session: Session, rows: Iterable[Row]) -> list[Row]:
+    """The rows whose key this session does not find: what a planner reading finds to create.
+    (Most of what it finds implied exists already; `add_missing` still makes sure.)"""
+    wanted = list(rows)
+    keys = sorted({str(row["key"]) for row in wanted})
+    there: set[str] = set()
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
+        there |= set(session.scalars(select(Delivery.key).where(Delivery.key.in_(chunk))))
+    return [row for row in wanted if row["key"] not in there]
+
+
 def write(session: Session, plan: Plan) -> int:
     """Carry `plan` out: its new rows first (see `add_missing`), then its changes, each only to
     a row still as the planner read it. Returns how many rows were created or changed."""

@@ -238,7 +238,7 @@ def plan_part(
             # days, or how this version counts (after an upgrade). Never tried yet, it goes
             # at the new time; its key is the same, so it still goes once.
             plan.change(row, {"due_at": due, "next_attempt_at": due, "updated_at": now})
-    plan.new = [
+    new = [
         _new_row(key, item, occurrence, offset_text, person, due)
         for key, (item, occurrence, offset_text, person, due) in generated.items()
         if key not in existing
@@ -246,7 +246,7 @@ def plan_part(
         # not already past when planned, and within the horizon
         and now - PLANNING_SLACK <= due <= now + settings.horizon
     ]
-    plan.new += _cancellation_notices(session, generated, now)
+    plan.new = outbox.not_there(session, [*new, *_cancellation_notices(session, generated, now)])
     return plan, end
 
 
