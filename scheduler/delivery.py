@@ -106,11 +106,11 @@ def _write(db: Database, plan: outbox.Plan, pause: threading.Event) -> int:
     """Write `plan` in transactions of at most `WRITE_ROWS` rows; returns how many rows were
     created or changed."""
     changed = 0
-    for n, part in enumerate(plan.parts(WRITE_ROWS)):
+    for n, batch in enumerate(plan.batches(WRITE_ROWS)):
         if n and pause.wait(WRITE_GAP if db.is_sqlite else 0):
             break  # shutting down: the next run writes the rest
         with db.write() as session:
-            changed += outbox.write(session, part)
+            changed += outbox.write(session, batch)
     return changed
 
 

@@ -84,14 +84,14 @@ _IN_CHUNK = 1000
 class Plan:
     """What a planner found the outbox lacks: rows to create, and changes to rows it read
     (as they were when it read them). Planners only read; `write` carries a plan out, in the
-    same transaction or in short ones of its own (`parts`): on SQLite a write transaction holds
-    the only write lock, which a web or API edit waits for meanwhile.
+    same transaction or in short ones of its own (`batches`): on SQLite a write transaction
+    holds the only write lock, which a web or API edit waits for meanwhile.
 
-    A planner reads the open rows before what implies them: on PostgreSQL each statement sees
-    what was committed when it began, so any row seen was planned (here or by another replica)
-    from data no newer than what is read after it, and a row planned meanwhile from newer data
-    is not seen, so never taken for unwanted. An edit after the reading is planned by the
-    next run, as one after the whole run would be."""
+    A planner reads the open rows before what implies them (or both in one snapshot): any row
+    it sees was planned (here or by another replica) from data no newer than what it reads,
+    and a row planned later, perhaps from newer data, it does not see, so never takes for
+    unwanted. An edit after the reading is planned by the next run, as one after the whole
+    run would be."""
 
     new: list[Row] = field(default_factory=list)
     # (delivery id, its updated_at as read, the changes)
@@ -105,9 +105,9 @@ class Plan:
             row, {"state": DeliveryState.CANCELLED, "last_error": reason, "updated_at": now}
         )
 
-    def parts(self, size: int) -> Iterator[Plan]:
-        """The plan in parts of at most `size` rows, each to be written on its own (each row's
-        write stands alone: created unless there, changed unless changed meanwhile)."""
+    def batches(self, size: int) -> Iterator[Plan]:
+        """The plan in batches of at most `size` rows, each to be written on its own (each
+        row's write stands alone: created unless there, changed unless changed meanwhile)."""
         for start in range(0, len(self.new), size):
             yield Plan(new=self.new[start : start + size])
         for start in range(0, len(self.changes), size):
