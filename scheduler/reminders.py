@@ -44,7 +44,7 @@ from scheduler.offsets import (
     parse_offset,
     reach,
 )
-from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings
+from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings, Skipped
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
 
@@ -226,7 +226,7 @@ def plan_part(
             continue
         item, occurrence, _, _, due = found
         if not _live(item, occurrence):
-            plan.cancel(row, "its occurrence was cancelled", now)
+            plan.cancel(row, CALLED_OFF, now)
         elif row.occurrence_start != occurrence.start:
             # The occurrence moved: the reminder moves with it, never sent at the old time.
             plan.change(row, {
@@ -356,13 +356,13 @@ def _dues(
     return {name: due_at(offset, occurrence, clock.zone(name), closed) for name in zones}
 
 
+# An item in one of these has no reminders.
+_SET_ASIDE = (ItemStatus.CANCELLED, ItemStatus.IDEA, ItemStatus.DONE)
+
+
 def _live(item: AgendaItem, occurrence: Occurrence) -> bool:
     """Whether reminders for this occurrence should still go out."""
-    return not occurrence.cancelled and item.status not in (
-        ItemStatus.CANCELLED,
-        ItemStatus.IDEA,
-        ItemStatus.DONE,
-    )
+    return not occurrence.cancelled and item.status not in _SET_ASIDE
 
 
 def furthest(offsets: Sequence[str], closed: int) -> timedelta:
@@ -455,9 +455,11 @@ class _Draft:
 
 def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> dict[int, Outgoing]:
+) -> dict[int, Outgoing | Skipped]:
     """The message of each reminder row whose item and person still exist, with the items
-    and people of the whole batch loaded in a few queries.
+    and people of the whole batch loaded in a few queries; none for a reminder whose item or
+    occurrence was called off since it was planned (the next planning run would cancel it, but
+    it may fall due first).
 
     Composed a stage at a time over the batch (what each says, its texts, its MIME form)
     rather than message by message: each stage's code then stays warm in the CPU caches,
@@ -469,14 +471,29 @@ def messages(
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
     shared = SharedParts()
     drafts = []
+    composed: dict[int, Outgoing | Skipped] = {}
     for row in rows:
         item = items.get(row.item_id) if row.item_id is not None else None
         person = people.get(row.person_id) if row.person_id is not None else None
-        if item is not None and person is not None:
+        if item is not None and row.kind == REMINDER and _called_off(item, row):
+            composed[row.id] = Skipped(CALLED_OFF)
+        elif item is not None and person is not None:
             late = now - row.due_at > LATE_AFTER
             drafts.append(_draft(item, row, person, settings, late, shared))
     texts = [_texts(draft) for draft in drafts]
-    return {d.row.id: _compose(d, t, settings) for d, t in zip(drafts, texts, strict=True)}
+    for draft, written in zip(drafts, texts, strict=True):
+        composed[draft.row.id] = _compose(draft, written, settings)
+    return composed
+
+
+CALLED_OFF = "its occurrence was cancelled"
+
+
+def _called_off(item: AgendaItem, row: Delivery) -> bool:
+    """Whether the item or the reminder's occurrence was called off (see `_live`)."""
+    if item.status in _SET_ASIDE:
+        return True
+    return any(o.cancelled and o.recurrence_id == row.occurrence_id for o in item.overrides)
 
 
 def build_message(

@@ -176,6 +176,39 @@ def test_a_planner_never_changes_a_row_changed_since_it_read_it(db: Database) ->
     assert planned(db)["j"].state == DeliveryState.CANCELLED
 
 
+def test_a_reminder_whose_occurrence_is_called_off_after_planning_is_not_sent_before_replanning(
+    db: Database, tmp_path: Path
+) -> None:
+    """The sending tick (every second) does not plan; the planning tick may come later than
+    the reminder's due time."""
+    mail = SmtpSettings(host="", mail_dir=str(tmp_path / "mail"))  # what is sent lands here
+    settings = reminders.ReminderSettings(defaults={ItemKind.MEETING: ("P1D",)}, smtp=mail)
+    with time_machine.travel(PLANNED_AT, tick=False):
+        import_data(db, PEOPLE, "people", ACTOR)
+        add_item(db, "m1", "2026-12-10T10:00")
+        add_item(db, "s1", "2026-12-10T10:00", rrule="FREQ=DAILY;COUNT=3")
+        delivery.dispatch(db, settings, "w")  # plans: each P1D reminder at 10:00 the day before
+    with db.write() as session:
+        agenda.cancel(session, "m1", ACTOR)
+        agenda.cancel(session, "s1", ACTOR, occurrence="2026-12-10T10:00")
+    for day in (9, 10):  # sending only, as the sending tick does
+        with time_machine.travel(datetime(2026, 12, day, 9, 0, 5, tzinfo=UTC), tick=False):
+            delivery.dispatch(db, settings, "w", planning=False)
+    states = {
+        (key.split(":")[1], key.split(":")[2][:8], row.state) for key, row in planned(db).items()
+    }
+    assert states == {
+        ("m1", "single", DeliveryState.CANCELLED),
+        ("s1", "20261210", DeliveryState.CANCELLED),  # the occurrence called off
+        ("s1", "20261211", DeliveryState.SENT),
+        ("s1", "20261212", DeliveryState.PENDING),
+    }
+    assert {r.last_error for r in planned(db).values() if r.state == DeliveryState.CANCELLED} == {
+        "its occurrence was cancelled"
+    }
+    assert len(list((tmp_path / "mail").glob("*.eml"))) == 2  # s1 on 11 December, to both
+
+
 # ---------------------------------------------------------------- an edit during planning
 
 ITEMS = 5000
