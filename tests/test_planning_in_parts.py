@@ -1,5 +1,6 @@
-"""Planning in short transactions (issue 18, item 3): the reminders a part of the agenda at a
-time, so that on SQLite a web or API edit never waits for the whole agenda to be planned."""
+"""Planning in short transactions (issue 18, item 3): planners read, then write what they
+found in short transactions of their own, the reminders a part of the agenda at a time, so that
+on SQLite a web or API edit never waits for the whole agenda to be planned."""
 
 from __future__ import annotations
 
