@@ -32,6 +32,7 @@ bench: $(VENV)/.test-installed system-packages
 	$(BIN)/python bench/bench_feed_memory.py
 	$(BIN)/python bench/bench_reminders.py
 	$(BIN)/python bench/bench_lateness.py
+	$(BIN)/python bench/bench_planning_lock.py --items 5000
 
 # What the tests need from Debian: Python's venv module, the PostgreSQL server the suite starts,
 # Chromium for the browser tests (Playwright drives Debian's build; it cannot download its own),

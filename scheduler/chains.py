@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import catalog, clock
@@ -311,16 +311,23 @@ def followed(session: Session, now: datetime, *, live_only: bool = False) -> lis
 
 def follow(session: Session, now: datetime) -> int:
     """Mark chains whose occurrence was cancelled or is gone as cancelled (and the other way
-    round, should it come back); returns how many changed. Run by the planner."""
+    round, should it come back); returns how many changed. Run by the planner.
+
+    Each change is a compare-and-set on what was read: two replicas finding a chain off at
+    once record one moment, the first's (its notices are known by that moment: see nudges)."""
     changed = 0
     for chain in followed(session, now):
         off = anchor(chain) is None
-        if off and chain.cancelled_at is None:
-            chain.cancelled_at = now
-            changed += 1
-        elif not off and chain.cancelled_at is not None:
-            chain.cancelled_at = None
-            changed += 1
+        if off == (chain.cancelled_at is not None):
+            continue  # as it should be
+        was = PreparationChain.cancelled_at
+        result = session.execute(
+            update(PreparationChain)
+            .where(PreparationChain.id == chain.id, was.is_(None) if off else was.is_not(None))
+            .values(cancelled_at=now if off else None)
+            .execution_options(synchronize_session=False)
+        )
+        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return changed
 
 

@@ -12,7 +12,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text, update
+from sqlalchemy import Connection, Engine, Table, create_engine, event, make_url, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
@@ -22,6 +23,7 @@ from scheduler.clock import now_utc
 from scheduler.errors import ConfigError, DatabaseUnavailable, MigrationFailed
 from scheduler.models import (
     AgendaItem,
+    Base,
     DataVersion,
     Dossier,
     FollowUp,
@@ -170,6 +172,17 @@ def _check_references(connection: Connection) -> None:
             f"the migration would leave {len(dangling)} row(s) referring to missing rows, "
             f"such as row {rowid} of {table} referring to {parent}; nothing was changed"
         )
+
+
+def conflict_insert(session: Session, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `model`'s table that may say ON CONFLICT: both databases know it,
+    SQLAlchemy per dialect. (Into the table, not the ORM class: a list of rows then goes out as
+    one statement of many rows, the columns left out taking their defaults.)"""
+    table = model.__table__
+    assert isinstance(table, Table)
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 class Database:

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import clock, digests
+from scheduler import clock, digests, outbox
 from scheduler.catalog import person as find_person
 from scheduler.errors import ValidationError
 from scheduler.mailer import Outgoing, compose
@@ -90,56 +90,49 @@ def next_slot(person: Person, now: datetime) -> Slot:
 # ---------------------------------------------------------------- planning
 
 
-def plan(session: Session, now: datetime) -> int:
-    """Plan each subscriber's next digest; move or cancel planned ones whose person changed
-    their day, time or frequency. Idempotent; returns how many rows changed."""
+def planned(session: Session, now: datetime) -> outbox.Plan:
+    """Each subscriber's next digest, and the planned ones to move or cancel because their
+    person changed their day, time or frequency; reads only (see `outbox.Plan`). Idempotent."""
+    open_rows = select(Delivery).where(Delivery.kind == DIGEST, Delivery.state.in_(OPEN))
+    rows = list(session.scalars(open_rows.order_by(Delivery.id)))
     people = {
         p.id: p
         for p in session.scalars(
             select(Person).where(Person.active, Person.digest != DigestFrequency.NONE)
         )
     }
-    changed = 0
-    open_rows = select(Delivery).where(Delivery.kind == DIGEST, Delivery.state.in_(OPEN))
-    for row in session.scalars(open_rows):
+    new = [_new_row(person, next_slot(person, now)) for person in people.values()]
+    plan = outbox.Plan(new=outbox.not_there(session, new))
+    for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
         unwanted = person is None or not row.key.startswith(f"{DIGEST}:{person.digest.value}:")
         if unwanted and row.due_at > now:  # one due already was asked for (`digest send`)
-            row.state, row.updated_at = DeliveryState.CANCELLED, now
-            row.last_error = "the person no longer subscribes to this digest"
-            changed += 1
+            plan.cancel(row, "the person no longer subscribes to this digest", now)
         elif person is not None and not unwanted:
-            changed += _follow_schedule(row, person, now)
-    for person in people.values():
-        slot = next_slot(person, now)
-        if not _exists(session, slot.key):
-            session.add(_new_row(person, slot))
-            changed += 1
-    return changed
+            _follow_schedule(plan, row, person, now)
+    return plan
 
 
-def _follow_schedule(row: Delivery, person: Person, now: datetime) -> int:
+def _follow_schedule(plan: outbox.Plan, row: Delivery, person: Person, now: datetime) -> None:
     """A pending digest follows a new day or time within its period."""
     if row.state != DeliveryState.PENDING:
-        return 0
+        return
     slot = current_slot(person, row.due_at)
     if slot.key != row.key or slot.due == row.due_at:
-        return 0
-    row.due_at = row.next_attempt_at = max(slot.due, now)
-    row.expires_at, row.updated_at = slot.expires, now
-    return 1
+        return
+    due = max(slot.due, now)
+    plan.change(row, {
+        "due_at": due, "next_attempt_at": due, "expires_at": slot.expires, "updated_at": now,
+    })  # fmt: skip
 
 
-def _exists(session: Session, key: str) -> bool:
-    return session.scalar(select(Delivery.id).where(Delivery.key == key)) is not None
-
-
-def _new_row(person: Person, slot: Slot, due: datetime | None = None) -> Delivery:
+def _new_row(person: Person, slot: Slot, due: datetime | None = None) -> outbox.Row:
     at = due or slot.due
-    return Delivery(
-        key=slot.key, kind=DIGEST, person_id=person.id, recipient=person.email,
-        due_at=at, next_attempt_at=at, expires_at=slot.expires, state=DeliveryState.PENDING,
-    )  # fmt: skip
+    return {
+        "key": slot.key, "kind": DIGEST, "person_id": person.id, "recipient": person.email,
+        "due_at": at, "next_attempt_at": at, "expires_at": slot.expires,
+        "state": DeliveryState.PENDING,
+    }  # fmt: skip
 
 
 # ---------------------------------------------------------------- sending now
@@ -177,7 +170,7 @@ def _send_now(session: Session, person: Person, now: datetime, dry_run: bool) ->
         return Planned(person, slot, f"already {row.state.value} for {slot.period}")
     if not dry_run:
         if row is None:
-            session.add(_new_row(person, slot, due=now))
+            outbox.add_missing(session, [_new_row(person, slot, due=now)])
         else:
             row.due_at = row.next_attempt_at = min(row.due_at, now)
             row.updated_at = now

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from scheduler.db import conflict_insert
 from scheduler.models import Heartbeat
 
 # A process that has not beaten for this many intervals is taken for dead.
@@ -24,21 +25,22 @@ def instance_name() -> str:
 
 
 def beat(session: Session, instance: str, started_at: datetime, now: datetime) -> None:
-    """Record that `instance` is alive now (one row per process)."""
-    row = session.get(Heartbeat, instance)
-    if row is None:
-        hostname, _, pid = instance.rpartition(":")
-        session.add(
-            Heartbeat(
-                instance=instance,
-                hostname=hostname or instance,
-                pid=int(pid) if pid.isdigit() else 0,
-                started_at=started_at,
-                beat_at=now,
-            )
+    """Record that `instance` is alive now (one row per process).
+
+    One upsert: a process's heartbeat job and its dispatch run beat at the same moment at
+    start-up, and on PostgreSQL both would find no row and insert it (a unique-key error)."""
+    hostname, _, pid = instance.rpartition(":")
+    session.execute(
+        conflict_insert(session, Heartbeat)
+        .values(
+            instance=instance,
+            hostname=hostname or instance,
+            pid=int(pid) if pid.isdigit() else 0,
+            started_at=started_at,
+            beat_at=now,
         )
-    else:
-        row.beat_at = now
+        .on_conflict_do_update(index_elements=["instance"], set_={"beat_at": now})
+    )
 
 
 def live_instances(session: Session, now: datetime, interval: timedelta) -> set[str]:

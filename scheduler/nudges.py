@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import chains, clock, dossiers, overlaps
+from scheduler import chains, clock, dossiers, outbox, overlaps
 from scheduler.agenda import item_query
 from scheduler.mailer import Outgoing, compose
 from scheduler.models import (
@@ -94,37 +94,35 @@ class Nudge:
 # ---------------------------------------------------------------- planning
 
 
-def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
-    """Create the nudges due within the horizon and cancel open ones no longer implied;
-    idempotent. Returns how many rows were created or changed."""
-    wanted = {nudge.key: nudge for nudge in _implied(session, settings, now)}
-    changed = 0
+def planned(session: Session, settings: ReminderSettings, now: datetime) -> outbox.Plan:
+    """The nudges to create (due within the horizon) and the open ones to cancel (no longer
+    implied); reads only (see `outbox.Plan`). Idempotent."""
     open_rows = select(Delivery).where(Delivery.kind.in_(KINDS), Delivery.state.in_(OPEN))
-    for row in session.scalars(open_rows):
+    rows = list(session.scalars(open_rows.order_by(Delivery.id)))
+    wanted = {nudge.key: nudge for nudge in _implied(session, settings, now)}
+    new = [
+        _new_row(nudge, now)
+        for nudge in wanted.values()
+        # not long past (never mail about the past), and within the horizon
+        if now - _CATCH_UP.get(nudge.kind, PLANNING_SLACK) <= nudge.due <= now + settings.horizon
+    ]
+    plan = outbox.Plan(new=outbox.not_there(session, new))
+    for row in rows:
         if row.key not in wanted:
-            row.state, row.updated_at = DeliveryState.CANCELLED, now
-            row.last_error = _GONE[NudgeKind(row.kind)]
-            changed += 1
-    for key, nudge in wanted.items():
-        catch_up = _CATCH_UP.get(nudge.kind, PLANNING_SLACK)
-        if not now - catch_up <= nudge.due <= now + settings.horizon:
-            continue  # long past (never mail about the past), or not yet within the horizon
-        if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
-            session.add(_new_row(nudge, now))
-            changed += 1
-    return changed
+            plan.cancel(row, _GONE[NudgeKind(row.kind)], now)
+    return plan
 
 
-def _new_row(nudge: Nudge, now: datetime) -> Delivery:
+def _new_row(nudge: Nudge, now: datetime) -> outbox.Row:
     due = max(nudge.due, now)  # one caught up goes out now, not late
-    return Delivery(
-        key=nudge.key, kind=nudge.kind.value,
-        item_id=nudge.item.id if nudge.item else None,
-        item_uid=nudge.item.uid if nudge.item else "",
-        subject_id=nudge.subject_id, offset=nudge.offset,
-        person_id=nudge.person.id, recipient=nudge.person.email,
-        due_at=due, next_attempt_at=due, state=DeliveryState.PENDING,
-    )  # fmt: skip
+    return {
+        "key": nudge.key, "kind": nudge.kind.value,
+        "item_id": nudge.item.id if nudge.item else None,
+        "item_uid": nudge.item.uid if nudge.item else "",
+        "subject_id": nudge.subject_id, "offset": nudge.offset,
+        "person_id": nudge.person.id, "recipient": nudge.person.email,
+        "due_at": due, "next_attempt_at": due, "state": DeliveryState.PENDING,
+    }  # fmt: skip
 
 
 def _implied(session: Session, settings: ReminderSettings, now: datetime) -> Iterator[Nudge]:

@@ -18,19 +18,20 @@ import contextlib
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Update, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from scheduler import clock, liveness
-from scheduler.db import Database
+from scheduler.db import Database, conflict_insert
 from scheduler.errors import NotFound, ValidationError
 from scheduler.mailer import Mailer, Outgoing, SendError, SmtpSettings
-from scheduler.models import Delivery, DeliveryState
+from scheduler.models import AgendaItem, Delivery, DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,133 @@ class OutboxSettings:
     # 50); a crashed worker's batch waits for the takeover.
     batch: int = 200
     smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(host=""))
+
+
+# ---------------------------------------------------------------- planning
+
+# A row to plan: Delivery's columns by name: key, kind, recipient, due_at, next_attempt_at and
+# any of _PLANNED (the columns left out take their defaults).
+Row = Mapping[str, Any]
+# One INSERT takes rows of one shape: each is completed with these.
+_PLANNED: dict[str, Any] = {
+    "item_id": None, "item_uid": "", "occurrence_id": None, "occurrence_start": None,
+    "offset": "", "subject_id": None, "person_id": None, "expires_at": None,
+    "state": DeliveryState.PENDING,
+}  # fmt: skip
+# Ids per IN list: well below SQLite's limit on a statement's parameters.
+_IN_CHUNK = 1000
+
+
+@dataclass
+class Plan:
+    """What a planner found the outbox lacks: rows to create, and changes to rows it read
+    (as they were when it read them). Planners only read; `write` carries a plan out, in the
+    same transaction or in short ones of its own (`batches`): on SQLite a write transaction
+    holds the only write lock, which a web or API edit waits for meanwhile.
+
+    A planner reads the open rows before what implies them (or both in one snapshot): any row
+    it sees was planned (here or by another replica) from data no newer than what it reads,
+    and a row planned later, perhaps from newer data, it does not see, so never takes for
+    unwanted. An edit after the reading is planned by the next run, as one after the whole
+    run would be."""
+
+    new: list[Row] = field(default_factory=list)
+    # (delivery id, its updated_at as read, the changes)
+    changes: list[tuple[int, datetime, Row]] = field(default_factory=list)
+
+    def change(self, row: Delivery, values: Row) -> None:
+        self.changes.append((row.id, row.updated_at, values))
+
+    def cancel(self, row: Delivery, reason: str, now: datetime) -> None:
+        self.change(
+            row, {"state": DeliveryState.CANCELLED, "last_error": reason, "updated_at": now}
+        )
+
+    def batches(self, size: int) -> Iterator[Plan]:
+        """The plan in batches of at most `size` rows, each to be written on its own (each
+        row's write stands alone: created unless there, changed unless changed meanwhile)."""
+        for start in range(0, len(self.new), size):
+            yield Plan(new=self.new[start : start + size])
+        for start in range(0, len(self.changes), size):
+            yield Plan(changes=self.changes[start : start + size])
+
+
+def not_there(session: Session, rows: Iterable[Row]) -> list[Row]:
+    """The rows whose key this session does not find: what a planner reading finds to create.
+    (Most of what it finds implied exists already; `add_missing` still makes sure.)"""
+    wanted = list(rows)
+    keys = sorted({str(row["key"]) for row in wanted})
+    there: set[str] = set()
+    for start in range(0, len(keys), _IN_CHUNK):
+        chunk = keys[start : start + _IN_CHUNK]
+        there |= set(session.scalars(select(Delivery.key).where(Delivery.key.in_(chunk))))
+    return [row for row in wanted if row["key"] not in there]
+
+
+def write(session: Session, plan: Plan) -> int:
+    """Carry `plan` out: its new rows first (see `add_missing`), then its changes, each only to
+    a row still as the planner read it. Returns how many rows were created or changed."""
+    return add_missing(session, plan.new) + _change_unchanged(session, plan.changes)
+
+
+def add_missing(session: Session, rows: Iterable[Row]) -> int:
+    """Create the rows whose key does not exist yet; returns how many were created.
+
+    One `INSERT … ON CONFLICT (key) DO NOTHING`: a key that another planner (a second replica,
+    a run before) created is left as it is, and one that another is creating in a transaction
+    not yet committed is waited for (PostgreSQL), then left as it is: no unique-key error
+    rolls anything back. Inserted in key order, so that two planners creating the same keys
+    wait for one another, never in a circle (a deadlock).
+
+    A row about an item that was deleted since the planner read it is left out (its reminder
+    is about nothing any more, and its foreign key would fail): the items named are held
+    against deletion until the commit (FOR KEY SHARE on PostgreSQL; on SQLite the write
+    transaction holds the database). Call it before changing any existing row in the same
+    transaction: a deletion waiting for the hold may itself be waiting for those rows.
+    """
+    wanted = {str(row["key"]): _PLANNED | dict(row) for row in rows}
+    items = {row["item_id"] for row in wanted.values() if row["item_id"] is not None}
+    if items:
+        there = _hold_items(session, items) | {None}
+        wanted = {key: row for key, row in wanted.items() if row["item_id"] in there}
+    if not wanted:
+        return 0
+    unless_there = conflict_insert(session, Delivery).on_conflict_do_nothing(index_elements=["key"])
+    statement = unless_there.returning(Delivery.__table__.c.id)
+    return len(session.execute(statement, [wanted[key] for key in sorted(wanted)]).all())
+
+
+def _hold_items(session: Session, ids: set[int]) -> set[int]:
+    """Those of the items that still exist, each held against deletion until the commit."""
+    held: set[int] = set()
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _IN_CHUNK):
+        chunk = ordered[start : start + _IN_CHUNK]
+        query = select(AgendaItem.id).where(AgendaItem.id.in_(chunk))
+        held |= set(session.scalars(query.with_for_update(read=True, key_share=True)))
+    return held
+
+
+def _change_unchanged(session: Session, changes: Sequence[tuple[int, datetime, Row]]) -> int:
+    """Each change, as a compare-and-set: only while the row is open and unchanged since the
+    planner read it (every change to a row stamps `updated_at`). Meanwhile a worker may have
+    claimed it, or another replica cancelled or moved it, perhaps from newer data: none of
+    that is undone, and whatever is left over is settled by the next run. In id order, as
+    `add_missing` goes in key order: two planners wait for one another, never deadlock."""
+    changed = 0
+    for delivery_id, seen, values in sorted(changes, key=lambda change: change[0]):
+        result = session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id == delivery_id,
+                Delivery.updated_at == seen,
+                Delivery.state.in_(OPEN),
+            )
+            .values(dict(values))
+            .execution_options(synchronize_session=False)
+        )
+        changed += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return changed
 
 
 def expire(session: Session, grace: timedelta, now: datetime) -> int:

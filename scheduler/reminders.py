@@ -17,10 +17,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_timedelta
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import clock, overlaps
+from scheduler import clock, outbox, overlaps
 from scheduler.agenda import item_query
 from scheduler.config import Settings
 from scheduler.errors import NotFound, ValidationError
@@ -44,7 +44,7 @@ from scheduler.offsets import (
     parse_offset,
     reach,
 )
-from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings
+from scheduler.outbox import LATE_AFTER, OPEN, OutboxSettings, Skipped
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
 
@@ -178,23 +178,42 @@ def _recipients(item: AgendaItem, followers: Followers) -> list[Person]:
 
 
 def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
-    """Create, move or cancel outbox rows for reminders due within the horizon; idempotent.
+    """Plan the whole agenda's reminders in this session's transaction (see `plan_part`);
+    returns how many rows were created or changed. The service plans a part at a time
+    instead, each written in short transactions of its own (`delivery.plan`)."""
+    return outbox.write(session, plan_part(session, settings, now)[0])
 
-    1. every reminder the agenda implies around now (a month back, the horizon ahead);
-    2. open rows follow their occurrence: moved with it, cancelled with it;
+
+def plan_part(
+    session: Session, settings: ReminderSettings, now: datetime, after: int = 0,
+    size: int | None = None,
+) -> tuple[outbox.Plan, int | None]:  # fmt: skip
+    """What to create, move or cancel in the outbox for the reminders of the next `size` items
+    after item id `after` (all the rest when None) that fall due within the horizon; reads
+    only (see `outbox.Plan`). Idempotent.
+
+    1. every reminder these items imply around now (a month back, the horizon ahead);
+    2. their open rows follow their occurrence: moved with it, cancelled with it;
     3. new rows only for reminders not yet due: a new rule never mails about the past.
-    Returns how many rows were created or changed.
+
+    A part holds the items with ids in (`after`, end] and the rows of those ids; the last
+    part also the rows whose item was deleted. What becomes of a row depends only on its item
+    and on the people, both read here: a part is whole in itself, and parts may be planned
+    and written one after another.
+
+    Returns the plan, and the item id the next part starts after (None: this was the last).
     """
-    generated, items = _generated(session, settings, now)
-    existing = {
-        row.key: row
-        for row in session.scalars(
-            select(Delivery).where(
-                Delivery.kind == REMINDER, Delivery.state.in_((*OPEN, DeliveryState.SENDING))
-            )
-        )
-    }
-    changed = 0
+    end = None if size is None else _part_end(session, now, after, size)
+    if end is None:  # the last part: with the rows whose item was deleted
+        in_part = (Delivery.item_id > after) | Delivery.item_id.is_(None)
+    else:
+        in_part = (Delivery.item_id > after) & (Delivery.item_id <= end)
+    open_rows = select(Delivery).where(
+        Delivery.kind == REMINDER, Delivery.state.in_((*OPEN, DeliveryState.SENDING)), in_part
+    )
+    existing = {row.key: row for row in session.scalars(open_rows.order_by(Delivery.id))}
+    generated, items = _generated(session, settings, now, after, end)
+    plan = outbox.Plan()
     for key, row in existing.items():
         if row.state == DeliveryState.SENDING:
             continue  # being sent right now: its worker records the outcome
@@ -203,36 +222,52 @@ def plan(session: Session, settings: ReminderSettings, now: datetime) -> int:
             if row.occurrence_start is not None and row.occurrence_start >= now - timedelta(
                 days=31
             ):
-                changed += _close(row, DeliveryState.CANCELLED, _why_not(row, items), now)
+                plan.cancel(row, _why_not(row, items), now)
             continue
         item, occurrence, _, _, due = found
         if not _live(item, occurrence):
-            changed += _close(row, DeliveryState.CANCELLED, "its occurrence was cancelled", now)
+            plan.cancel(row, CALLED_OFF, now)
         elif row.occurrence_start != occurrence.start:
             # The occurrence moved: the reminder moves with it, never sent at the old time.
-            row.due_at, row.next_attempt_at = due, due
-            row.occurrence_start, row.updated_at = occurrence.start, now
-            changed += 1
+            plan.change(row, {
+                "due_at": due, "next_attempt_at": due, "occurrence_start": occurrence.start,
+                "updated_at": now,
+            })  # fmt: skip
         elif row.due_at != due and row.state == DeliveryState.PENDING and row.attempts == 0:
             # When it falls changed, not the occurrence: the recipient's zone, the closing
             # days, or how this version counts (after an upgrade). Never tried yet, it goes
             # at the new time; its key is the same, so it still goes once.
-            row.due_at, row.next_attempt_at, row.updated_at = due, due, now
-            changed += 1
-    for key, (item, occurrence, offset_text, person, due) in generated.items():
-        if key in existing or not _live(item, occurrence):
-            continue
-        if not now - PLANNING_SLACK <= due <= now + settings.horizon:
-            continue  # already past when planned, or not yet within the horizon
-        if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
-            session.add(_new_row(key, item, occurrence, offset_text, person, due))
-            changed += 1
-    return changed + _plan_cancellation_notices(session, generated, now)
+            plan.change(row, {"due_at": due, "next_attempt_at": due, "updated_at": now})
+    new = [
+        _new_row(key, item, occurrence, offset_text, person, due)
+        for key, (item, occurrence, offset_text, person, due) in generated.items()
+        if key not in existing
+        and _live(item, occurrence)
+        # not already past when planned, and within the horizon
+        and now - PLANNING_SLACK <= due <= now + settings.horizon
+    ]
+    plan.new = outbox.not_there(session, [*new, *_cancellation_notices(session, generated, now)])
+    return plan, end
 
 
-def _plan_cancellation_notices(
+def _part_end(session: Session, now: datetime, after: int, size: int) -> int | None:
+    """The last item id of the part of `size` items planned after `after` (None: all the rest)."""
+    query = select(AgendaItem.id).where(_looked_at(now), AgendaItem.id > after)
+    ids = list(session.scalars(query.order_by(AgendaItem.id).limit(size)))
+    return ids[-1] if len(ids) == size else None
+
+
+def _looked_at(now: datetime) -> ColumnElement[bool]:
+    """The items whose occurrences may still have reminders: those ending a month ago or later."""
+    return or_(AgendaItem.last_ends_at.is_(None), AgendaItem.last_ends_at >= now - _LOOK_BACK)
+
+
+_LOOK_BACK = timedelta(days=31)
+
+
+def _cancellation_notices(
     session: Session, generated: dict[str, _Planned], now: datetime
-) -> int:
+) -> list[outbox.Row]:
     """One notice to each person already reminded of an occurrence that was then cancelled
     (only while it still lies ahead: a cancelled past meeting is no news)."""
     cancelled = {
@@ -241,7 +276,7 @@ def _plan_cancellation_notices(
         if not _live(item, occurrence)
     }
     if not cancelled:
-        return 0
+        return []
     reminded = session.scalars(
         select(Delivery).where(
             Delivery.kind == REMINDER,
@@ -250,25 +285,20 @@ def _plan_cancellation_notices(
             Delivery.item_id.in_({item_id for item_id, _ in cancelled}),
         )
     )
-    created = 0
+    notices: list[outbox.Row] = []
     for row in reminded:
         found = cancelled.get((row.item_id, row.occurrence_id))  # type: ignore[arg-type]
         if found is None or row.person_id is None:
             continue
         item, occurrence = found
-        key = f"{CANCELLATION}:{item.uid}:{_moment(occurrence)}:{row.recipient}"
-        if session.scalar(select(Delivery.id).where(Delivery.key == key)) is None:
-            session.add(
-                Delivery(
-                    key=key, kind=CANCELLATION, item_id=item.id, item_uid=item.uid,
-                    occurrence_id=row.occurrence_id, occurrence_start=occurrence.start,
-                    person_id=row.person_id, recipient=row.recipient, due_at=now,
-                    state=DeliveryState.PENDING, next_attempt_at=now,
-                )
-            )  # fmt: skip
-            session.flush()  # the next reminder of the same person finds this notice
-            created += 1
-    return created
+        notices.append({
+            "key": f"{CANCELLATION}:{item.uid}:{_moment(occurrence)}:{row.recipient}",
+            "kind": CANCELLATION, "item_id": item.id, "item_uid": item.uid,
+            "occurrence_id": row.occurrence_id, "occurrence_start": occurrence.start,
+            "person_id": row.person_id, "recipient": row.recipient, "due_at": now,
+            "state": DeliveryState.PENDING, "next_attempt_at": now,
+        })  # fmt: skip
+    return notices
 
 
 def _why_not(row: Delivery, items: dict[int, AgendaItem]) -> str:
@@ -286,19 +316,19 @@ _Planned = tuple[AgendaItem, Occurrence, str, Person, datetime]
 
 
 def _generated(
-    session: Session, settings: ReminderSettings, now: datetime
+    session: Session, settings: ReminderSettings, now: datetime, after: int, last: int | None
 ) -> tuple[dict[str, _Planned], dict[int, AgendaItem]]:
-    """Every reminder the agenda implies for occurrences around now, by delivery key; and
-    the items looked at, by id.
+    """Every reminder the items with ids in (`after`, `last`] imply for occurrences around now,
+    by delivery key; and the items looked at, by id.
 
     Each item's occurrences are looked for as far beyond the horizon as its furthest offset
     reaches (at least 31 days), so that a reminder ten weeks before is planned as soon as it
     falls within the horizon, while an item with short offsets is expanded no further."""
-    start = now - timedelta(days=31)
+    start = now - _LOOK_BACK
     closed_ahead = sum(day >= start.date() for day in settings.closed_days)
-    query = item_query().where(
-        or_(AgendaItem.last_ends_at.is_(None), AgendaItem.last_ends_at >= start)
-    )
+    query = item_query().where(_looked_at(now), AgendaItem.id > after)
+    if last is not None:
+        query = query.where(AgendaItem.id <= last)
     generated: dict[str, _Planned] = {}
     items: dict[int, AgendaItem] = {}
     followers = Followers(session)
@@ -326,13 +356,13 @@ def _dues(
     return {name: due_at(offset, occurrence, clock.zone(name), closed) for name in zones}
 
 
+# An item in one of these has no reminders.
+_SET_ASIDE = (ItemStatus.CANCELLED, ItemStatus.IDEA, ItemStatus.DONE)
+
+
 def _live(item: AgendaItem, occurrence: Occurrence) -> bool:
     """Whether reminders for this occurrence should still go out."""
-    return not occurrence.cancelled and item.status not in (
-        ItemStatus.CANCELLED,
-        ItemStatus.IDEA,
-        ItemStatus.DONE,
-    )
+    return not occurrence.cancelled and item.status not in _SET_ASIDE
 
 
 def furthest(offsets: Sequence[str], closed: int) -> timedelta:
@@ -350,19 +380,14 @@ def _reach(offset_text: str) -> timedelta:
 
 def _new_row(
     key: str, item: AgendaItem, occurrence: Occurrence, offset: str, person: Person, due: datetime
-) -> Delivery:
-    return Delivery(
-        key=key, kind=REMINDER, item_id=item.id, item_uid=item.uid,
-        occurrence_id=occurrence.recurrence_id or occurrence.start,
-        occurrence_start=occurrence.start,
-        offset=offset, person_id=person.id, recipient=person.email, due_at=due,
-        state=DeliveryState.PENDING, next_attempt_at=due,
-    )  # fmt: skip
-
-
-def _close(row: Delivery, state: DeliveryState, reason: str, now: datetime) -> int:
-    row.state, row.last_error, row.updated_at = state, reason, now
-    return 1
+) -> outbox.Row:
+    return {
+        "key": key, "kind": REMINDER, "item_id": item.id, "item_uid": item.uid,
+        "occurrence_id": occurrence.recurrence_id or occurrence.start,
+        "occurrence_start": occurrence.start,
+        "offset": offset, "person_id": person.id, "recipient": person.email, "due_at": due,
+        "state": DeliveryState.PENDING, "next_attempt_at": due,
+    }  # fmt: skip
 
 
 # ---------------------------------------------------------------- the message
@@ -430,9 +455,11 @@ class _Draft:
 
 def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> dict[int, Outgoing]:
+) -> dict[int, Outgoing | Skipped]:
     """The message of each reminder row whose item and person still exist, with the items
-    and people of the whole batch loaded in a few queries.
+    and people of the whole batch loaded in a few queries; none for a reminder whose item or
+    occurrence was called off since it was planned (the next planning run would cancel it, but
+    it may fall due first).
 
     Composed a stage at a time over the batch (what each says, its texts, its MIME form)
     rather than message by message: each stage's code then stays warm in the CPU caches,
@@ -444,14 +471,29 @@ def messages(
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
     shared = SharedParts()
     drafts = []
+    composed: dict[int, Outgoing | Skipped] = {}
     for row in rows:
         item = items.get(row.item_id) if row.item_id is not None else None
         person = people.get(row.person_id) if row.person_id is not None else None
-        if item is not None and person is not None:
+        if item is not None and row.kind == REMINDER and _called_off(item, row):
+            composed[row.id] = Skipped(CALLED_OFF)
+        elif item is not None and person is not None:
             late = now - row.due_at > LATE_AFTER
             drafts.append(_draft(item, row, person, settings, late, shared))
     texts = [_texts(draft) for draft in drafts]
-    return {d.row.id: _compose(d, t, settings) for d, t in zip(drafts, texts, strict=True)}
+    for draft, written in zip(drafts, texts, strict=True):
+        composed[draft.row.id] = _compose(draft, written, settings)
+    return composed
+
+
+CALLED_OFF = "its occurrence was cancelled"
+
+
+def _called_off(item: AgendaItem, row: Delivery) -> bool:
+    """Whether the item or the reminder's occurrence was called off (see `_live`)."""
+    if item.status in _SET_ASIDE:
+        return True
+    return any(o.cancelled and o.recurrence_id == row.occurrence_id for o in item.overrides)
 
 
 def build_message(

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import agenda, catalog, clock, fetching, ics_reader, interchange
+from scheduler import agenda, catalog, clock, fetching, ics_reader, interchange, outbox
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import FetchFailed, ImportRejected, LobbyError, NotFound, ValidationError
@@ -482,15 +482,14 @@ def _plan_notices(session: Session, run_id: int, items: Sequence[AgendaItem]) ->
             if wanted and may_see(item, person):
                 people[person.email] = person
     now = clock.now_utc()
-    for email, person in sorted(people.items()):
-        session.add(
-            Delivery(
-                key=f"{SOURCE_CHANGE}:{run_id}:{email}", kind=SOURCE_CHANGE, subject_id=run_id,
-                person_id=person.id, recipient=email, due_at=now, next_attempt_at=now,
-                state=DeliveryState.PENDING, item_uid="", offset="",
-            )
-        )  # fmt: skip
-    return len(people)
+    return outbox.add_missing(session, [
+        {
+            "key": f"{SOURCE_CHANGE}:{run_id}:{email}", "kind": SOURCE_CHANGE, "subject_id": run_id,
+            "person_id": person.id, "recipient": email, "due_at": now, "next_attempt_at": now,
+            "state": DeliveryState.PENDING, "item_uid": "", "offset": "",
+        }
+        for email, person in sorted(people.items())
+    ])  # fmt: skip
 
 
 def messages(

@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, case, delete, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from scheduler.db import conflict_insert
 from scheduler.errors import LobbyError
 from scheduler.models import RateBucket, UtcDateTime
 
@@ -106,10 +106,8 @@ def _take(session: Session, limit: Limit, client: str, now: datetime) -> bool:
     since = case((elapsed > 0, elapsed), else_=0.0)
     refilled = RateBucket.tokens + since * limit.burst / limit.per.total_seconds()
     tokens = case((refilled < limit.burst, refilled), else_=float(limit.burst))
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(RateBucket)
+        conflict_insert(session, RateBucket)
         .values(key=limit.key(client), tokens=float(limit.burst - 1), updated_at=now)
         .on_conflict_do_update(
             index_elements=[RateBucket.key],
