@@ -37,9 +37,10 @@ SOURCES_TICK_SECONDS = 60
 # transactions (heartbeat and expiry, then an empty claim).
 SEND_TICK_SECONDS = 1
 # How long `stop` waits for running jobs: uvicorn's own shutdown before it and the process's
-# end after it fit in the rest of the 10 s that `docker stop` gives before SIGKILL (measured:
-# 8.2 s in all with 8 here, when the mail server stopped answering).
-STOP_SECONDS = 7.0
+# end after it fit in the rest of the 10 s that `docker stop` gives before SIGKILL (measured,
+# when the mail server stopped answering: 8.2 s in all with 8 here, 7.2 s with 7 on a busy
+# machine; 5 leaves a busy machine room, and planning and pruning stop between their parts).
+STOP_SECONDS = 5.0
 JOB_DEFAULTS = {
     "coalesce": True,  # after a pause, run a missed job once, not once per missed tick
     "max_instances": 1,
