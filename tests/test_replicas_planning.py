@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from scheduler import agenda, chains, reminders
 from scheduler.clock import now_utc
@@ -72,6 +73,42 @@ def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
     return False
 
 
+def race(
+    db: Database, first: Callable[[Session], int], second: Callable[[Session], int]
+) -> dict[str, int | BaseException]:
+    """Made to happen every time: `first` has written but not committed when `second` starts
+    on the same rows; the test waits until `second` waits on a row lock, then lets `first`
+    commit. Returns what each returned (or, for `second`, raised)."""
+    first_done, commit_first = threading.Event(), threading.Event()
+    outcomes: dict[str, int | BaseException] = {}
+
+    def run_first() -> None:
+        with db.write() as session:
+            outcomes["first"] = first(session)
+            session.flush()
+            first_done.set()
+            commit_first.wait(timeout=120)
+
+    def run_second() -> None:
+        try:
+            with db.write() as session:
+                outcomes["second"] = second(session)
+        except Exception as exc:  # the outcome under test
+            outcomes["second"] = exc
+
+    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
+    try:
+        threads[0].start()
+        assert first_done.wait(timeout=120)
+        threads[1].start()
+        assert wait_for(lambda: waiting_on_a_lock(db) > 0, timeout=120), "nobody waited"
+    finally:
+        commit_first.set()
+        for thread in threads:
+            thread.join(timeout=120)
+    return outcomes
+
+
 def keys(db: Database) -> Counter[str]:
     with db.read() as session:
         return Counter(session.scalars(select(Delivery.key)))
@@ -86,32 +123,11 @@ def test_a_planner_meeting_keys_another_is_still_creating_waits_and_creates_none
     import_data(db, PEOPLE, "people", ACTOR)
     add_meetings(db, "m", 50, now_utc() + timedelta(days=5))
     now = now_utc()
-    first_planned, commit_first = threading.Event(), threading.Event()
-    outcomes: dict[str, int | BaseException] = {}
 
-    def first() -> None:
-        with db.write() as session:
-            outcomes["first"] = reminders.plan(session, SETTINGS, now)
-            first_planned.set()
-            commit_first.wait(timeout=120)
+    def plan(session: Session) -> int:
+        return reminders.plan(session, SETTINGS, now)
 
-    def second() -> None:
-        try:
-            with db.write() as session:
-                outcomes["second"] = reminders.plan(session, SETTINGS, now)
-        except Exception as exc:  # the outcome under test
-            outcomes["second"] = exc
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    try:
-        threads[0].start()
-        assert first_planned.wait(timeout=120)
-        threads[1].start()
-        assert wait_for(lambda: waiting_on_a_lock(db) > 0, timeout=120), "no planner waited"
-    finally:
-        commit_first.set()
-        for thread in threads:
-            thread.join(timeout=120)
+    outcomes = race(db, plan, plan)
     assert outcomes == {"first": 100, "second": 0}, outcomes
     planned = keys(db)
     assert len(planned) == 100 and max(planned.values()) == 1
@@ -134,33 +150,11 @@ def test_two_replicas_finding_a_chain_off_at_once_record_one_moment_so_its_notic
     with db.write() as session:
         agenda.cancel(session, "d1", ACTOR)
     first_moment, second_moment = now_utc(), now_utc() + timedelta(seconds=1)
-    first_found, commit_first = threading.Event(), threading.Event()
-    outcomes: dict[str, int | BaseException] = {}
-
-    def first() -> None:
-        with db.write() as session:
-            outcomes["first"] = chains.follow(session, first_moment)
-            session.flush()
-            first_found.set()
-            commit_first.wait(timeout=120)
-
-    def second() -> None:
-        try:
-            with db.write() as session:
-                outcomes["second"] = chains.follow(session, second_moment)
-        except Exception as exc:  # the outcome under test
-            outcomes["second"] = exc
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    try:
-        threads[0].start()
-        assert first_found.wait(timeout=120)
-        threads[1].start()
-        assert wait_for(lambda: waiting_on_a_lock(db) > 0, timeout=120), "no replica waited"
-    finally:
-        commit_first.set()
-        for thread in threads:
-            thread.join(timeout=120)
+    outcomes = race(
+        db,
+        lambda session: chains.follow(session, first_moment),
+        lambda session: chains.follow(session, second_moment),
+    )
     assert outcomes == {"first": 1, "second": 0}, outcomes
     with db.read() as session:
         assert session.scalars(select(PreparationChain.cancelled_at)).one() == first_moment
