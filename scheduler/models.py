@@ -659,7 +659,9 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(400), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="SET NULL"))
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="SET NULL"), index=True
+    )
     item_uid: Mapped[str] = mapped_column(String(200), default="")
     occurrence_id: Mapped[datetime | None]  # the occurrence's original start (RECURRENCE-ID)
     occurrence_start: Mapped[datetime | None]  # where it is now (moved occurrences move)

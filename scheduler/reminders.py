@@ -131,6 +131,16 @@ def _key(item: AgendaItem, occurrence: Occurrence, offset: str, email: str) -> s
     return f"{REMINDER}:{item.uid}:{_moment(occurrence)}:{offset}:{email}"
 
 
+# A reminder sent again after its occurrence moved later has the key of the first with
+# ":again" and how many had been sent: each stays a key of its own, so each goes once.
+_AGAIN = ":again"
+
+
+def _base(key: str) -> str:
+    """The key of the first reminder of this occurrence, offset and person."""
+    return key.split(_AGAIN, 1)[0]
+
+
 def _moment(occurrence: Occurrence) -> str:
     if occurrence.recurrence_id is None:
         return "single"
@@ -213,11 +223,12 @@ def plan_part(
     )
     existing = {row.key: row for row in session.scalars(open_rows.order_by(Delivery.id))}
     generated, items = _generated(session, settings, now, after, end)
+    again = _sent_too_early(session, generated, items, now)
     plan = outbox.Plan()
     for key, row in existing.items():
         if row.state == DeliveryState.SENDING:
             continue  # being sent right now: its worker records the outcome
-        found = generated.get(key)
+        found = generated.get(_base(key))
         if found is None:
             if row.occurrence_start is not None and row.occurrence_start >= now - timedelta(
                 days=31
@@ -239,15 +250,55 @@ def plan_part(
             # at the new time; its key is the same, so it still goes once.
             plan.change(row, {"due_at": due, "next_attempt_at": due, "updated_at": now})
     new = [
-        _new_row(key, item, occurrence, offset_text, person, due)
+        _new_row(again.get(key, key), item, occurrence, offset_text, person, due)
         for key, (item, occurrence, offset_text, person, due) in generated.items()
-        if key not in existing
+        if again.get(key, key) not in existing
         and _live(item, occurrence)
         # not already past when planned, and within the horizon
         and now - PLANNING_SLACK <= due <= now + settings.horizon
     ]
     plan.new = outbox.not_there(session, [*new, *_cancellation_notices(session, generated, now)])
     return plan, end
+
+
+# A move later by less than this (or half the reminder's lead, if longer) keeps the reminder
+# already sent: a meeting put back ten minutes is no reason to remind anyone again.
+_SMALL_MOVE = timedelta(minutes=30)
+
+
+def _sent_too_early(
+    session: Session, generated: dict[str, _Planned], items: dict[int, AgendaItem],
+    now: datetime,
+) -> dict[str, str]:  # fmt: skip
+    """The reminders to send again, by the key of the first: those whose last one went out
+    before their occurrence moved later, so much later that it came too early ("in 7 days"
+    twelve days before). Their new key is planned like any reminder: at the new time, once.
+
+    Only items changed within the look-back are asked about (a move changes the item); the
+    again-row, once created, follows its occurrence as any open row does."""
+    changed = [item.id for item in items.values() if item.updated_at >= now - _LOOK_BACK]
+    if not changed:
+        return {}
+    query = select(Delivery.key, Delivery.sent_at, Delivery.occurrence_start).where(
+        Delivery.kind == REMINDER, Delivery.state == DeliveryState.SENT
+    )
+    found = [
+        row
+        for chunk in range(0, len(changed), 1000)  # SQLite limits the parameters of a query
+        for row in session.execute(query.where(Delivery.item_id.in_(changed[chunk : chunk + 1000])))
+    ]
+    sent: dict[str, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+    for key, sent_at, occurrence_start in found:
+        if _base(key) in generated and sent_at is not None:
+            sent[_base(key)].append((sent_at, occurrence_start))
+    again = {}
+    for base, sendings in sent.items():
+        _, occurrence, _, _, due = generated[base]
+        last_sent, started_then = max(sendings, key=lambda sending: sending[0])
+        lead = abs(occurrence.start - due)
+        if started_then != occurrence.start and due - last_sent > max(lead / 2, _SMALL_MOVE):
+            again[base] = f"{base}{_AGAIN}{len(sendings)}"
+    return again
 
 
 def _part_end(session: Session, now: datetime, after: int, size: int) -> int | None:

@@ -270,6 +270,86 @@ def test_a_moved_item_moves_its_pending_reminders_and_never_sends_at_the_old_tim
     assert "di 15 dec 14:00" in str(inbox.messages[0]["Subject"])
 
 
+def test_a_reminder_already_sent_goes_again_when_its_meeting_moves_days_later(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    """Reminded on 1 Dec of the meeting of 8 Dec, which then moves to 15 Dec: "in 7 days" came
+    two weeks early, so it goes again on 8 Dec; the P1D one, not sent yet, simply moves."""
+    inbox, controller = smtp
+    settings = settings_for(controller)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 2
+    with time_machine.travel(datetime(2026, 12, 2, 9, 0, tzinfo=UTC), tick=False):
+        add_item(agenda_db, start="2026-12-15T10:00", end="2026-12-15T11:30")
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 7, 9, 0, 5, tzinfo=UTC)) == 0
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 8, 9, 0, 5, tzinfo=UTC)) == 2
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 8, 9, 30, tzinfo=UTC)) == 0
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 14, 9, 0, 5, tzinfo=UTC)) == 2
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 14, 9, 30, tzinfo=UTC)) == 0
+    subjects = [str(m["Subject"]).rsplit(" – ", 1)[1] for m in inbox.messages]
+    assert subjects == ["di 8 dec 10:00"] * 2 + ["di 15 dec 10:00"] * 4
+    assert len(set(inbox.ids())) == 6
+    sent = sorted(r.key.split(":", 3)[3] for r in rows(agenda_db) if r.state == DeliveryState.SENT)
+    assert sent == [
+        "P1D:o@example.nl", "P1D:p@example.nl", "P7D:o@example.nl", "P7D:o@example.nl:again1",
+        "P7D:p@example.nl", "P7D:p@example.nl:again1",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("moved_to", "why"),
+    [
+        ("2026-12-08T10:20", "twenty minutes later: the reminder still fits"),
+        ("2026-12-04T10:00", "earlier: the reminder came late enough"),
+        ("2026-12-10T10:00", "two days later: less than half its seven days"),
+    ],
+)
+def test_a_reminder_already_sent_does_not_go_again_for_a_small_or_earlier_move(
+    agenda_db: Database, smtp: tuple[Inbox, Controller], moved_to: str, why: str
+) -> None:
+    inbox, controller = smtp
+    settings = settings_for(controller, defaults={ItemKind.MEETING: ("P7D",)})
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 2
+    start = datetime.fromisoformat(moved_to)
+    with time_machine.travel(datetime(2026, 12, 1, 12, 0, tzinfo=UTC), tick=False):
+        add_item(agenda_db, start=moved_to, end=(start + timedelta(hours=1)).isoformat())
+    for day in range(2, 12):
+        dispatch_at(agenda_db, settings, datetime(2026, 12, day, 9, 20, 5, tzinfo=UTC))
+    reminded = [m for m in inbox.messages if str(m["Subject"]).startswith("Herinnering")]
+    assert len(reminded) == 2, why  # (after the meeting, its owner is asked for the outcome)
+
+
+def test_a_moved_occurrence_of_a_series_is_reminded_again_once_however_often_it_moves(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    """A weekly series' occurrence of 10 Dec, reminded on 9 Dec, moves to 17 Dec 14:00 and,
+    before that reminder leaves, once more to 18 Dec 14:00: one reminder again, at the end."""
+    inbox, controller = smtp
+    settings = settings_for(controller, defaults={ItemKind.MEETING: ("P1D",)})
+    with time_machine.travel(PLANNED_AT, tick=False):
+        add_item(agenda_db, uid="w1", title="Weekoverleg", start="2026-12-03T10:00",
+                 end="2026-12-03T11:00", rrule="FREQ=WEEKLY;COUNT=3")  # fmt: skip
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 9, 9, 0, 5, tzinfo=UTC)) == 2
+    for moment, to in ((datetime(2026, 12, 9, 12, 0, tzinfo=UTC), "2026-12-17T14:00"),
+                       (datetime(2026, 12, 12, 12, 0, tzinfo=UTC), "2026-12-18T14:00")):  # fmt: skip
+        with time_machine.travel(moment, tick=False), agenda_db.write() as session:
+            agenda.move(session, "w1", ACTOR, "2026-12-10T10:00", to, None)
+        dispatch_at(agenda_db, settings, moment + timedelta(minutes=1))
+    # 16 Dec: the reminders of the series' own 17 Dec at 10:00, and none at 13:00 (the first
+    # move's time); 17 Dec at 13:00, a day before where it moved last: once more, once.
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 16, 9, 0, 5, tzinfo=UTC)) == 2
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 16, 13, 0, 5, tzinfo=UTC)) == 0
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 17, 13, 0, 5, tzinfo=UTC)) == 2
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 17, 14, 0, tzinfo=UTC)) == 0
+    subjects = [str(m["Subject"]).split(": ", 1)[1] for m in inbox.messages]
+    assert subjects == (
+        ["Weekoverleg – do 10 dec 10:00"] * 2 + ["Weekoverleg – do 17 dec 10:00"] * 2
+        + ["Weekoverleg – vr 18 dec 14:00"] * 2
+    )  # fmt: skip
+
+
 def test_a_cancelled_occurrence_cancels_its_pending_reminders(
     agenda_db: Database, smtp: tuple[Inbox, Controller]
 ) -> None:
