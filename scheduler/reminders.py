@@ -328,18 +328,21 @@ def _cancellation_notices(
     }
     if not cancelled:
         return []
+    # A one-off item has one occurrence, wherever it moved since the reminder went out.
+    single = {item.id: (item, occurrence) for item, occurrence in cancelled.values()
+              if occurrence.recurrence_id is None}  # fmt: skip
     reminded = session.scalars(
         select(Delivery).where(
             Delivery.kind == REMINDER,
             Delivery.state == DeliveryState.SENT,
-            Delivery.occurrence_start > now,
+            Delivery.occurrence_start > now - _LOOK_BACK,
             Delivery.item_id.in_({item_id for item_id, _ in cancelled}),
         )
     )
     notices: list[outbox.Row] = []
     for row in reminded:
-        found = cancelled.get((row.item_id, row.occurrence_id))  # type: ignore[arg-type]
-        if found is None or row.person_id is None:
+        found = cancelled.get((row.item_id, row.occurrence_id)) or single.get(row.item_id)  # type: ignore[arg-type]
+        if found is None or row.person_id is None or found[1].start <= now:
             continue
         item, occurrence = found
         notices.append({

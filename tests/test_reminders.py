@@ -397,6 +397,28 @@ def test_people_already_reminded_of_a_cancelled_occurrence_get_one_cancellation_
     ]  # fmt: skip
 
 
+def test_a_meeting_reminded_of_then_moved_then_cancelled_sends_its_cancellation_notice(
+    agenda_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    """Reminded on 1 Dec of 8 Dec, moved a day on (too little to remind again), then called
+    off: those reminded hear that the meeting, now of 9 Dec, is off."""
+    inbox, controller = smtp
+    settings = settings_for(controller, feed=FEED)
+    dispatch_at(agenda_db, settings, PLANNED_AT)
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 1, 9, 0, 5, tzinfo=UTC)) == 2
+    with time_machine.travel(datetime(2026, 12, 1, 12, 0, tzinfo=UTC), tick=False):
+        add_item(agenda_db, start="2026-12-09T10:00", end="2026-12-09T11:30")
+    with (
+        time_machine.travel(datetime(2026, 12, 2, 9, 0, tzinfo=UTC), tick=False),
+        agenda_db.write() as session,
+    ):
+        agenda.cancel(session, "m1", ACTOR)
+    assert dispatch_at(agenda_db, settings, datetime(2026, 12, 2, 9, 1, tzinfo=UTC)) == 2
+    assert [str(m["Subject"]) for m in inbox.messages[2:]] == [
+        "Vervallen: Bestuurlijk overleg MRA – wo 9 dec 10:00"
+    ] * 2
+
+
 def test_followers_with_reminders_on_get_them_opt_outs_do_not_and_confidential_stops_them(
     db: Database, smtp: tuple[Inbox, Controller]
 ) -> None:
