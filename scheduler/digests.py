@@ -71,6 +71,7 @@ class Entry:
     location: str
     link: str
     flags: tuple[str, ...] = ()  # "niet voorbereid", "geen eigenaar"
+    themes: str = ""
     preparation: str = ""  # "Lobbyvenster: 3 van 4 stappen gedaan"
 
 
@@ -83,7 +84,7 @@ class Group:
 @dataclass(frozen=True)
 class Week:
     heading: str
-    themes: list[Group]
+    days: list[Group]  # each day of the week with something on it, in time order
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,7 @@ class _Writer(Words):
             location=occurrence.location,
             link=self.link(item),
             flags=tuple(flags),
+            themes=", ".join(t.name for t in item.themes),
             preparation="; ".join(
                 self.progress(c) for c in self.chains.get((item.id, occurrence.recurrence_id), [])
             ),
@@ -258,18 +260,20 @@ def _unprepared(occurrence: Occurrence, now: datetime) -> bool:
 
 
 def _weeks(upcoming: Sequence[Occurrence], writer: _Writer, now: datetime) -> list[Week]:
-    by_week: dict[tuple[int, int], dict[str, list[Entry]]] = defaultdict(lambda: defaultdict(list))
+    """The upcoming occurrences by week and day, in time order (as `upcoming` comes)."""
+    by_day: dict[date, list[Entry]] = defaultdict(list)
     for occurrence in upcoming:
-        local = occurrence.start.astimezone(writer.zone).date()
-        year, week, _ = local.isocalendar()
-        theme = occurrence.item.themes[0].name if occurrence.item.themes else writer.t("no_theme")
-        by_week[(year, week)][theme].append(writer.entry(occurrence, now))
-    weeks = []
-    for (year, week), themes in sorted(by_week.items()):
-        heading = writer.week(date.fromisocalendar(year, week, 1))
-        groups = [Group(name, entries) for name, entries in sorted(themes.items())]
-        weeks.append(Week(heading, groups))
-    return weeks
+        by_day[occurrence.start.astimezone(writer.zone).date()].append(
+            writer.entry(occurrence, now)
+        )
+    weeks: dict[tuple[int, int], Week] = {}
+    for day in sorted(by_day):
+        year, number, _ = day.isocalendar()
+        week = weeks.setdefault(
+            (year, number), Week(writer.week(date.fromisocalendar(year, number, 1)), [])
+        )
+        week.days.append(Group(writer.long_day(day), by_day[day]))
+    return list(weeks.values())
 
 
 def _count_by_theme(upcoming: Sequence[Occurrence], lang: Lang) -> list[tuple[str, int]]:

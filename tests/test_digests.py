@@ -97,7 +97,7 @@ OPTIONS = digest_mail.options_of(mail_settings())
 
 
 def titles(digest: Digest) -> list[str]:
-    return [e.title for w in digest.weeks for g in w.themes for e in g.entries]
+    return [e.title for w in digest.weeks for g in w.days for e in g.entries]
 
 
 def everything(digest: Digest) -> str:
@@ -114,7 +114,7 @@ def body(message: Message) -> str:
 # ---------------------------------------------------------------- content
 
 
-def test_a_digest_groups_the_coming_two_weeks_by_week_and_theme_with_what_managers_need(
+def test_a_digest_groups_the_coming_two_weeks_by_week_and_day_with_what_managers_need(
     digest_db: Database,
 ) -> None:
     digest = build(digest_db, MANAGER, MONDAY)
@@ -123,20 +123,43 @@ def test_a_digest_groups_the_coming_two_weeks_by_week_and_theme_with_what_manage
         "Week 50 (7–13 dec 2026)",
         "Week 51 (14–20 dec 2026)",
     ]
-    [[mobility], [housing]] = [w.themes for w in digest.weeks]
-    assert (mobility.heading, housing.heading) == ("Mobiliteit", "Wonen")
-    [meeting] = mobility.entries
-    assert (meeting.when, meeting.stakeholders, meeting.who) == (
-        "di 8 dec 10:00", "Metropoolregio Amsterdam", "Lars Lobbyist"
+    [[tuesday], [monday]] = [w.days for w in digest.weeks]
+    assert (tuesday.heading, monday.heading) == (
+        "dinsdag 8 december 2026",
+        "maandag 14 december 2026",
+    )
+    [meeting] = tuesday.entries
+    assert (meeting.when, meeting.stakeholders, meeting.who, meeting.themes) == (
+        "di 8 dec 10:00", "Metropoolregio Amsterdam", "Lars Lobbyist", "Mobiliteit"
     )  # fmt: skip
     assert (meeting.goal, meeting.message, meeting.role, meeting.status) == (
         "Fietsparkeren", "Alkmaar draagt bij", "belangenbehartiger", "gepland"
     )  # fmt: skip
-    [decision] = housing.entries
-    assert decision.flags == ("geen eigenaar",)
+    [decision] = monday.entries
+    assert (decision.flags, decision.themes) == (("geen eigenaar",), "Wonen")
     assert digest.by_theme == [("Mobiliteit", 1), ("Wonen", 1)]
     # MRA belongs to a supra-regional partnership; a province is supra-regional by its kind.
     assert digest.by_level == [("bovenregionaal", 2)]
+
+
+def test_within_a_week_the_digest_keeps_time_order_whatever_the_themes(
+    digest_db: Database,
+) -> None:
+    """Wonen on Tuesday, Mobiliteit on Wednesday and Thursday, Wonen again on Thursday
+    morning: day after day, and within a day by time, not theme after theme."""
+    with time_machine.travel(MADE, tick=False):
+        for uid, start, theme in (("wo", "2026-12-09T14:00", "mobiliteit"),
+                                  ("do-laat", "2026-12-10T16:00", "mobiliteit"),
+                                  ("do-vroeg", "2026-12-10T09:00", "wonen")):  # fmt: skip
+            item(digest_db, uid, title=f"Overleg {uid}", start=start,
+                 end=start[:-5] + "23:00", themes=[theme])  # fmt: skip
+    digest = build(digest_db, MANAGER, MONDAY)
+    first_week = [(g.heading, [e.title for e in g.entries]) for g in digest.weeks[0].days]
+    assert first_week == [
+        ("dinsdag 8 december 2026", ["Bestuurlijk overleg MRA"]),
+        ("woensdag 9 december 2026", ["Overleg wo"]),
+        ("donderdag 10 december 2026", ["Overleg do-vroeg", "Overleg do-laat"]),
+    ]
 
 
 def test_highlights_name_what_needs_attention(digest_db: Database) -> None:
@@ -228,7 +251,7 @@ def test_a_moved_and_a_cancelled_occurrence_of_a_series_show_as_changed(
 def test_english_readers_get_english(digest_db: Database) -> None:
     digest = build(digest_db, ENGLISH, MONDAY)
     assert digest.period == "7\u2009–\u200921 Dec 2026"
-    assert digest.weeks[0].themes[0].entries[0].when == "Tue 8 Dec 10:00"
+    assert digest.weeks[0].days[0].entries[0].when == "Tue 8 Dec 10:00"
     assert digest.highlights[0].heading == "Decisions ahead: the lobby window is closing"
 
 
