@@ -190,9 +190,9 @@ def options_of(settings: ReminderSettings) -> digests.DigestOptions:
     )
 
 
-def since_last(session: Session, person: Person, now: datetime) -> datetime:
-    """When this person's last digest went out; without one, a period back."""
-    last = session.scalar(
+def since_last(session: Session, person: Person, now: datetime) -> datetime | None:
+    """When this person's last digest went out; None before their first."""
+    return session.scalar(
         select(func.max(Delivery.sent_at)).where(
             Delivery.kind == DIGEST,
             Delivery.person_id == person.id,
@@ -200,9 +200,6 @@ def since_last(session: Session, person: Person, now: datetime) -> datetime:
             Delivery.sent_at < now,
         )
     )
-    if last is not None:
-        return last
-    return now - timedelta(days=1 if person.digest == DigestFrequency.DAILY else 7)
 
 
 def messages(
@@ -257,6 +254,7 @@ def context_of(
         "weeks": digest.weeks, "highlights": digest.highlights, "changes": digest.changes,
         "by_theme": digest.by_theme, "by_level": digest.by_level, "entries": digest.entries,
         "attention": sum(len(s.lines) for s in digest.highlights), "dossiers": digest.dossiers,
+        "first": digest.first,
     }  # fmt: skip
 
 

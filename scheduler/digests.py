@@ -24,6 +24,7 @@ from scheduler.models import (
     CalendarSource,
     Delivery,
     DeliveryState,
+    DigestFrequency,
     DigestScope,
     Dossier,
     FollowUp,
@@ -113,6 +114,7 @@ class Digest:
     by_level: list[tuple[str, int]]
     entries: int
     dossiers: list[Section] = field(default_factory=list)
+    first: bool = False  # the person's first digest: nothing to compare with yet
 
     @property
     def empty(self) -> bool:
@@ -124,9 +126,15 @@ def language_of(person: Person) -> Lang:
 
 
 def build(
-    session: Session, person: Person, options: DigestOptions, now: datetime, since: datetime
-) -> Digest:
-    """The digest `person` reads at `now`; "changed" counts from `since`."""
+    session: Session, person: Person, options: DigestOptions, now: datetime,
+    since: datetime | None,
+) -> Digest:  # fmt: skip
+    """The digest `person` reads at `now`; "changed" counts from `since`, their last digest.
+    The first (`since` None) has no "changed": everything would be new to it. Progress on
+    dossiers and the like then counts from a period back."""
+    first = since is None
+    if since is None:
+        since = now - timedelta(days=1 if person.digest == DigestFrequency.DAILY else 7)
     lang = language_of(person)
     reader = _Reader(person)
     end = now + timedelta(days=options.days)
@@ -147,7 +155,8 @@ def build(
         period=writer.span(now.astimezone(writer.zone).date(), last_day),
         weeks=_weeks(upcoming, writer, now),
         highlights=_highlights(session, reader, writer, upcoming, options, now, since),
-        changes=_changes(session, reader, writer, since, now),
+        changes=[] if first else _changes(session, reader, writer, since, now),
+        first=first,
         by_theme=_count_by_theme(upcoming, lang),
         by_level=_count_by_level(session, upcoming, lang),
         entries=len(upcoming),

@@ -128,6 +128,12 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Gewijzigd sinds je vorige overzicht",
         "en": "Changed since your last digest",
     },
+    "first_digest": {
+        "nl": "Dit is je eerste overzicht: vanaf het volgende staat hier wat er sindsdien nieuw, "
+        "verplaatst of vervallen is.",
+        "en": "This is your first digest: from the next one on, this says what is new, moved "
+        "or cancelled since.",
+    },
     "counts_heading": {"nl": "In aantallen", "en": "In numbers"},
     "per_theme": {"nl": "Per thema", "en": "Per theme"},
     "per_level": {"nl": "Per niveau", "en": "Per level"},

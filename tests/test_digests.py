@@ -294,6 +294,25 @@ def test_one_digest_per_person_per_period_at_their_time_exactly_once(
     assert [r.due_at for r in next_week] == [MONDAY + timedelta(days=7)]
 
 
+def test_the_first_digest_says_it_is_the_first_and_the_next_lists_only_what_came_after_it(
+    digest_db: Database, smtp: tuple[Inbox, Controller]
+) -> None:
+    inbox, controller = smtp
+    settings = mail_settings(controller)
+    dispatch_at(digest_db, settings, MADE)
+    dispatch_at(digest_db, settings, MONDAY + timedelta(seconds=5))
+    with time_machine.travel(MONDAY + timedelta(days=1), tick=False):
+        item(digest_db, "nieuw", title="Netwerkborrel", kind="networking",
+             start="2026-12-17T17:00", end="2026-12-17T19:00")  # fmt: skip
+    dispatch_at(digest_db, settings, MONDAY + timedelta(days=7, seconds=5))
+    first, second = [body(m) for m in inbox.messages if MANAGER in str(m["To"])]
+    assert "Dit is je eerste overzicht" in first and "\nNieuw\n" not in first
+    assert "Dit is je eerste overzicht" not in second
+    changed = second.split("GEWIJZIGD SINDS JE VORIGE OVERZICHT", 1)[1].split("IN AANTALLEN")[0]
+    assert "Nieuw\n- do 17 dec 17:00: Netwerkborrel" in changed
+    assert "Bestuurlijk overleg MRA" not in changed  # made before the first digest went out
+
+
 def test_a_digest_missed_during_downtime_goes_out_late_while_its_period_lasts(
     digest_db: Database, smtp: tuple[Inbox, Controller]
 ) -> None:
