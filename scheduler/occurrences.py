@@ -286,7 +286,8 @@ def _overlaps(occurrence: Occurrence, start: datetime, end: datetime) -> bool:
 
 
 def expand(item: AgendaItem, start: datetime, end: datetime) -> list[Occurrence]:
-    """The item's occurrences overlapping [start, end), moved and cancelled ones applied.
+    """The item's occurrences overlapping [start, end), moved and cancelled ones applied, in
+    time order (a moved occurrence where it now falls, not where the rule put it).
 
     Cancelled occurrences are returned marked `cancelled`; callers decide whether to show them.
     """
@@ -302,7 +303,7 @@ def expand(item: AgendaItem, start: datetime, end: datetime) -> list[Occurrence]
         occurrence = _occurrence(item, rid, overrides.get(rid))
         if _overlaps(occurrence, start, end):
             found.append(occurrence)
-    return found
+    return sorted(found, key=lambda o: (o.start, o.recurrence_id or o.start))
 
 
 def occurrences_between(

@@ -101,6 +101,20 @@ def test_a_moved_occurrence_appears_at_its_new_time_even_from_outside_the_window
     assert walls(expand(weekly, local(2026, 12, 7), local(2026, 12, 9))) == []
 
 
+def test_occurrences_come_in_time_order_a_moved_one_where_it_now_falls() -> None:
+    """The 8 Dec meeting moved past the 15 Dec one: 1, 15, 18 and 22 Dec, in that order."""
+    weekly = item(local(2026, 12, 1, 9, 0), local(2026, 12, 1, 10, 0), "FREQ=WEEKLY;COUNT=4")
+    weekly.overrides = [
+        OccurrenceOverride(recurrence_id=local(2026, 12, 8, 9, 0),
+                           starts_at=local(2026, 12, 18, 15, 0), ends_at=None, title="",
+                           location="", cancelled=False)
+    ]  # fmt: skip
+    found = expand(weekly, local(2026, 11, 30), local(2026, 12, 31))
+    assert walls(found) == [
+        "2026-12-01 09:00", "2026-12-15 09:00", "2026-12-18 15:00", "2026-12-22 09:00"
+    ]  # fmt: skip
+
+
 def test_a_cancelled_occurrence_is_returned_marked_cancelled() -> None:
     weekly = item(local(2026, 12, 1, 9, 0), local(2026, 12, 1, 10, 0), "FREQ=WEEKLY;COUNT=3")
     weekly.overrides = [OccurrenceOverride(recurrence_id=local(2026, 12, 8, 9, 0), cancelled=True)]
