@@ -646,6 +646,7 @@ def recipient_context(row: Delivery, person: Person, lang: Lang, late: bool) -> 
         "name": person.name,
         "late": late,
         "cancelled": row.kind == CANCELLATION,
+        "moved": _AGAIN in row.key,  # reminded before, at the occurrence's earlier time
         "offset_text": describe_offset(row.offset, lang) if row.offset else "",
     }
 

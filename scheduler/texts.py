@@ -44,6 +44,12 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "A reminder ({offset}) for this agenda item:",
     },
     "late_prefix": {"nl": "[verlaat]", "en": "[late]"},
+    "moved_prefix": {"nl": "[verplaatst]", "en": "[moved]"},
+    "moved_note": {
+        "nl": "Dit agendapunt is verplaatst sinds je vorige herinnering: het staat nu op de tijd "
+        "hieronder.",
+        "en": "This item moved since your last reminder: it is now at the time below.",
+    },
     "cancelled_subject": {"nl": "Vervallen", "en": "Cancelled"},
     "cancellation_intro": {
         "nl": "Dit agendapunt gaat niet door. Je kreeg er eerder een herinnering voor.",

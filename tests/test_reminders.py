@@ -286,8 +286,14 @@ def test_a_reminder_already_sent_goes_again_when_its_meeting_moves_days_later(
     assert dispatch_at(agenda_db, settings, datetime(2026, 12, 8, 9, 30, tzinfo=UTC)) == 0
     assert dispatch_at(agenda_db, settings, datetime(2026, 12, 14, 9, 0, 5, tzinfo=UTC)) == 2
     assert dispatch_at(agenda_db, settings, datetime(2026, 12, 14, 9, 30, tzinfo=UTC)) == 0
-    subjects = [str(m["Subject"]).rsplit(" – ", 1)[1] for m in inbox.messages]
-    assert subjects == ["di 8 dec 10:00"] * 2 + ["di 15 dec 10:00"] * 4
+    subjects = [str(m["Subject"]) for m in inbox.messages]
+    assert subjects == (
+        ["Herinnering: Bestuurlijk overleg MRA – di 8 dec 10:00"] * 2
+        + ["[verplaatst] Herinnering: Bestuurlijk overleg MRA – di 15 dec 10:00"] * 2
+        + ["Herinnering: Bestuurlijk overleg MRA – di 15 dec 10:00"] * 2
+    )  # fmt: skip
+    again = inbox.messages[2].get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    assert "Dit agendapunt is verplaatst sinds je vorige herinnering" in again
     assert len(set(inbox.ids())) == 6
     sent = sorted(r.key.split(":", 3)[3] for r in rows(agenda_db) if r.state == DeliveryState.SENT)
     assert sent == [
