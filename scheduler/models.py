@@ -615,7 +615,7 @@ class LoginLink(Base):
 
 class RateBucket(Base):
     """One client's token bucket of a rate limit (scheduler.throttle). No row is a full
-    bucket: `throttle.prune` deletes the ones that have filled up again."""
+    bucket: the nightly prune (`retention`) deletes the ones that have filled up again."""
 
     __tablename__ = "rate_buckets"
 

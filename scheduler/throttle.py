@@ -3,7 +3,7 @@ kept in the database so that every replica counts alike and a restart forgets no
 
 A token bucket per limit and client: it holds at most `burst` tokens, refills at `burst`
 per `per` (one every `per / burst`), and each counted event takes a token. A bucket without
-a row is full; `prune` deletes the rows of buckets that have filled up again. Taking a
+a row is full; the nightly prune (retention.py) deletes the rows of buckets full again. Taking a
 token is one INSERT … ON CONFLICT DO UPDATE, atomic on SQLite and PostgreSQL alike.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, case, delete, literal, select
+from sqlalchemy import Float, case, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -83,16 +83,6 @@ FULL_AGAIN_AFTER = max(limit.per for limit in LIMITS)
 def full_again(cutoff: datetime) -> ColumnElement[bool]:
     """The buckets full again by now, given `cutoff` = now - FULL_AGAIN_AFTER."""
     return RateBucket.updated_at <= cutoff
-
-
-def prune(session: Session, now: datetime) -> int:
-    """Delete the buckets that are full again. Returns how many went."""
-    gone = session.execute(
-        delete(RateBucket)
-        .where(full_again(now - FULL_AGAIN_AFTER))
-        .execution_options(synchronize_session=False)
-    )
-    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _take(session: Session, limit: Limit, client: str, now: datetime) -> bool:

@@ -20,7 +20,7 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from scheduler import throttle
+from scheduler import retention, throttle
 from scheduler.cli import main
 from scheduler.config import Settings
 from scheduler.db import Database
@@ -110,9 +110,9 @@ def test_prune_deletes_the_buckets_that_are_full_again_and_keeps_the_others(
 ) -> None:
     take(db, CLIENT, NOW)
     take(db, OTHER, NOW + timedelta(minutes=10))
-    with db.write() as session:
-        assert throttle.prune(session, NOW + timedelta(minutes=14)) == 0
-        assert throttle.prune(session, NOW + timedelta(minutes=15)) == 1
+    nightly = retention.settings_from(Settings())
+    assert retention.prune(db, nightly, NOW + timedelta(minutes=14)).counts["rate_buckets"] == 0
+    assert retention.prune(db, nightly, NOW + timedelta(minutes=15)).counts["rate_buckets"] == 1
     assert buckets(db) == 1
     assert [take(db, CLIENT, NOW + timedelta(minutes=15)) for _ in range(11)] == [True] * 10 + [
         False
