@@ -62,7 +62,7 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 
-# ical.js at the version pinned in tests/js/package-lock.json, from the npm registry.
+# ical.js and postal-mime (mail) at the versions pinned in tests/js/package-lock.json, from npm.
 $(NODE_READERS): tests/js/package-lock.json | system-packages
 	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 	touch $@

@@ -11,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from email.message import EmailMessage
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import clock, digests, outbox
 from scheduler.catalog import person as find_person
+from scheduler.composer import compose, message_id
 from scheduler.errors import ValidationError
-from scheduler.mailer import Outgoing, compose
 from scheduler.models import Delivery, DeliveryState, DigestFrequency, Person
 from scheduler.outbox import LATE_AFTER, OPEN, Skipped
-from scheduler.reminders import PLANNING_SLACK, ReminderSettings, message_id, one_line
-from scheduler.rendering import render
+from scheduler.reminders import PLANNING_SLACK, ReminderSettings
 
 DIGEST = "digest"
 
@@ -204,7 +204,7 @@ def since_last(session: Session, person: Person, now: datetime) -> datetime | No
 
 def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> dict[int, Outgoing | Skipped]:
+) -> dict[int, EmailMessage | Skipped]:
     """Each digest as it stands now; an empty one is skipped (unless configured otherwise)."""
     people = {
         p.id: p
@@ -214,7 +214,7 @@ def messages(
             .options(selectinload(Person.themes), selectinload(Person.stakeholders))
         )
     }
-    composed: dict[int, Outgoing | Skipped] = {}
+    composed: dict[int, EmailMessage | Skipped] = {}
     for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
         if person is None:
@@ -231,17 +231,16 @@ def messages(
 
 def message(
     digest: digests.Digest, key: str, settings: ReminderSettings, *, late: bool
-) -> Outgoing:
+) -> EmailMessage:
     context = context_of(digest, late=late, online=f"{settings.base_url}/digest")
-    lang = digest.lang
     return compose(
-        sender=settings.mail_from,
-        to=(one_line(digest.person.name), digest.person.email),
-        subject=one_line(render("email/digest.subject.txt", lang, **context)),
+        "digest",
+        digest.person,
+        context,
+        letterhead=settings.letterhead,
         message_id=message_id(key, settings.domain),
-        text=render("email/digest.txt", lang, **context),
-        html=render("email/digest.html", lang, **context),
-        headers={"Auto-Submitted": "auto-generated", "X-Lobby-Agenda-Delivery": key},
+        lang=digest.lang,
+        key=key,
     )
 
 
@@ -258,7 +257,9 @@ def context_of(
     }  # fmt: skip
 
 
-def preview(session: Session, settings: ReminderSettings, email: str, now: datetime) -> Outgoing:
+def preview(
+    session: Session, settings: ReminderSettings, email: str, now: datetime
+) -> EmailMessage:
     """The digest `email` would get now (sent or not, empty or not)."""
     person = find_person(session, email, "person")
     if not person.active:

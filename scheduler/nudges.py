@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from email.message import EmailMessage
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from scheduler import chains, clock, dossiers, outbox, overlaps
 from scheduler.agenda import item_query
-from scheduler.mailer import Outgoing, compose
+from scheduler.composer import compose, language_of, message_id, one_line
 from scheduler.models import (
     AgendaItem,
     Confidentiality,
@@ -31,6 +32,7 @@ from scheduler.models import (
     FollowUp,
     ItemStatus,
     NudgeKind,
+    OptOut,
     Partnership,
     Person,
     PreparationChain,
@@ -45,13 +47,12 @@ from scheduler.reminders import (
     ReminderSettings,
     furthest,
     involved,
-    message_id,
-    one_line,
 )
-from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
 
 KINDS = tuple(kind.value for kind in NudgeKind)
+# The kinds a person can turn off on their own page (a chain called off is always told).
+_CAN_TURN_OFF = frozenset(kind.value for kind in NudgeKind if kind.value in set(OptOut))
 # Items are often marked done, or their date corrected, days after they took place: an
 # outcome nudge found past due is still sent within this time; older gaps are the digest's.
 OUTCOME_CATCH_UP = timedelta(days=14)
@@ -340,7 +341,7 @@ class _Content:
 
 def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> dict[int, Outgoing]:
+) -> dict[int, EmailMessage]:
     """The message of each nudge row whose subject and person still exist."""
     people = _by_id(session, Person, {r.person_id for r in rows})
     items = {
@@ -355,12 +356,12 @@ def messages(
     cancelled_chains = _by_id(session, PreparationChain, _subjects(rows, NudgeKind.CHAIN_CANCELLED))
     targets = _by_id(session, DossierTarget, _subjects(rows, NudgeKind.CONTACT_GAP))
     found = _overlaps_by_key(session, settings, rows, now)
-    composed: dict[int, Outgoing] = {}
+    composed: dict[int, EmailMessage] = {}
     for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
         if person is None:
             continue
-        lang: Lang = "en" if person.language.value == "en" else "nl"
+        lang = language_of(person)
         item = items.get(row.item_id) if row.item_id is not None else None
         kind = NudgeKind(row.kind)
         content: _Content | None = None
@@ -401,20 +402,16 @@ def _subjects(rows: Sequence[Delivery], kind: NudgeKind) -> set[int | None]:
 def _compose(
     row: Delivery, person: Person, content: _Content, settings: ReminderSettings, lang: Lang,
     late: bool,
-) -> Outgoing:  # fmt: skip
+) -> EmailMessage:  # fmt: skip
     context = {
         "name": person.name, "late": late, "subject": content.subject, "intro": content.intro,
         "title": content.title, "facts": content.facts, "link": content.link,
     }  # fmt: skip
     return compose(
-        sender=settings.mail_from,
-        to=(one_line(person.name), person.email),
-        subject=one_line(render("email/nudge.subject.txt", lang, **context)),
-        message_id=message_id(row.key, settings.domain),
-        text=render("email/nudge.txt", lang, **context),
-        html=render("email/nudge.html", lang, **context),
-        headers={"Auto-Submitted": "auto-generated", "X-Lobby-Agenda-Delivery": row.key},
-    )
+        "nudge", person, context, letterhead=settings.letterhead,
+        message_id=message_id(row.key, settings.domain), lang=lang, key=row.key,
+        can_turn_off=row.kind in _CAN_TURN_OFF,
+    )  # fmt: skip
 
 
 def _item_facts(item: AgendaItem, lang: Lang) -> list[tuple[str, str]]:

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from scheduler import tokens
+from scheduler.composer import Letterhead, compose
 from scheduler.errors import Gone, NotFound
-from scheduler.mailer import Outgoing, compose
 from scheduler.models import LoginLink, Person, WebSession
-from scheduler.rendering import render
-from scheduler.texts import Lang
 
 LIFETIME = timedelta(days=14)
 LINK_LIFETIME = timedelta(minutes=15)
@@ -111,16 +110,14 @@ def sign_out(session: Session, secret: str, now: datetime) -> None:
         found.ended_at = now
 
 
-def link_message(person: Person, link: str, mail_from: str, domain: str) -> Outgoing:
-    """The email with a one-time sign-in link, in the person's language."""
-    lang: Lang = "en" if person.language.value == "en" else "nl"
-    context = {"name": person.name, "link": link}
+def link_message(person: Person, link: str, letterhead: Letterhead) -> EmailMessage:
+    """The email with a one-time sign-in link, in the person's language. Not a kind of mail
+    one turns off: it comes only when asked for."""
     return compose(
-        sender=mail_from,
-        to=(" ".join(person.name.split()), person.email),
-        subject=render("email/sign_in.subject.txt", lang, **context).strip(),
-        message_id=f"<{secrets.token_hex(16)}@{domain}>",
-        text=render("email/sign_in.txt", lang, **context),
-        html=render("email/sign_in.html", lang, **context),
-        headers={"Auto-Submitted": "auto-generated"},
+        "sign_in",
+        person,
+        {"name": person.name, "link": link},
+        letterhead=letterhead,
+        message_id=f"<{secrets.token_hex(16)}@{letterhead.domain}>",
+        can_turn_off=False,
     )

@@ -21,16 +21,17 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from scheduler import agenda, catalog, clock, fetching, ics_reader, interchange, outbox
+from scheduler.composer import compose, language_of, message_id, one_line
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import FetchFailed, ImportRejected, LobbyError, NotFound, ValidationError
-from scheduler.mailer import Outgoing, compose
 from scheduler.models import (
     AgendaItem,
     CalendarSource,
@@ -46,8 +47,7 @@ from scheduler.models import (
 from scheduler.offsets import parse_offset
 from scheduler.outbox import Skipped
 from scheduler.permissions import may_see
-from scheduler.reminders import Followers, ReminderSettings, involved, message_id, one_line
-from scheduler.rendering import render
+from scheduler.reminders import Followers, ReminderSettings, involved
 from scheduler.texts import Lang, Words, text
 
 log = logging.getLogger(__name__)
@@ -494,7 +494,7 @@ def _plan_notices(session: Session, run_id: int, items: Sequence[AgendaItem]) ->
 
 def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> dict[int, Outgoing | Skipped]:
+) -> dict[int, EmailMessage | Skipped]:
     """The change notice of each row whose run and person still exist (the delivery's
     renderer for kind `source-change`)."""
     runs = {
@@ -517,14 +517,14 @@ def messages(
     }
     uids = {str(c["uid"]) for run in runs.values() for c in run.changes}
     items = {i.uid: i for i in session.scalars(agenda.item_query().where(AgendaItem.uid.in_(uids)))}
-    composed: dict[int, Outgoing | Skipped] = {}
+    composed: dict[int, EmailMessage | Skipped] = {}
     for row in rows:
         run = runs.get(row.subject_id) if row.subject_id is not None else None
         person = people.get(row.person_id) if row.person_id is not None else None
         source = sources.get(run.source_id) if run is not None else None
         if run is None or person is None or source is None or not person.active:
             continue  # the source was removed, or the person left: cancelled as gone
-        lang: Lang = "en" if person.language.value == "en" else "nl"
+        lang = language_of(person)
         lines = _lines(run, items, person, settings, lang)
         if not lines:
             composed[row.id] = Skipped("nothing in it the reader may see (any more)")
@@ -574,16 +574,17 @@ def _moment(value: str | None) -> datetime | None:
 def _compose(
     row: Delivery, person: Person, source: CalendarSource, lines: list[_Line],
     settings: ReminderSettings, lang: Lang,
-) -> Outgoing:  # fmt: skip
+) -> EmailMessage:  # fmt: skip
     context = {
         "name": person.name, "source": one_line(source.name), "lines": lines,
     }  # fmt: skip
+    # Told because of the items' kinds, which the person can turn off (see _plan_notices).
     return compose(
-        sender=settings.mail_from,
-        to=(one_line(person.name), person.email),
-        subject=one_line(render("email/source_change.subject.txt", lang, **context)),
+        "source_change",
+        person,
+        context,
+        letterhead=settings.letterhead,
         message_id=message_id(row.key, settings.domain),
-        text=render("email/source_change.txt", lang, **context),
-        html=render("email/source_change.html", lang, **context),
-        headers={"Auto-Submitted": "auto-generated", "X-Lobby-Agenda-Delivery": row.key},
+        lang=lang,
+        key=row.key,
     )

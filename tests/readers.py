@@ -1,8 +1,10 @@
-"""Independent calendar readers, for judging our feeds and imports by someone else's eyes.
+"""Independent readers, for judging our feeds, imports and mail by someone else's eyes.
 
 - Mozilla ical.js (the parser of Thunderbird and of several web calendars), run by node on
   `tests/js/expand.mjs`; installed by `make test` from tests/js/package-lock.json.
 - recurring-ical-events (on icalendar), the Python reference for expanding series.
+- postal-mime, an RFC 5322 / MIME parser in JavaScript (not Python's email package), run
+  by node on `tests/js/read_mail.mjs` for our mail, with ical.js for its .ics attachments.
 
 Both answer with `Seen` occurrences: uid (without our `@domain`), start and end as text
 (`2027-03-28T08:00:00Z` for an instant, `2027-03-28` for a day, no Z for a floating time) and
@@ -12,6 +14,7 @@ engine can be compared as plain multisets.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -19,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import icalendar
 import recurring_ical_events
@@ -28,6 +32,7 @@ from scheduler.occurrences import Occurrence
 from scheduler.vtimezone import vtimezone
 
 EXPAND = Path(__file__).parent / "js" / "expand.mjs"
+READ_MAIL = Path(__file__).parent / "js" / "read_mail.mjs"
 
 
 @dataclass(frozen=True, order=True)
@@ -130,3 +135,17 @@ def _status(occurrence: Occurrence) -> str:
         return "CANCELLED"
     value = occurrence.item.status.value
     return {"confirmed": "CONFIRMED", "done": "CONFIRMED"}.get(value, "TENTATIVE")
+
+
+def postal_mime(messages: list[bytes]) -> list[dict[str, Any]]:
+    """What postal-mime reads in each message (bytes as sent over SMTP): see read_mail.mjs."""
+    given = json.dumps([base64.b64encode(m).decode("ascii") for m in messages])
+    done = subprocess.run(
+        ["node", str(READ_MAIL)], input=given.encode(), capture_output=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise ReaderError(f"postal-mime: {done.stderr.decode()}")
+    found = json.loads(done.stdout)
+    assert isinstance(found, list) and len(found) == len(messages)
+    return found

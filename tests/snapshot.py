@@ -7,13 +7,16 @@ review the diff of tests/snapshots/ before committing.
 from __future__ import annotations
 
 import os
+from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from pathlib import Path
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
-def assert_matches_snapshot(message: Message | EmailMessage, name: str) -> None:
+def assert_matches_snapshot(sent: Message | EmailMessage, name: str) -> None:
+    """`sent`, flattened and read back as a mail client reads it."""
+    message = message_from_bytes(sent.as_bytes(), policy=policy.default)
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     rendered = (

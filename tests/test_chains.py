@@ -389,7 +389,7 @@ def digest_text(db: Database, email: str, now: datetime) -> str:
     settings = settings_for_digest()
     with db.read() as session:
         message = digest_mail.preview(session, settings, email, now)
-    return body(message.parsed())
+    return body(message)
 
 
 def settings_for_digest() -> ReminderSettings:

@@ -407,7 +407,7 @@ def test_the_dossier_pages_show_contacts_timeline_and_nothing_confidential(
 def digest_text(db: Database, email: str, at: datetime) -> str:
     settings = ReminderSettings(defaults={}, base_url="https://lobby.example")
     with db.read() as session:
-        return body(digest_mail.preview(session, settings, email, at).parsed())
+        return body(digest_mail.preview(session, settings, email, at))
 
 
 def test_the_digest_has_a_dossier_section_with_progress_overdue_contacts_and_decisions(

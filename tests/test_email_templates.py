@@ -82,5 +82,5 @@ def test_the_reminder_email_matches_its_snapshot(name: str) -> None:
         defaults={}, base_url="https://lobby.example", domain="lobby.example", mail_from="Lobbyagenda <lobby@example.nl>",
         feed=FeedOptions("lobby.example", "https://lobby.example", "PT1H", 90, 14, "busy", "Europe/Amsterdam"),
     )  # fmt: skip
-    message = build_message(item, row, person, settings, late=late).parsed()
+    message = build_message(item, row, person, settings, late=late)
     assert_matches_snapshot(message, f"reminder-{name}")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
-from email.header import Header
-from email.message import Message
+from email.message import EmailMessage, Message
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -14,19 +14,12 @@ from typing import Any
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from scheduler.mailer import (
-    _WIRE,
-    Attachment,
-    Mailer,
-    Outgoing,
-    SendError,
-    SmtpSettings,
-    _subject_header,
-    compose,
-)
+from scheduler.composer import POLICY, Attachment, Letterhead, compose, one_line
+from scheduler.mailer import Mailer, SendError, SmtpSettings
+from scheduler.models import Language, Person
 from tests.conftest import free_port
 from tests.test_reminders import Inbox
 
@@ -54,14 +47,31 @@ def plain(received: Message) -> str:
     return str(body.get_content()).replace("\r\n", "\n")
 
 
-def message(text: str = "Hallo,\n\nTot dinsdag.\n", subject: str = "Overleg") -> Outgoing:
-    return compose(
-        sender="Lobbyagenda <lobby@example.nl>", to=("Zoë Ünal", "z@example.nl"), subject=subject,
-        message_id="<1@example.nl>", text=text, html=f"<p>{text}</p>",
-        headers={"Auto-Submitted": "auto-generated"},
-        attachments=(Attachment("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "calendar", "x.ics",
-                                params=(("method", "PUBLISH"),)),),
-    )  # fmt: skip
+def message(text: str = "Hallo,\n\nTot dinsdag.\n", subject: str = "Overleg") -> EmailMessage:
+    """A message as the composer makes one, with any text (the mailer sends what it gets)."""
+    composed = EmailMessage(policy=POLICY)
+    composed["Subject"] = subject
+    composed["From"] = "Lobbyagenda <lobby@example.nl>"
+    composed["To"] = "Zoë Ünal <z@example.nl>"
+    composed["Message-ID"] = "<1@example.nl>"
+    composed["Auto-Submitted"] = "auto-generated"
+    composed.set_content(text)
+    composed.add_alternative(f"<p>{text}</p>", subtype="html")
+    composed.add_attachment("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", subtype="calendar",
+                            filename="x.ics", params={"method": "PUBLISH"})  # fmt: skip
+    return composed
+
+
+def read(sent: EmailMessage) -> EmailMessage:
+    """The flattened message as a client reads it."""
+    read = message_from_bytes(sent.as_bytes(), policy=policy.default)
+    assert isinstance(read, EmailMessage)
+    return read
+
+
+PERSON = Person(email="z@example.nl", name="Zoë\r\nBcc: x@example.nl", language=Language.NL,
+                timezone="Europe/Amsterdam", active=True)  # fmt: skip
+LETTERHEAD = Letterhead("Lobbyagenda <lobby@example.nl>", "example.nl", "https://lobby.example")
 
 
 def test_a_composed_message_arrives_whole_with_its_non_ascii_names_and_attachment(
@@ -93,7 +103,10 @@ def test_a_message_is_dated_when_it_is_sent_not_when_it_was_composed(
     assert parsedate_to_datetime(str(received["Date"])) == datetime(
         2026, 12, 1, 9, 0, 5, tzinfo=UTC
     )
-    assert "Date" not in composed.parsed()  # previews show no moment of sending
+    assert [str(d) for d in read(composed).get_all("Date") or []] == [
+        "Tue, 01 Dec 2026 09:00:05 +0000"
+    ]  # sent again later, it gets that moment's Date instead of a second one
+    assert "Date" not in message()  # previews show no moment of sending
 
 
 def test_a_message_written_to_a_file_is_dated_too(tmp_path: Path) -> None:
@@ -106,14 +119,6 @@ def test_a_message_written_to_a_file_is_dated_too(tmp_path: Path) -> None:
     written = message_from_bytes((tmp_path / "1.eml").read_bytes(), policy=policy.default)
     assert written["Date"] == "Tue, 01 Dec 2026 09:00:00 +0000"
     assert plain(written) == "Hallo,\n\nTot dinsdag.\n"
-
-
-def test_a_composer_cannot_set_a_date_of_its_own() -> None:
-    with pytest.raises(ValueError, match="Date header is the mailer's"):
-        compose(
-            sender="l@example.nl", to=("Piet", "p@example.nl"), subject="Overleg",
-            message_id="<2@example.nl>", text="t", html="h", headers={"date": "gisteren"},
-        )  # fmt: skip
 
 
 def test_lines_starting_with_a_dot_survive_the_smtp_data_phase(
@@ -164,64 +169,82 @@ def test_an_unreachable_server_is_a_transient_unanswered_error() -> None:
     assert not down.value.permanent and down.value.unreachable and not down.value.answered
 
 
-@pytest.mark.parametrize("field", ["subject", "name", "header"])
-def test_a_line_break_never_reaches_a_header(field: str) -> None:
-    values = {"subject": "Overleg", "name": "Piet", "header": "x"} | {field: "a\r\nBcc: x@y.nl"}
-    with pytest.raises(ValueError, match="line break"):
-        compose(
-            sender="l@example.nl", to=(values["name"], "p@example.nl"), subject=values["subject"],
-            message_id="<2@example.nl>", text="t", html="h", headers={"X-Test": values["header"]},
-        )  # fmt: skip
+def test_a_line_break_in_a_name_never_reaches_a_header() -> None:
+    composed = compose("sign_in", PERSON, {"name": PERSON.name, "link": "https://l/x"},
+                       letterhead=LETTERHEAD, message_id="<2@example.nl>")  # fmt: skip
+    received = read(composed)
+    assert str(received["To"]) == '"Zoë Bcc: x@example.nl" <z@example.nl>'
+    assert received["Bcc"] is None and received["To"].addresses[0].addr_spec == "z@example.nl"
 
 
-COMPAT32 = policy.compat32.clone(linesep="\r\n")
-HEADER_NAMES = st.sampled_from(["To", "Subject", "Content-Type", "X-Lobby-Agenda-Delivery"])
-# Characters that folding treats specially: blanks, split points, quotes, control and non-ASCII.
-HEADER_TEXT = st.text(st.sampled_from(list(' \t;,="()<>@:.-_aZ09\x00\x7fé–')), max_size=100)
+def test_a_line_break_in_a_header_value_is_refused_by_the_email_package() -> None:
+    with pytest.raises(ValueError, match="linefeed or carriage return"):
+        message(subject="Overleg\r\nBcc: x@example.nl")
 
 
-@settings(max_examples=500, deadline=None)
-@given(name=HEADER_NAMES, value=HEADER_TEXT)
-def test_headers_are_written_byte_for_byte_as_compat32_folds_them(name: str, value: str) -> None:
-    """The wire policy writes short plain headers as they are, without compat32's folding
-    machinery: the bytes must be those that folding gives."""
-    assert _WIRE.fold_binary(name, value) == COMPAT32.fold_binary(name, value)
-
-
-SUBJECTS = st.text(st.sampled_from(list("Overleg :–-ü€ ?=_\t")), min_size=1, max_size=140)
-
-
-@settings(max_examples=300, deadline=None)
-@given(subject=SUBJECTS)
-@example(subject="Herinnering: Overleg – di 8 dec 10:00")
-@example(subject="ü" * 120)  # more than one encoded word
-def test_a_subject_encodes_as_the_email_package_encodes_it(subject: str) -> None:
-    """Encoded at once when it fits in one encoded word, and kept for the next message with
-    the same subject: the bytes of a fresh utf-8 Header all the same."""
-    fresh = COMPAT32.fold_binary("Subject", Header(subject, "utf-8"))  # type: ignore[arg-type]
-    for _ in range(2):  # the second time from what the first kept
-        assert _WIRE.fold_binary("Subject", _subject_header(subject)) == fresh
+def test_the_composed_mail_names_the_page_to_turn_it_off_unless_it_was_asked_for() -> None:
+    context = {"name": "Zoë", "link": "https://l/x"}
+    kinds = {
+        turn_off: read(compose("sign_in", PERSON, context, letterhead=LETTERHEAD,
+                               message_id="<3@example.nl>", can_turn_off=turn_off))
+        for turn_off in (True, False)
+    }  # fmt: skip
+    assert kinds[True]["List-Unsubscribe"] == "<https://lobby.example/me>"
+    assert "List-Unsubscribe" not in kinds[False]
+    for received in kinds.values():
+        assert received["Auto-Submitted"] == "auto-generated"
+        assert received.get_content_type() == "multipart/alternative"
+        assert [p.get_content_type() for p in received.iter_parts()] == ["text/plain", "text/html"]
 
 
 def test_messages_sharing_an_attachment_each_carry_it_whole() -> None:
-    first, second = message(), message(text="Anders.\n")
-    for sent in (first, second):
-        [calendar] = [p for p in sent.parsed().walk() if p.get_content_type() == "text/calendar"]
-        assert calendar.get_content() == "BEGIN:VCALENDAR\nEND:VCALENDAR\n"  # as read from disk
+    ics = Attachment("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "calendar", "x.ics",
+                     params=(("method", "PUBLISH"),))  # fmt: skip
+    for n in range(2):
+        sent = compose("sign_in", PERSON, {"name": "Zoë", "link": f"https://l/{n}"},
+                       letterhead=LETTERHEAD, message_id=f"<{n}@example.nl>",
+                       attachments=(ics,))  # fmt: skip
+        [calendar] = [p for p in read(sent).walk() if p.get_content_type() == "text/calendar"]
+        assert calendar.get_content() == "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
         assert calendar.get_filename() == "x.ics" and calendar.get_param("method") == "PUBLISH"
+        assert calendar.get_content_disposition() == "attachment"
 
 
 BODY_TEXT = st.text(st.sampled_from(list("ab .=\t\r\n-_üé€\x00\x0b\x85\u2028~")), max_size=300)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(text=BODY_TEXT, indent=st.integers(0, 80))
-@example(text="=___ \r", indent=65)  # a blank ending a full line: binascii makes it 77 long
+@example(text="=___ \r", indent=65)  # a blank ending a full line
 def test_a_body_arrives_as_its_text_in_lines_every_server_takes(text: str, indent: int) -> None:
-    """Quoted-printable by binascii: the text decodes back as written (CRLF, CR and LF all
-    end a line, as with the email package's encoder), in lines of at most 76 characters."""
+    """The composer's policy (7bit: quoted-printable or base64 where needed) gives back the
+    text as written (CRLF, CR and LF all end a line), in lines of at most 78 characters."""
     text = "x" * indent + text  # long lines, so that soft line breaks fall everywhere
     sent = message(text=text)
     expected = text.replace("\r\n", "\n").replace("\r", "\n")
-    assert plain(sent.parsed()) == expected if expected.endswith("\n") else expected + "\n"
-    assert max(len(line) for line in sent.data.split(b"\r\n")) <= 76
+    body = read(sent).get_body(("plain",))
+    assert body is not None
+    assert body.get_content().replace("\r\n", "\n") == (
+        expected if expected.endswith("\n") else expected + "\n"
+    )
+    assert max(len(line) for line in sent.as_bytes().split(b"\r\n")) <= 78
+
+
+SUBJECTS = st.text(st.sampled_from(list("Overleg :–-ü€ ?=_")), min_size=1, max_size=140)
+
+
+@settings(max_examples=300, deadline=None)
+@given(subject=SUBJECTS)
+@example(subject="[verlaat] Herinnering: Bestuurlijk overleg MRA Mobiliteit – di 8 dec 10:00")
+@example(subject="ü" * 120)  # more than one encoded word
+def test_a_subject_reads_back_as_written_in_lines_of_at_most_76(subject: str) -> None:
+    """The email package's own folder would leave two blanks before an encoded word it moves
+    to the next line (see composer._Subject)."""
+    subject = one_line(subject)
+    assume(subject)
+    sent = message(subject=subject)
+    assert str(read(sent)["Subject"]) == subject
+    head = sent.as_bytes().decode("ascii").split("\r\n")
+    first = next(n for n, line in enumerate(head) if line.startswith("Subject:"))
+    folded = [head[first], *itertools.takewhile(lambda line: line[:1] == " ", head[first + 1 :])]
+    assert max(len(line) for line in folded) <= 76

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from typing import Any
 
 import time_machine
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from scheduler import delivery, outbox, reminders
 from scheduler.db import Database
-from scheduler.mailer import Outgoing
 from scheduler.models import Delivery, DeliveryState
 from tests.conftest import free_port
 from tests.test_reminders import (  # the fixtures too: this file tests the same outbox
@@ -54,7 +54,7 @@ def test_a_row_taken_over_by_another_worker_is_never_sent_by_the_first(
 
     def render_then_lose_one(
         session: Session, batch: Sequence[Delivery], now: datetime
-    ) -> dict[int, Outgoing]:
+    ) -> dict[int, EmailMessage]:
         composed = reminders.messages(session, settings, batch, now)
         # While w1 composes, its lease on the participant's row runs out and w2 takes it.
         taken = next(r.id for r in batch if r.recipient == PARTICIPANT)
@@ -104,8 +104,10 @@ class StopAfterFirst(Inbox):
 
 def _render(
     settings: reminders.ReminderSettings,
-) -> Callable[[Session, Sequence[Delivery], datetime], dict[int, Outgoing]]:
-    def render(session: Session, batch: Sequence[Delivery], now: datetime) -> dict[int, Outgoing]:
+) -> Callable[[Session, Sequence[Delivery], datetime], dict[int, EmailMessage]]:
+    def render(
+        session: Session, batch: Sequence[Delivery], now: datetime
+    ) -> dict[int, EmailMessage]:
         return reminders.messages(session, settings, batch, now)
 
     return render

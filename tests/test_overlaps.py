@@ -176,7 +176,7 @@ def page_of(db: Database, email: str, uid: str) -> str:
 def digest_of(db: Database, email: str) -> str:
     settings = ReminderSettings(defaults={}, base_url="https://lobby.example")
     with db.read() as session:
-        return body(digest_mail.preview(session, settings, email, NOW).parsed())
+        return body(digest_mail.preview(session, settings, email, NOW))
 
 
 def test_the_item_page_and_the_digest_show_the_overlap(people_db: Database) -> None:

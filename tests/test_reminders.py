@@ -50,6 +50,7 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.raw: list[bytes] = []  # as received, for readers other than Python's
         self.received_at: list[datetime] = []  # by the service's clock (time-machine's)
         self.refuse: set[str] = set()
         self.lock = threading.Lock()
@@ -65,6 +66,7 @@ class Inbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.raw.append(envelope.content)
             self.received_at.append(clock.now_utc())
         return "250 Message accepted"
 

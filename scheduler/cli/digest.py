@@ -66,5 +66,5 @@ def preview(
     with database().read() as session:
         message = digest_mail.preview(
             session, reminders.settings_from(settings()), person, clock.now_utc()
-        ).parsed()
+        )
     print_message(message, html=html)

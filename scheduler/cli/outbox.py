@@ -102,5 +102,5 @@ def preview(
     with database().read() as session:
         message = reminders.preview(
             session, reminders.settings_from(settings()), uid, person, clock.now_utc()
-        ).parsed()
+        )
     print_message(message, html=html)

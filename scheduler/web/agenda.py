@@ -126,17 +126,17 @@ def send_login_link(
     lang = language(request, None)
     with database_of(request).write() as session:
         found = sessions.request_link(session, email, clock.now_utc())
+        mail = reminders.settings_from(settings)
         message = (
             sessions.link_message(
-                found[0], f"{settings.base_url}/login/{found[1]}", settings.mail_from,
-                settings.calendar_domain,
+                found[0], f"{settings.base_url}/login/{found[1]}", mail.letterhead
             )
             if found
             else None
         )  # fmt: skip
     if message is not None:
         try:
-            with Mailer(reminders.settings_from(settings).smtp) as mailer:
+            with Mailer(mail.smtp) as mailer:
                 mailer.send(message)
         except SendError as exc:
             log.warning("could not send a sign-in link: %s", exc)
