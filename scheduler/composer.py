@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from email import policy as policies
 from email.header import Header
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.policy import Policy
 from functools import lru_cache
 from typing import Any
@@ -37,16 +37,36 @@ class _Subject(UnstructuredHeader, BaseHeader):
     def fold(self, *, policy: Policy) -> str:
         if str(self).isascii():
             return super().fold(policy=policy)
-        words = Header(str(self), "utf-8", header_name=self.name)
-        # 75 without the blank that starts a continuation line (Header does not count it)
-        folded = words.encode(linesep=policy.linesep, maxlinelen=_EW_LINE - 1)
-        return f"{self.name}: {folded}{policy.linesep}"
+        # Folded once per line end: the recipients of an occurrence share one subject header
+        # (see _shared), and Header's folding tries every split point in turn.
+        folded: dict[str, str] = self.__dict__.setdefault("_folded", {})
+        if policy.linesep not in folded:
+            words = Header(str(self), "utf-8", header_name=self.name)
+            # 75 without the blank that starts a continuation line (Header does not count it)
+            lines = words.encode(linesep=policy.linesep, maxlinelen=_EW_LINE - 1)
+            folded[policy.linesep] = f"{self.name}: {lines}{policy.linesep}"
+        return folded[policy.linesep]
 
 
 _EW_LINE = 76
 
 
-_HEADERS = HeaderRegistry()
+class _Registry(HeaderRegistry):
+    """The standard registry, making each header class once: it builds a new class (with
+    `type()`) for every header it makes, a tenth of composing a reminder."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        if key not in self._made:
+            self._made[key] = super().__getitem__(name)
+        return self._made[key]
+
+
+_HEADERS = _Registry()
 _HEADERS.map_to_type("subject", _Subject)
 # RFC 5322 with CRLF line ends, as SMTP carries it. `cte_type="7bit"`: bodies and headers
 # are encoded (quoted-printable, or base64 where shorter; encoded words) so that any server
@@ -92,30 +112,43 @@ def compose(
     """
     lang = lang or language_of(person)
     message = EmailMessage(policy=POLICY)
-    message["Subject"] = one_line(render(f"email/{template}.subject.txt", lang, **context))
-    message["From"] = _sender(letterhead.sender)
+    subject = one_line(render(f"email/{template}.subject.txt", lang, **context))
+    message["Subject"] = _shared("Subject", subject)
+    message["From"] = _shared("From", letterhead.sender)
     message["To"] = Address(one_line(person.name), addr_spec=person.email)
     message["Message-ID"] = message_id
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
+    # RFC 3834: no out-of-office replies, please
+    message["Auto-Submitted"] = _shared("Auto-Submitted", "auto-generated")
     if can_turn_off:
-        message["List-Unsubscribe"] = f"<{letterhead.base_url}/me>"
+        message["List-Unsubscribe"] = _shared("List-Unsubscribe", f"<{letterhead.base_url}/me>")
     if key:
         message["X-Lobby-Agenda-Delivery"] = key
     message.set_content(render(f"email/{template}.txt", lang, **context))
     message.add_alternative(render(f"email/{template}.html", lang, **context), subtype="html")
-    for attachment in attachments:
-        message.add_attachment(
-            attachment.data, subtype=attachment.subtype, filename=attachment.filename,
-            params=dict(attachment.params),
-        )  # fmt: skip
+    if attachments:
+        message.make_mixed()
+        for attachment in attachments:
+            message.attach(_part(attachment))  # type: ignore[arg-type]  # any part will do
     return message
 
 
-@lru_cache(maxsize=16)
-def _sender(sender: str) -> Any:
-    """The From header, parsed once: one sender sends them all, and a header object is
-    immutable, so every message may carry the same one."""
-    return POLICY.header_factory("From", sender)
+@lru_cache(maxsize=1024)
+def _shared(name: str, value: str) -> Any:
+    """A header made once for every message that carries it (one sender, the subject of an
+    occurrence for each of its recipients): header objects are immutable."""
+    return POLICY.header_factory(name, value)
+
+
+@lru_cache(maxsize=256)
+def _part(attachment: Attachment) -> MIMEPart:
+    """One part per distinct attachment, shared by the messages that carry it (an occurrence's
+    .ics goes to each of its recipients): encoded once; flattening leaves a part unchanged."""
+    part = MIMEPart(policy=POLICY)
+    part.set_content(
+        attachment.data, subtype=attachment.subtype, disposition="attachment",
+        filename=attachment.filename, params=dict(attachment.params),
+    )  # fmt: skip
+    return part
 
 
 def message_id(key: str, domain: str) -> str:
