@@ -149,7 +149,9 @@ def test_staff_create_nothing_and_lobbyists_and_managers_only_what_they_can_edit
     assert error(client.post("/api/v1/items", json=not_theirs, headers=headers[OTHER]))[0] == 403
     secret = not_theirs | {"confidentiality": "confidential"}
     assert error(client.post("/api/v1/items", json=secret, headers=headers[MANAGER]))[0] == 403
-    planned = client.post("/api/v1/items", json=not_theirs | {"uid": "plan"}, headers=headers[MANAGER])
+    planned = client.post(
+        "/api/v1/items", json=not_theirs | {"uid": "plan"}, headers=headers[MANAGER]
+    )
     assert planned.status_code == 201 and planned.json()["owner"] == ADMIN
     made = client.post("/api/v1/items", json=NEW_ITEM | {"uid": "nieuw"}, headers=headers[OWNER])
     assert made.status_code == 201 and made.headers["location"] == "/api/v1/items/nieuw"

@@ -117,7 +117,7 @@ def get_item(request: Request, who: CallerDep, uid: str, response: Response) -> 
 def create_item(
     request: Request, who: CallerDep, spec: ItemIn, response: Response
 ) -> dict[str, Any]:
-    """Create an item (lobbyists, managers, admins); the caller must be able to edit what they make."""
+    """Create an item (lobbyists, managers, admins); the caller must be able to edit it."""
     with writing(request, who) as (session, person):
         permissions.check_create(person)
         if spec.uid and session.scalar(select(AgendaItem.id).where(AgendaItem.uid == spec.uid)):
