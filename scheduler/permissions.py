@@ -4,7 +4,7 @@
   confidential one knows only that it exists (when, kind), never its content.
 - manager: plans like a lobbyist and more: creates items and changes every non-confidential one
   (a manager steers the team's agenda); gets the team digest.
-- lobbyist: creates items; changes those they own or take part in.
+- lobbyist: creates items; changes those they own or take part in; keeps dossiers.
 - staff: reads, also the items they take part in; manages their own reminders and digest.
 A confidential item's content is for its owner and participants alone, whatever their role.
 The README's role table is this module in words; tests/test_roles.py checks them against each other.
@@ -58,6 +58,12 @@ def may_create(person: Person) -> bool:
 def check_create(person: Person) -> None:
     if not may_create(person):
         raise Forbidden("only lobbyists, managers and admins create agenda items")
+
+
+def check_plan(person: Person, what: str) -> None:
+    """Dossiers are planned by those who plan items: lobbyists, managers and admins."""
+    if not may_create(person):
+        raise Forbidden(f"only lobbyists, managers and admins {what}")
 
 
 def check_edit(item: AgendaItem, person: Person) -> None:

@@ -171,6 +171,14 @@ def changes_confidential(site: Site, role: str) -> str:
     return site.change(role, "geheim")
 
 
+def keeps_dossiers(site: Site, role: str) -> str:
+    new = {"slug": f"dossier-{role}", "title": "Afslag A9"}
+    by_api = site.api(role, "PUT", f"/api/v1/dossiers/dossier-{role}", json=new) == 201
+    note = site.api(role, "POST", f"/api/v1/dossiers/dossier-{role}/notes", json={"text": "x"})
+    assert by_api == (note == 201), f"{role} may create a dossier but not log a note, or back"
+    return _agreed(by_api, site.page(role, "/dossiers/new") == 200, f"{role} keeping dossiers")
+
+
 def keeps_the_house(site: Site, role: str) -> str:
     theme = {"slug": "zorg", "name": "Zorg"}
     answers = {
@@ -196,6 +204,7 @@ CHECKS: dict[str, Callable[[Site, str], str]] = {
     "change others' public and internal items": changes_others,
     "see a confidential item they are not part of": sees_confidential,
     "change a confidential item they are not part of": changes_confidential,
+    "create and change dossiers, and log progress notes on them": keeps_dossiers,
     "see the outbox, manage people, themes, stakeholders and partnerships": keeps_the_house,
     "their own settings, reminders, digest, feed links and API tokens": keeps_own_settings,
 }
