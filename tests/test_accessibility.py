@@ -82,7 +82,8 @@ def test_the_pages_of_a_signed_in_lobbyist_have_no_serious_violations(
     feeds = link(db, LOBBYIST)
     paths = [
         "/agenda", f"/items/{internal}", f"/items/{recurring}", f"/items/{internal}/edit",
-        "/items/new", "/dossiers", f"/dossiers/{dossier}", "/partnerships", "/digest", "/me",
+        "/items/new", "/dossiers", f"/dossiers/{dossier}", f"/dossiers/{dossier}/edit",
+        "/dossiers/new", "/partnerships", "/digest", "/me",
         f"/feeds/{feeds}", "/items/no-such-item",
     ]  # fmt: skip
     problems = check_pages(browser, base, paths, sign_in=link(db, LOBBYIST, scope="login"))
