@@ -19,7 +19,19 @@ from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
 from scheduler.throttle import TooMany
-from scheduler.web import agenda, api, docs, editing, feeds, guard, health, me, metrics, pages
+from scheduler.web import (
+    agenda,
+    api,
+    docs,
+    dossier_editing,
+    editing,
+    feeds,
+    guard,
+    health,
+    me,
+    metrics,
+    pages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +81,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(feeds.router)  # before pages: /feeds/public.ics is a feed, not a token
     app.include_router(pages.router)
     app.include_router(editing.router)  # before agenda: /items/new is not an item's uid
+    app.include_router(dossier_editing.router)  # before agenda: nor /dossiers/new a dossier
     app.include_router(agenda.router)
     app.include_router(me.router)
     app.include_router(api.router)
@@ -109,4 +122,5 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
-        return JSONResponse({"error": first["msg"], "field": field or None}, status_code=422)
+        message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's, not ours
+        return JSONResponse({"error": message, "field": field or None}, status_code=422)
