@@ -8,18 +8,18 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
 from scheduler import chains, clock, digest_mail, liveness, nudges, outbox, reminders, sources
 from scheduler.db import Database
+from scheduler.mailer import Flattened
 from scheduler.models import Delivery
 from scheduler.outbox import Skipped
 from scheduler.reminders import ReminderSettings
 
 _Render = Callable[
-    [Session, ReminderSettings, Sequence[Delivery], datetime], Mapping[int, EmailMessage | Skipped]
+    [Session, ReminderSettings, Sequence[Delivery], datetime], Mapping[int, Flattened | Skipped]
 ]
 
 
@@ -41,11 +41,11 @@ def dispatch(
 
     def compose(
         session: Session, rows: Sequence[Delivery], at: datetime
-    ) -> dict[int, EmailMessage | Skipped]:
+    ) -> dict[int, Flattened | Skipped]:
         by_renderer: dict[_Render, list[Delivery]] = defaultdict(list)
         for row in rows:
             by_renderer[_renderer_of(row.kind)].append(row)
-        composed: dict[int, EmailMessage | Skipped] = {}
+        composed: dict[int, Flattened | Skipped] = {}
         for render, chosen in by_renderer.items():
             composed.update(render(session, settings, chosen, at))
         return composed

@@ -20,6 +20,7 @@ from scheduler import clock, digests, outbox
 from scheduler.catalog import person as find_person
 from scheduler.composer import compose, message_id
 from scheduler.errors import ValidationError
+from scheduler.mailer import Flattened
 from scheduler.models import Delivery, DeliveryState, DigestFrequency, Person
 from scheduler.outbox import LATE_AFTER, OPEN, Skipped
 from scheduler.reminders import PLANNING_SLACK, ReminderSettings
@@ -204,7 +205,7 @@ def since_last(session: Session, person: Person, now: datetime) -> datetime | No
 
 def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> dict[int, EmailMessage | Skipped]:
+) -> dict[int, Flattened | Skipped]:
     """Each digest as it stands now; an empty one is skipped (unless configured otherwise)."""
     people = {
         p.id: p
@@ -214,7 +215,7 @@ def messages(
             .options(selectinload(Person.themes), selectinload(Person.stakeholders))
         )
     }
-    composed: dict[int, EmailMessage | Skipped] = {}
+    composed: dict[int, Flattened | Skipped] = {}
     for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
         if person is None:
@@ -225,7 +226,8 @@ def messages(
         if digest.empty and settings.digest_skip_empty:
             composed[row.id] = Skipped("nothing to report for this period")
             continue
-        composed[row.id] = message(digest, row.key, settings, late=now - row.due_at > LATE_AFTER)
+        late = now - row.due_at > LATE_AFTER
+        composed[row.id] = Flattened.of(message(digest, row.key, settings, late=late))
     return composed
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from scheduler import chains, clock, dossiers, outbox, overlaps
 from scheduler.agenda import item_query
 from scheduler.composer import compose, language_of, message_id, one_line
+from scheduler.mailer import Flattened
 from scheduler.models import (
     AgendaItem,
     Confidentiality,
@@ -341,7 +342,7 @@ class _Content:
 
 def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> dict[int, EmailMessage]:
+) -> dict[int, Flattened]:
     """The message of each nudge row whose subject and person still exist."""
     people = _by_id(session, Person, {r.person_id for r in rows})
     items = {
@@ -356,7 +357,7 @@ def messages(
     cancelled_chains = _by_id(session, PreparationChain, _subjects(rows, NudgeKind.CHAIN_CANCELLED))
     targets = _by_id(session, DossierTarget, _subjects(rows, NudgeKind.CONTACT_GAP))
     found = _overlaps_by_key(session, settings, rows, now)
-    composed: dict[int, EmailMessage] = {}
+    composed: dict[int, Flattened] = {}
     for row in rows:
         person = people.get(row.person_id) if row.person_id is not None else None
         if person is None:
@@ -381,7 +382,7 @@ def messages(
             content = _overlap(found[row.key], row, person, settings, lang)
         if content is not None:
             late = now - row.due_at > LATE_AFTER
-            composed[row.id] = _compose(row, person, content, settings, lang, late)
+            composed[row.id] = Flattened.of(_compose(row, person, content, settings, lang, late))
     return composed
 
 

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import Connection, Update, bindparam, func, or_, select, update
@@ -31,7 +30,7 @@ from sqlalchemy.orm import Session
 from scheduler import clock, liveness
 from scheduler.db import Database, conflict_insert
 from scheduler.errors import NotFound, ValidationError
-from scheduler.mailer import Mailer, SendError, SmtpSettings
+from scheduler.mailer import Flattened, Mailer, SendError, SmtpSettings
 from scheduler.models import AgendaItem, Delivery, DeliveryState
 
 log = logging.getLogger(__name__)
@@ -51,8 +50,9 @@ class Skipped:
     reason: str
 
 
-# Given the claimed rows of a batch, their messages (or why not) by delivery id.
-Renderer = Callable[[Session, Sequence[Delivery], datetime], Mapping[int, EmailMessage | Skipped]]
+# Given the claimed rows of a batch, their messages (or why not) by delivery id: each
+# flattened as soon as it is composed (see `Flattened`).
+Renderer = Callable[[Session, Sequence[Delivery], datetime], Mapping[int, Flattened | Skipped]]
 
 
 @dataclass(frozen=True)
@@ -257,7 +257,7 @@ def claim(
         return sorted(claimed)
 
 
-_Batch = list[tuple[int, EmailMessage | Skipped | None]]
+_Batch = list[tuple[int, Flattened | Skipped | None]]
 
 
 def send_due(
@@ -337,15 +337,15 @@ def _send_batch(
         if _stopped(stopping):
             release(db, worker, [row for row, _ in batch[position:]], connection)
             break
-        if not isinstance(message, EmailMessage):
+        if not isinstance(message, Flattened):
             reason = message.reason if message else GONE
             _record_failure(db, settings, worker, delivery_id, DeliveryState.CANCELLED, reason)
             continue
         recorded = False
 
-        def record(delivery_id: int = delivery_id, message: EmailMessage = message) -> None:
+        def record(delivery_id: int = delivery_id, message: Flattened = message) -> None:
             nonlocal recorded
-            _record_sent(db, connection, delivery_id, worker, str(message["Message-ID"]))
+            _record_sent(db, connection, delivery_id, worker, message.message_id)
             recorded = True
 
         try:

@@ -26,7 +26,7 @@ from scheduler.composer import Attachment, Letterhead, compose, language_of, mes
 from scheduler.config import Settings
 from scheduler.errors import NotFound, ValidationError
 from scheduler.feeds import FeedOptions, occurrence_calendar, options_from
-from scheduler.mailer import SmtpSettings
+from scheduler.mailer import Flattened, SmtpSettings
 from scheduler.models import (
     AgendaItem,
     Confidentiality,
@@ -498,7 +498,7 @@ class SharedParts:
 
 def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> dict[int, EmailMessage | Skipped]:
+) -> dict[int, Flattened | Skipped]:
     """The message of each reminder row whose item and person still exist, with the items
     and people of the whole batch loaded in a few queries; none for a reminder whose item or
     occurrence was called off since it was planned (the next planning run would cancel it, but
@@ -510,7 +510,7 @@ def messages(
     items = {i.id: i for i in session.scalars(item_query().where(AgendaItem.id.in_(item_ids)))}
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
     shared = SharedParts()
-    composed: dict[int, EmailMessage | Skipped] = {}
+    composed: dict[int, Flattened | Skipped] = {}
     for row in rows:
         item = items.get(row.item_id) if row.item_id is not None else None
         person = people.get(row.person_id) if row.person_id is not None else None
@@ -518,7 +518,8 @@ def messages(
             composed[row.id] = Skipped(CALLED_OFF)
         elif item is not None and person is not None:
             late = now - row.due_at > LATE_AFTER
-            composed[row.id] = build_message(item, row, person, settings, late=late, shared=shared)
+            message = build_message(item, row, person, settings, late=late, shared=shared)
+            composed[row.id] = Flattened.of(message)
     return composed
 
 

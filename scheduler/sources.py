@@ -32,6 +32,7 @@ from scheduler.composer import compose, language_of, message_id, one_line
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import FetchFailed, ImportRejected, LobbyError, NotFound, ValidationError
+from scheduler.mailer import Flattened
 from scheduler.models import (
     AgendaItem,
     CalendarSource,
@@ -494,7 +495,7 @@ def _plan_notices(session: Session, run_id: int, items: Sequence[AgendaItem]) ->
 
 def messages(
     session: Session, settings: ReminderSettings, rows: Sequence[Delivery], now: datetime
-) -> dict[int, EmailMessage | Skipped]:
+) -> dict[int, Flattened | Skipped]:
     """The change notice of each row whose run and person still exist (the delivery's
     renderer for kind `source-change`)."""
     runs = {
@@ -517,7 +518,7 @@ def messages(
     }
     uids = {str(c["uid"]) for run in runs.values() for c in run.changes}
     items = {i.uid: i for i in session.scalars(agenda.item_query().where(AgendaItem.uid.in_(uids)))}
-    composed: dict[int, EmailMessage | Skipped] = {}
+    composed: dict[int, Flattened | Skipped] = {}
     for row in rows:
         run = runs.get(row.subject_id) if row.subject_id is not None else None
         person = people.get(row.person_id) if row.person_id is not None else None
@@ -529,7 +530,7 @@ def messages(
         if not lines:
             composed[row.id] = Skipped("nothing in it the reader may see (any more)")
             continue
-        composed[row.id] = _compose(row, person, source, lines, settings, lang)
+        composed[row.id] = Flattened.of(_compose(row, person, source, lines, settings, lang))
     return composed
 
 

@@ -11,12 +11,14 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
 from pathlib import Path
 
+from scheduler.mailer import Flattened
+
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
-def assert_matches_snapshot(sent: Message | EmailMessage, name: str) -> None:
+def assert_matches_snapshot(sent: Message | EmailMessage | Flattened, name: str) -> None:
     """`sent`, flattened and read back as a mail client reads it."""
-    message = message_from_bytes(sent.as_bytes(), policy=policy.default)
+    message = opened(sent)
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
     rendered = (
@@ -31,3 +33,11 @@ def assert_matches_snapshot(sent: Message | EmailMessage, name: str) -> None:
     )
     assert rendered == snapshot.read_text(encoding="utf-8")
     assert "\r" not in str(message["Subject"]) and "\n" not in str(message["Subject"])
+
+
+def opened(sent: Message | EmailMessage | Flattened) -> EmailMessage:
+    """`sent` (composed, or flattened as the outbox holds it) read as a mail client reads it."""
+    data = sent.data if isinstance(sent, Flattened) else sent.as_bytes()
+    message = message_from_bytes(data, policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    return message

@@ -21,7 +21,7 @@ from scheduler.composer import Letterhead
 from scheduler.db import Database
 from scheduler.feeds import FeedOptions
 from scheduler.interchange import import_data
-from scheduler.mailer import Mailer, SmtpSettings
+from scheduler.mailer import Flattened, Mailer, SmtpSettings
 from scheduler.models import Delivery, ItemKind, Language, NudgeKind, Person
 from scheduler.reminders import ReminderSettings, build_message
 from tests import test_chains, test_dossiers, test_nudges, test_overlaps, test_sources
@@ -91,7 +91,9 @@ def assert_read_alike(
     return found
 
 
-def sent_as_file(tmp_path: Path, message: EmailMessage, at: datetime = PLANNED_AT) -> bytes:
+def sent_as_file(
+    tmp_path: Path, message: EmailMessage | Flattened, at: datetime = PLANNED_AT
+) -> bytes:
     """`message` as the mailer hands it over (dated), here to a file instead of a server."""
     with time_machine.travel(at, tick=False), Mailer(SmtpSettings("", mail_dir=str(tmp_path))) as m:
         m.send(message)
@@ -231,7 +233,7 @@ def test_a_change_notice_of_an_outside_calendar_reads_alike(
         message = test_sources.sources.messages(
             session, test_sources.settings_for_snapshot(), rows, test_sources.NOW
         )[rows[0].id]
-    assert isinstance(message, EmailMessage)
+    assert isinstance(message, Flattened)
     assert_read_alike([sent_as_file(tmp_path, message)], sender="lobby@example.nl")
 
 

@@ -18,7 +18,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from scheduler.composer import POLICY, Attachment, Letterhead, compose, one_line
-from scheduler.mailer import Mailer, SendError, SmtpSettings
+from scheduler.mailer import Flattened, Mailer, SendError, SmtpSettings
 from scheduler.models import Language, Person
 from tests.conftest import free_port
 from tests.test_reminders import Inbox
@@ -95,18 +95,22 @@ def test_a_message_is_dated_when_it_is_sent_not_when_it_was_composed(
     inbox, settings = server
     with time_machine.travel(datetime(2026, 12, 1, 8, 59, 59, 900_000, tzinfo=UTC), tick=False):
         composed = message()
-    sending = datetime(2026, 12, 1, 9, 0, 5, 700_000, tzinfo=UTC)
-    with time_machine.travel(sending, tick=False), Mailer(settings) as mailer:
-        mailer.send(composed)
-    [received] = inbox.messages
-    assert received.get_all("Date") == ["Tue, 01 Dec 2026 09:00:05 +0000"]
-    assert parsedate_to_datetime(str(received["Date"])) == datetime(
+        flattened = Flattened.of(message())  # as the outbox holds a batch
+    for sending in (datetime(2026, 12, 1, 9, 0, 5, 700_000, tzinfo=UTC),
+                    datetime(2026, 12, 1, 9, 7, 0, tzinfo=UTC)):  # fmt: skip
+        with time_machine.travel(sending, tick=False), Mailer(settings) as mailer:
+            mailer.send(composed)
+            mailer.send(flattened)
+    # each time with that moment's Date, and only that one
+    assert [received.get_all("Date") for received in inbox.messages] == [
+        ["Tue, 01 Dec 2026 09:00:05 +0000"]
+    ] * 2 + [["Tue, 01 Dec 2026 09:07:00 +0000"]] * 2
+    assert parsedate_to_datetime(str(inbox.messages[0]["Date"])) == datetime(
         2026, 12, 1, 9, 0, 5, tzinfo=UTC
     )
-    assert [str(d) for d in read(composed).get_all("Date") or []] == [
-        "Tue, 01 Dec 2026 09:00:05 +0000"
-    ]  # sent again later, it gets that moment's Date instead of a second one
-    assert "Date" not in message()  # previews show no moment of sending
+    assert "Date" not in composed  # previews show no moment of sending
+    with pytest.raises(ValueError, match="dated when it is sent"):
+        Flattened.of(message_from_bytes(flattened.dated(sending), policy=POLICY))  # type: ignore[arg-type]
 
 
 def test_a_message_written_to_a_file_is_dated_too(tmp_path: Path) -> None:

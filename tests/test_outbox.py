@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 
 import time_machine
 from aiosmtpd.controller import Controller
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from scheduler import delivery, outbox, reminders
 from scheduler.db import Database
-from scheduler.models import Delivery, DeliveryState
+from scheduler.mailer import Flattened
+from scheduler.models import Delivery, DeliveryState, ItemKind
 from tests.conftest import free_port
 from tests.test_reminders import (  # the fixtures too: this file tests the same outbox
+    FEED,
     OWNER,
     PARTICIPANT,
     PLANNED_AT,
@@ -54,7 +56,7 @@ def test_a_row_taken_over_by_another_worker_is_never_sent_by_the_first(
 
     def render_then_lose_one(
         session: Session, batch: Sequence[Delivery], now: datetime
-    ) -> dict[int, EmailMessage]:
+    ) -> dict[int, Flattened | outbox.Skipped]:
         composed = reminders.messages(session, settings, batch, now)
         # While w1 composes, its lease on the participant's row runs out and w2 takes it.
         taken = next(r.id for r in batch if r.recipient == PARTICIPANT)
@@ -104,10 +106,10 @@ class StopAfterFirst(Inbox):
 
 def _render(
     settings: reminders.ReminderSettings,
-) -> Callable[[Session, Sequence[Delivery], datetime], dict[int, EmailMessage]]:
+) -> Callable[[Session, Sequence[Delivery], datetime], dict[int, Flattened | outbox.Skipped]]:
     def render(
         session: Session, batch: Sequence[Delivery], now: datetime
-    ) -> dict[int, EmailMessage]:
+    ) -> dict[int, Flattened | outbox.Skipped]:
         return reminders.messages(session, settings, batch, now)
 
     return render
@@ -149,3 +151,28 @@ def test_a_run_that_starts_after_a_shutdown_claims_nothing(
         assert outbox.send_due(agenda_db, settings.outbox, "w1", _render(settings), stopping) == 0
     assert not inbox.messages
     assert all(r.state == DeliveryState.PENDING for r in rows(agenda_db))
+
+
+def test_a_composed_batch_waits_for_its_turn_as_bytes_not_as_message_trees(
+    agenda_db: Database,
+) -> None:
+    """The outbox composes a batch, then sends it. A composed message is a tree of parts and
+    parsed headers, a hundred objects and more, which the garbage collector walks through
+    each time it looks at what lives long: a burst of 10,000 reminders held batches of them
+    and took several times as long. Each message is flattened as soon as it is composed."""
+    settings = reminders.ReminderSettings(
+        defaults={ItemKind.MEETING: ("P7D", "P1D")}, feed=FEED, base_url="https://lobby.example"
+    )  # with the .ics of the occurrence, as the service sends reminders
+    with agenda_db.write() as session:
+        reminders.plan(session, settings, PLANNED_AT)
+    with agenda_db.read() as session:
+        batch = list(session.scalars(select(Delivery)))
+        reminders.messages(session, settings, batch, DUE)  # items loaded, templates compiled
+        gc.collect()
+        before = len(gc.get_objects())
+        composed = reminders.messages(session, settings, batch, DUE)
+        gc.collect()
+        held = len(gc.get_objects()) - before
+    assert len(composed) == len(batch) == 4
+    assert held <= 10 * len(composed), held  # kept as composed: 292
+    assert all(isinstance(message, Flattened) for message in composed.values())

@@ -38,7 +38,7 @@ from scheduler.models import (
 )
 from scheduler.schemas import ItemIn
 from scheduler.web import create_app, item_form
-from tests.snapshot import assert_matches_snapshot
+from tests.snapshot import assert_matches_snapshot, opened
 from tests.test_cli import cli
 from tests.test_digests import LOBBYIST
 from tests.test_reminders import ACTOR, Inbox, settings_for, smtp
@@ -587,7 +587,7 @@ def test_a_confidential_event_from_an_outside_calendar_mails_no_follower(
         mail = sources.messages(session, settings_for_snapshot(), rows, NOW)
     message = mail[rows[0].id]
     assert not isinstance(message, sources.Skipped)
-    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    text = opened(message).get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Bestuurlijk overleg regiodeal" in text
     assert "Gesprek gedeputeerde" not in text
 
