@@ -234,6 +234,58 @@ def test_a_body_arrives_as_its_text_in_lines_every_server_takes(text: str, inden
     assert max(len(line) for line in sent.as_bytes().split(b"\r\n")) <= 78
 
 
+def test_headers_messages_share_are_written_in_each_message_s_own_policy() -> None:
+    """The composer parses and folds a header many messages carry once (see composer._Header):
+    once for each policy it is written in, not once for all."""
+    context = {"name": "Zoë", "link": "https://l/x"}
+    subject = "Herinnering: Bestuurlijk overleg MRA Mobiliteit en Vervoerregio over fietsen"
+
+    def composed() -> EmailMessage:
+        made = compose("sign_in", PERSON, context, letterhead=LETTERHEAD, message_id="<5@x.nl>")
+        made.replace_header("Subject", subject)
+        return made
+
+    crlf = composed().as_bytes()
+    lf = composed().as_bytes(policy=POLICY.clone(linesep="\n"))
+    narrow = composed().as_bytes(policy=POLICY.clone(max_line_length=40))
+    wide = composed().as_bytes(policy=POLICY.clone(max_line_length=200))
+    assert b"\r" not in lf and lf.replace(b"\n", b"\r\n") == crlf
+    assert max(len(line) for line in narrow.split(b"\r\n")[:4]) <= 40
+    assert f"Subject: {subject}\r\n".encode() in wide and f"{subject}".encode() not in narrow
+
+
+BOUNDARY_LIKE = st.lists(
+    st.sampled_from(["--=_lobby-agenda-alternative", "--=_lobby-agenda-mixed--", "\n", "\r\n",
+                     "--", "=_", "=", " ", "ü", "a"]),
+    max_size=30,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=BOUNDARY_LIKE)
+@example(text="\n--=_lobby-agenda-alternative\nContent-Type: text/html\n\n<p>x</p>\n")
+def test_no_text_can_end_a_part_early_though_every_message_has_the_same_boundaries(
+    text: str,
+) -> None:
+    """The composer gives every message the same boundaries, with "=_", which its parts'
+    encodings never write (see composer._BOUNDARIES): text typed to look like a boundary
+    line stays text, in the body and in an attachment."""
+    ics = Attachment(f"BEGIN:VCALENDAR\r\n{text}\r\nEND:VCALENDAR\r\n", "calendar", "x.ics")
+    sent = compose("sign_in", PERSON, {"name": "Zoë", "link": text}, letterhead=LETTERHEAD,
+                   message_id="<4@example.nl>", attachments=(ics,))  # fmt: skip
+    received = read(sent)
+    assert [part.get_content_type() for part in received.walk()] == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "text/html", "text/calendar"
+    ]  # fmt: skip
+    plain, _, calendar = list(received.walk())[2:]
+
+    def lines(value: str) -> str:
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+
+    assert lines(text).strip() in lines(plain.get_content())
+    assert lines(calendar.get_content()) == lines(f"BEGIN:VCALENDAR\n{text}\nEND:VCALENDAR\n")
+
+
 SUBJECTS = st.text(st.sampled_from(list("Overleg :–-ü€ ?=_")), min_size=1, max_size=140)
 
 
@@ -241,6 +293,7 @@ SUBJECTS = st.text(st.sampled_from(list("Overleg :–-ü€ ?=_")), min_size=1, 
 @given(subject=SUBJECTS)
 @example(subject="[verlaat] Herinnering: Bestuurlijk overleg MRA Mobiliteit – di 8 dec 10:00")
 @example(subject="ü" * 120)  # more than one encoded word
+@example(subject=f"Overleg {'x' * 43} –")  # one line of 77 as the policy folds it
 def test_a_subject_reads_back_as_written_in_lines_of_at_most_76(subject: str) -> None:
     """The email package's own folder would leave two blanks before an encoded word it moves
     to the next line (see composer._Subject)."""
