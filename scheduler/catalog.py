@@ -12,6 +12,7 @@ from scheduler.errors import NotFound, ValidationError
 from scheduler.models import (
     AgendaItem,
     Base,
+    ContactPerson,
     DigestFrequency,
     Dossier,
     Level,
@@ -25,7 +26,7 @@ from scheduler.models import (
 from scheduler.schemas import WEEKDAYS, PartnershipIn, PersonIn, StakeholderIn, ThemeIn
 
 Outcome = Literal["created", "updated", "unchanged"]
-Keyed = TypeVar("Keyed", Theme, Stakeholder, Partnership, Dossier)
+Keyed = TypeVar("Keyed", Theme, Stakeholder, Partnership, Dossier, ContactPerson)
 
 
 def _by_slug(session: Session, model: type[Keyed], slug: str) -> Keyed | None:
@@ -43,6 +44,12 @@ def _require(session: Session, model: type[Keyed], slugs: Sequence[str], field: 
 
 def dossiers(session: Session, slugs: Sequence[str], field: str = "dossiers") -> list[Dossier]:
     return _require(session, Dossier, slugs, field)
+
+
+def contact_persons(
+    session: Session, slugs: Sequence[str], field: str = "contacts"
+) -> list[ContactPerson]:
+    return _require(session, ContactPerson, slugs, field)
 
 
 def themes(session: Session, slugs: Sequence[str], field: str = "themes") -> list[Theme]:
