@@ -3,6 +3,7 @@ matter for, leaving, and erasure (AVG) that leaves no trace of their data."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from scheduler.errors import Conflict, ImportRejected, NotFound
 from scheduler.interchange import export_yaml, import_data, import_file
 from scheduler.models import ContactChange, ItemChange, Person
 from scheduler.schemas import ItemIn
+from tests.test_cli import cli
+
+__all__ = ["cli"]  # a fixture, used by name below
 
 ACTOR = agenda.Actor("test", "test")
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
@@ -285,3 +289,58 @@ def test_contact_persons_who_left_longer_ago_than_the_retention_are_erased(
             session.scalar(select(ContactChange.changed_by).where(ContactChange.field == "erased"))
             == "test"
         )
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_contact_persons_from_the_command_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(yaml.safe_dump({k: v for k, v in CATALOG.items() if k != "contacts"}))
+    assert cli("import", str(catalog)).code == 0
+    added = cli("contacts", "add", "jan-de-vries", "--name", "Jan de Vries", "--stakeholder",
+                "provincie-nh", "--theme", "mobiliteit", "--owner", LEAD, "--json")  # fmt: skip
+    assert added.code == 0, added.err
+    made = json.loads(added.out)
+    assert (made["slug"], made["themes"], made["outcome"]) == (
+        "jan-de-vries", ["mobiliteit"], "created"
+    )  # fmt: skip
+    again = cli("contacts", "add", "jan-de-vries", "--name", "Jan", "--stakeholder", "mra")
+    assert (again.code, again.err.strip()) == (
+        2, "error: contact person 'jan-de-vries' exists; change it with `contacts edit`"
+    )  # fmt: skip
+    bad = cli("contacts", "edit", "jan-de-vries", "--phone", "bel maar")
+    assert bad.code == 2 and bad.err.startswith("error: phone: 'bel maar' is not a telephone")
+    assert cli("contacts", "edit", "jan-de-vries", "--function", "gedeputeerde").code == 0
+    item = cli("items", "add", "--uid", "gs", "--title", "Overleg GS", "--kind", "meeting",
+               "--start", "2026-11-20T10:00")  # fmt: skip
+    assert item.code == 0, item.err
+    assert (
+        cli("contacts", "met", "gs", "jan-de-vries").out.strip() == "gs: jan-de-vries (revision 2)"
+    )
+    assert cli("contacts", "met", "gs", "niemand").err.strip() == (
+        "error: unknown contact person 'niemand'"
+    )
+    with time_machine.travel(NOW, tick=False):
+        shown = json.loads(cli("contacts", "show", "jan-de-vries", "--json").out)
+    assert (shown["function"], shown["last"]["uid"], shown["next"]) == ("gedeputeerde", "gs", None)
+    assert [i["uid"] for i in shown["items"]] == ["gs"] and shown["dossiers"] == ["n9"]
+    assert "Jan de Vries" in cli("contacts", "show", "jan-de-vries").out
+    assert cli("contacts", "leave", "jan-de-vries", "--on", "2026-12-01").code == 0
+    assert json.loads(cli("contacts", "list", "--json").out) == []
+    assert [r["slug"] for r in json.loads(cli("contacts", "list", "--all", "--json").out)] == [
+        "jan-de-vries"
+    ]
+    refused = cli("contacts", "erase", "jan-de-vries")
+    assert (refused.code, refused.err.strip()) == (
+        2, "error: erasing jan-de-vries cannot be undone: add --yes"
+    )  # fmt: skip
+    erased = cli("contacts", "erase", "jan-de-vries", "--yes")
+    assert erased.code == 0 and erased.out.startswith("erased contact person #")
+    trail = json.loads(cli("contacts", "history", "--json").out)
+    assert [(r["field"], r["before"], r["after"]) for r in trail] == [
+        ("created", None, None), ("function", None, None), ("left_on", None, None),
+        ("erased", None, None),
+    ]  # fmt: skip
+    assert "Jan" not in cli("contacts", "history").out
+    assert "jan-de-vries" not in cli("audit", "--json").out
