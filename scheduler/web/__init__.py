@@ -23,6 +23,7 @@ from scheduler.web import (
     agenda,
     api,
     api_contacts,
+    contact_pages,
     docs,
     editing,
     feeds,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(editing.router)  # before agenda: /items/new is not an item's uid
     app.include_router(agenda.router)
     app.include_router(me.router)
+    app.include_router(contact_pages.router)
     app.include_router(api.router)
     app.include_router(api_contacts.router)
     app.include_router(docs.router)
