@@ -339,12 +339,15 @@ def _scrubbed(value: str | None, slug: str, in_contacts: bool) -> str | None:
     return json.dumps(walk(json.loads(value), in_contacts), ensure_ascii=False)
 
 
-def erase_left(session: Session, keep: timedelta, today: date, actor: Actor, now: datetime) -> int:
-    """Erase the contact persons who left more than `keep` ago (the retention setting);
-    returns how many."""
+def erase_left(
+    session: Session, keep: timedelta, today: date, actor: Actor, now: datetime,
+    limit: int | None = None,
+) -> int:  # fmt: skip
+    """Erase the contact persons who left more than `keep` ago (the retention setting), at
+    most `limit`; returns how many."""
     cutoff = today - keep
     query = select(ContactPerson.slug).where(ContactPerson.left_on < cutoff)
-    slugs = list(session.scalars(query.order_by(ContactPerson.id)))
+    slugs = list(session.scalars(query.order_by(ContactPerson.id).limit(limit)))
     for slug in slugs:
         erase(session, slug, actor, now)
     return len(slugs)

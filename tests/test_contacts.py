@@ -13,7 +13,8 @@ import time_machine
 import yaml
 from sqlalchemy import inspect, select, text
 
-from scheduler import agenda, contacts
+from scheduler import agenda, contacts, retention
+from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import Conflict, ImportRejected, NotFound
 from scheduler.interchange import export_yaml, import_data, import_file
@@ -344,3 +345,30 @@ def test_contact_persons_from_the_command_line(cli, tmp_path: Path) -> None:  # 
     ]  # fmt: skip
     assert "Jan" not in cli("contacts", "history").out
     assert "jan-de-vries" not in cli("audit", "--json").out
+
+
+def test_the_nightly_prune_erases_who_left_longer_ago_than_the_setting_and_only_then(
+    contact_db: Database,
+) -> None:
+    add_item(contact_db, "laatst", "2026-05-20T10:00", contacts=["jan-de-vries", "els-bakker"])
+    with contact_db.write() as session:
+        contacts.leave(session, "jan-de-vries", date(2026, 6, 1), ACTOR, NOW)
+        contacts.leave(session, "els-bakker", date(2026, 11, 1), ACTOR, NOW)
+    kept = retention.prune(contact_db, retention.settings_from(Settings()), NOW)
+    assert kept.counts["contact_persons"] == 0
+    configured = Settings(contact_person_retention_days=90)
+    settings = retention.settings_from(configured)
+    dry = retention.prune(contact_db, settings, NOW, dry_run=True)
+    assert dry.counts["contact_persons"] == 1
+    with contact_db.read() as session:
+        assert len(contacts.listing(session)) == 2
+    done = retention.prune(contact_db, settings, NOW, ran_by="host:1")
+    assert done.counts["contact_persons"] == 1
+    with contact_db.read() as session:
+        assert [c.slug for c in contacts.listing(session)] == ["els-bakker"]
+        erased = session.scalar(select(ContactChange).where(ContactChange.field == "erased"))
+        assert erased is not None and (erased.changed_by, erased.channel) == ("host:1", "prune")
+        item = agenda.find_item(session, "laatst")
+        assert agenda.describe_item(item)["contacts"] == ["els-bakker"]
+        assert retention.record(session).totals["contact_persons"] == 1
+    assert "jan-de-vries" not in every_value(contact_db)
