@@ -35,7 +35,7 @@ from scheduler.models import (
     item_contacts,
 )
 from scheduler.occurrences import Occurrence, expand
-from scheduler.permissions import has_role, may_see
+from scheduler.permissions import check_plan, has_role, may_create, may_see
 from scheduler.schemas import ContactPersonIn, parse
 
 # What stands in the items' history where an erased person's key was.
@@ -80,13 +80,13 @@ def listing(
 
 
 def may_manage(person: Person) -> bool:
-    """Lobbyists and admins keep the contact persons; everyone signed in reads them."""
-    return has_role(person, PersonRole.LOBBYIST) or has_role(person, PersonRole.ADMIN)
+    """Those who plan (lobbyists, managers, admins) keep the contact persons; everyone signed
+    in reads them."""
+    return may_create(person)
 
 
 def check_manage(person: Person) -> None:
-    if not may_manage(person):
-        raise Forbidden("only lobbyists and admins add or change contact persons")
+    check_plan(person, "add or change contact persons")
 
 
 def check_erase(person: Person) -> None:

@@ -586,6 +586,21 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Nieuwe agenda → Op het netwerk; plak de https-link. Vernieuwt elk half uur.",
         "en": "New calendar → On the network; paste the https link. Refreshes every 30 minutes.",
     },
+    # keeping dossiers in the browser
+    "new_dossier": {"nl": "Nieuw dossier", "en": "New dossier"},
+    "edit_dossier": {"nl": "Dossier bewerken", "en": "Edit dossier"},
+    "dossier_slug": {"nl": "Korte naam", "en": "Short name"},
+    "dossier_slug_hint": {
+        "nl": "Kleine letters, cijfers en streepjes, zoals eu-spoortunnels; staat in de link en kan niet meer veranderen.",
+        "en": "Lower-case letters, digits and hyphens, such as eu-rail-tunnels; it is in the link and cannot change later.",
+    },
+    "dossier_what": {"nl": "Wat we willen", "en": "What we want"},
+    "dossier_state": {"nl": "Trekker en stand", "en": "Lead and state"},
+    "target_n": {"nl": "Partner {n}", "en": "Stakeholder {n}"},
+    "add_note": {"nl": "Notitie toevoegen", "en": "Add a note"},
+    "note_text": {"nl": "Wat is er gebeurd?", "en": "What happened?"},
+    "new_status": {"nl": "Nieuwe status", "en": "New status"},
+    "keep_status": {"nl": "blijft {status}", "en": "stays {status}"},
     "public_page_intro": {
         "nl": "De openbare lobbyagenda van de gemeente. Vraag een beheerder om een persoonlijke link voor de volledige agenda.",
         "en": "The municipality's public lobby agenda. Ask an administrator for a personal link to the full agenda.",

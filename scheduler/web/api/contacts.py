@@ -20,9 +20,9 @@ from scheduler.occurrences import Occurrence
 from scheduler.schemas import ContactPersonIn
 
 # The API's shared plumbing (token, reading and writing sessions) lives in `api` for now.
-from scheduler.web.api import ERRORS, CallerDep, _actor, _reading, _writing
+from scheduler.web.api.access import ERRORS, CallerDep, actor, reading, writing
 
-router = APIRouter(prefix="/api/v1", tags=["contacts"])
+router = APIRouter()
 
 
 def _contact_json(contact: ContactPerson) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def list_contacts(
     everyone: Annotated[bool, Query(alias="all", description="Also those who left")] = False,
 ) -> list[dict[str, Any]]:
     """Contact persons, by name; of one stakeholder if asked."""
-    with _reading(request, who) as (session, _):
+    with reading(request, who) as (session, _):
         return [
             _contact_json(c) for c in contacts.listing(session, stakeholder, with_left=everyone)
         ]
@@ -71,7 +71,7 @@ def list_contacts(
 def get_contact(request: Request, who: CallerDep, slug: str) -> dict[str, Any]:
     """One contact person with their last and next contact, the items the caller may see
     that they were met at, and the dossiers they matter for."""
-    with _reading(request, who) as (session, person):
+    with reading(request, who) as (session, person):
         return _full_json(session, contacts.find(session, slug), person)
 
 
@@ -83,9 +83,9 @@ def save_contact(
     value."""
     if spec.slug != slug:
         raise ValidationError("the slug in the path and the body differ", field="slug")
-    with _writing(request, who) as (session, person):
+    with writing(request, who) as (session, person):
         contacts.check_manage(person)
-        outcome = contacts.save(session, spec, _actor(who), clock.now_utc())
+        outcome = contacts.save(session, spec, actor(who), clock.now_utc())
         if outcome == "created":
             response.status_code = 201
         return _full_json(session, contacts.find(session, slug), person)
@@ -99,9 +99,9 @@ def change_contact(
     changes: Annotated[dict[str, Any], Body(description="The fields to change (import format).")],
 ) -> dict[str, Any]:
     """Change the given fields of a contact person (lobbyists and admins)."""
-    with _writing(request, who) as (session, person):
+    with writing(request, who) as (session, person):
         contacts.check_manage(person)
-        contacts.edit(session, slug, changes, _actor(who), clock.now_utc())
+        contacts.edit(session, slug, changes, actor(who), clock.now_utc())
         return _full_json(session, contacts.find(session, slug), person)
 
 
@@ -116,9 +116,9 @@ def leave_contact(request: Request, who: CallerDep, slug: str, leaving: Leaving)
     """Mark a contact person as moved on; they keep their history."""
     settings: Settings = request.app.state.settings
     day = leaving.on or clock.today_in(clock.zone(settings.timezone))
-    with _writing(request, who) as (session, person):
+    with writing(request, who) as (session, person):
         contacts.check_manage(person)
-        contacts.leave(session, slug, day, _actor(who), clock.now_utc())
+        contacts.leave(session, slug, day, actor(who), clock.now_utc())
         return _full_json(session, contacts.find(session, slug), person)
 
 
@@ -126,7 +126,7 @@ def leave_contact(request: Request, who: CallerDep, slug: str, leaving: Leaving)
 def erase_contact(request: Request, who: CallerDep, slug: str) -> Response:
     """Erase a contact person (AVG; admins): their data goes, also from the items' history;
     the audit trail records the erasure without it."""
-    with _writing(request, who) as (session, person):
+    with writing(request, who) as (session, person):
         contacts.check_erase(person)
-        contacts.erase(session, slug, _actor(who), clock.now_utc())
+        contacts.erase(session, slug, actor(who), clock.now_utc())
     return Response(status_code=204)
