@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from scheduler import __version__, jobs, reminders, retention, sources
+from scheduler import __version__, clock, documents, jobs, reminders, retention, sources
 from scheduler.config import Settings, get_settings
 from scheduler.db import Database
 from scheduler.errors import LobbyError
@@ -22,6 +22,7 @@ from scheduler.throttle import TooMany
 from scheduler.web import (
     agenda,
     api,
+    attachments,
     contact_pages,
     docs,
     dossier_editing,
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
         app.state.db = db
+        _sweep_files(db, settings)
         scheduler = (
             jobs.start(
                 db,
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                 dispatch_seconds=settings.dispatch_interval_seconds,
                 source_settings=sources.settings_from(settings),
                 retention_settings=retention.settings_from(settings),
+                files=documents.store_from(settings),
             )
             if run_jobs
             else None
@@ -86,12 +89,22 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(agenda.router)
     app.include_router(me.router)
     app.include_router(contact_pages.router)
+    app.include_router(attachments.router)
     app.include_router(api.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(guard.Guard)
+    app.add_middleware(guard.Guard, upload_bytes=documents.store_from(settings).max_bytes)
     return app
+
+
+def _sweep_files(db: Database, settings: Settings) -> None:
+    """At start-up: files of uploads that a crash cut off go (see `documents.sweep`)."""
+    try:
+        with db.read() as session:
+            documents.sweep(session, documents.store_from(settings), clock.now_utc())
+    except Exception:  # a database not yet migrated, or down: the nightly prune sweeps too
+        log.exception("could not check the files directory")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

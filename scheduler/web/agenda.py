@@ -33,7 +33,7 @@ from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person
 from scheduler.rendering import render
 from scheduler.texts import Lang, text
-from scheduler.web import limits
+from scheduler.web import attached, limits
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
 from scheduler.web.pages import COOKIE, PAGE_HEADERS, visitor
 
@@ -326,9 +326,10 @@ def item_page(request: Request, uid: str) -> Response:
             settings.closed_days, window,
         )  # fmt: skip
         editable = permissions.may_edit(found.item, person)
+        extra = attached.item_context(session, found.item, person, lang, settings.max_upload_mb)
         return page(
             request, "pages/item.html", lang, person=person, page=found, editable=editable,
-            templates=settings.chains,
+            templates=settings.chains, **extra,
         )  # fmt: skip
 
 
@@ -378,9 +379,12 @@ def dossier_page(request: Request, slug: str) -> Response:
         person = signed_in(request, session)
         lang = language(request, person)
         found = views.dossier_page(session, person, slug, lang, clock.now_utc())
+        extra = attached.dossier_context(
+            session, found.dossier, person, lang, settings_of(request).max_upload_mb
+        )
         return page(
             request, "pages/dossier.html", lang, person=person, page=found,
-            may_plan=permissions.may_create(person), **views.dossier_choices(lang),
+            may_plan=permissions.may_create(person), **views.dossier_choices(lang), **extra,
         )  # fmt: skip
 
 
