@@ -33,7 +33,7 @@ def store_of(request: Request) -> FileStore:
 
 @dataclass
 class _Part:
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, bytes] = field(default_factory=dict)
     name: str = ""
     data: bytearray = field(default_factory=bytearray)
     upload: Upload | None = None
@@ -71,18 +71,20 @@ class _Receiver:
 
     def on_header_end(self) -> None:
         name = self.header_field.decode("latin-1").lower()
-        self.part.headers[name] = self.header_value.decode("utf-8", "replace")
+        self.part.headers[name] = bytes(self.header_value)
         self.header_field, self.header_value = bytearray(), bytearray()
 
     def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self.part.headers.get("content-disposition", ""))
+        _, options = parse_options_header(self.part.headers.get("content-disposition", b""))
         self.part.name = options.get(b"name", b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         if self.part.name == "file" and filename is not None:
             if self.upload is not None:
                 raise ValidationError("send one file at a time", field="file")
             self.upload = self.part.upload = self.store.upload()
-            self.file_name = filename.decode("utf-8", "replace")
+            # Browsers send the name as UTF-8 with a quote as %22 (the HTML standard's form
+            # encoding; CR and LF as %0D and %0A, which display_name drops anyway).
+            self.file_name = filename.decode("utf-8", "replace").replace("%22", '"')
         elif len(self.fields) >= _FIELDS_MAX:
             raise ValidationError("the form has too many fields", field=None)
 
