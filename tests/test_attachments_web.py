@@ -61,7 +61,7 @@ EXPECTED = {
     "lobbyist": {"open": "read", "intern": "read", "geheim": "hidden", "mee": "add", "geheim-mee": "add"},
     "manager": {"open": "add", "intern": "add", "geheim": "hidden", "mee": "add", "geheim-mee": "add"},
     "admin": {"open": "add", "intern": "add", "geheim": "hidden", "mee": "add", "geheim-mee": "add"},
-}
+}  # fmt: skip
 
 
 @dataclass
@@ -298,7 +298,8 @@ def test_editing_and_deleting_a_note_is_kept_in_the_items_history(site: Site) ->
                             json={"text": "Eerste versie"}).json()  # fmt: skip
     path = f"/api/v1/items/intern/notes/{note['id']}"
     # A staff member may read it but not change someone else's note.
-    assert site.client.patch(path, headers=site.auth["staff"], json={"text": "x"}).status_code == 403
+    refused = site.client.patch(path, headers=site.auth["staff"], json={"text": "x"})
+    assert refused.status_code == 403
     changed = site.client.patch(path, headers=auth, json={"text": "Tweede versie"})
     assert changed.status_code == 200 and changed.json()["updated_by"] == OTHER
     assert site.client.delete(path, headers=auth).status_code == 204
