@@ -76,9 +76,9 @@ class FileStore:
             raise NotFound(f"no stored file {stored_name!r}")
         return self.directory / stored_name
 
-    def upload(self) -> Upload:
+    def upload(self, claimed_name: str = "") -> Upload:
         self.directory.mkdir(parents=True, exist_ok=True)
-        return Upload(self)
+        return Upload(self, claimed_name=display_name(claimed_name))
 
     def discard(self, received: Received) -> None:
         """Remove a stored file whose row was not recorded."""
@@ -112,6 +112,7 @@ class Upload:
     store: FileStore
     stored_name: str = field(default_factory=lambda: secrets.token_hex(16))
     size: int = 0
+    claimed_name: str = ""  # the uploader's file name: a hint for the sniffing only
     _hash: Any = field(default_factory=hashlib.sha256)
     _file: Any = None
 
@@ -148,7 +149,7 @@ class Upload:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        content_type = sniff(self.temporary)
+        content_type = sniff(self.temporary, self.claimed_name)
         final = self.store.path_of(self.stored_name)
         self.temporary.rename(final)
         _sync_directory(self.store.directory)
@@ -170,9 +171,9 @@ def _sync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
-def store_chunks(store: FileStore, chunks: Iterable[bytes]) -> Received:
+def store_chunks(store: FileStore, chunks: Iterable[bytes], claimed_name: str = "") -> Received:
     """Stream `chunks` into the store (the CLI's files, tests)."""
-    with store.upload() as upload:
+    with store.upload(claimed_name) as upload:
         for chunk in chunks:
             upload.write(chunk)
         return upload.finish()
@@ -192,15 +193,22 @@ def kept(store: FileStore, received: Received) -> Iterator[None]:
 # ---------------------------------------------------------------- what a file is
 
 
-def sniff(path: Path) -> str:
-    """The content type of a file, from its bytes (puremagic's signatures, which look
-    inside zip files for the office formats); text without a signature is text/plain, the
-    rest application/octet-stream."""
+def sniff(path: Path, claimed_name: str = "") -> str:
+    """The content type of a file, from its bytes (puremagic's signatures); text without a
+    signature is text/plain, the rest application/octet-stream. The name's extension only
+    chooses among the types the bytes match (a zip file is a .docx or a .pptx alike): it
+    never makes HTML a PDF."""
     try:
-        matches = puremagic.magic_file(str(path))
+        with path.open("rb") as stream:
+            matches = puremagic.magic_stream(stream, filename=claimed_name or None)
     except (puremagic.PureError, ValueError):
         matches = []
-    for match in sorted(matches, key=lambda m: m.confidence, reverse=True):
+    matches = [m for m in matches if m.byte_match]  # by the name alone is no match
+    best = max((m.confidence for m in matches), default=0.0)
+    top = [m for m in matches if m.confidence == best]
+    if len({m.mime_type for m in top}) > 1 and any(m.extension == ".zip" for m in top):
+        return "application/zip"  # a zip file that could be many things: say no more
+    for match in top:
         if match.mime_type:
             return str(match.mime_type)
         guessed = mimetypes.types_map.get(match.extension or "")
@@ -387,7 +395,7 @@ def sweep(session: Session, store: FileStore, now: datetime) -> Sweep:
     names are not ours are left alone."""
     if not store.directory.is_dir():
         return Sweep([], [])  # no document was ever stored
-    rows = dict(session.execute(select(Document.stored_name, Document.id)).tuples().all())
+    rows = {name: i for name, i in session.execute(select(Document.stored_name, Document.id))}
     cutoff = (now - ORPHAN_AGE).timestamp()
     removed = []
     present = set()

@@ -81,10 +81,10 @@ class _Receiver:
         if self.part.name == "file" and filename is not None:
             if self.upload is not None:
                 raise ValidationError("send one file at a time", field="file")
-            self.upload = self.part.upload = self.store.upload()
             # Browsers send the name as UTF-8 with a quote as %22 (the HTML standard's form
             # encoding; CR and LF as %0D and %0A, which display_name drops anyway).
             self.file_name = filename.decode("utf-8", "replace").replace("%22", '"')
+            self.upload = self.part.upload = self.store.upload(self.file_name)
         elif len(self.fields) >= _FIELDS_MAX:
             raise ValidationError("the form has too many fields", field=None)
 
