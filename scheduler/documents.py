@@ -25,6 +25,7 @@ import mimetypes
 import os
 import re
 import secrets
+import socket
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -46,7 +47,11 @@ from scheduler.permissions import check_plan, may_contribute, may_create, may_ed
 log = logging.getLogger(__name__)
 
 _STORED = re.compile(r"[0-9a-f]{32}")
-_TEMPORARY = ".upload-"  # + 32 hex digits: a file still streaming in
+# A file still streaming in: .upload-<32 hex digits>.<host>.<pid>, so that a restarted
+# process removes at once what a dead one on its host left (others' wait for ORPHAN_AGE).
+_TEMPORARY = ".upload-"
+_UNFINISHED = re.compile(r"\.upload-[0-9a-f]{32}\.([A-Za-z0-9-]{1,64})\.([0-9]{1,10})")
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:64] or "host"
 # Files without a row younger than this are left alone by the sweep: an upload of another
 # process may be between its rename and its commit.
 ORPHAN_AGE = timedelta(hours=1)
@@ -118,7 +123,8 @@ class Upload:
 
     @property
     def temporary(self) -> Path:
-        return self.store.directory / f"{_TEMPORARY}{self.stored_name}"
+        name = f"{_TEMPORARY}{self.stored_name}.{_HOST}.{os.getpid()}"
+        return self.store.directory / name
 
     def __enter__(self) -> Upload:
         return self
@@ -389,10 +395,26 @@ class Sweep:
     missing: list[int]  # ids of rows whose file is not there
 
 
+def _dead_here(host: str, pid: int) -> bool:
+    """Whether the process that wrote an unfinished upload is known to be gone: it ran on
+    this host and no process has its id now (one that reused the id keeps the file for
+    ORPHAN_AGE, as do other hosts' processes)."""
+    if host != _HOST or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
 def sweep(session: Session, store: FileStore, now: datetime) -> Sweep:
-    """Remove files without a row, and unfinished uploads, older than `ORPHAN_AGE`; report
-    rows whose file is missing (logged as an error: it should never happen). Files whose
-    names are not ours are left alone."""
+    """Remove files without a row, and unfinished uploads, older than `ORPHAN_AGE` (and at
+    once the unfinished uploads of dead processes on this host); report rows whose file is
+    missing (logged as an error: it should never happen). Files whose names are not ours are
+    left alone."""
     if not store.directory.is_dir():
         return Sweep([], [])  # no document was ever stored
     rows = {name: i for name, i in session.execute(select(Document.stored_name, Document.id))}
@@ -402,14 +424,15 @@ def sweep(session: Session, store: FileStore, now: datetime) -> Sweep:
     for path in store.directory.iterdir():
         name = path.name
         ours = _STORED.fullmatch(name)
-        unfinished = name.startswith(_TEMPORARY) and _STORED.fullmatch(name[len(_TEMPORARY) :])
+        unfinished = _UNFINISHED.fullmatch(name)
         if ours and name in rows:
             present.add(name)
             continue
         if not (ours or unfinished):
             continue  # not ours
         try:
-            if path.stat().st_mtime > cutoff:
+            abandoned = unfinished is not None and _dead_here(unfinished[1], int(unfinished[2]))
+            if path.stat().st_mtime > cutoff and not abandoned:
                 continue  # perhaps an upload still on its way
             path.unlink()
         except FileNotFoundError:

@@ -76,7 +76,7 @@ def test_the_sweep_removes_old_files_without_a_row_and_reports_rows_without_a_fi
     kept = attach(item_db, store)
     # A crash between the rename and the commit, and one in the middle of an upload.
     orphan = documents.store_chunks(store, [PDF])
-    half = store.directory / f".upload-{'a' * 32}"
+    half = store.directory / f".upload-{'a' * 32}.elders.1234"  # another host's
     half.write_bytes(b"half")
     strange = store.directory / "notes.txt"  # not ours: left alone
     strange.write_text("x")
