@@ -4,6 +4,7 @@ types sniffed from the bytes, and the preparation step a position paper ticks of
 from __future__ import annotations
 
 import io
+import json
 import os
 import zipfile
 from datetime import timedelta
@@ -23,9 +24,11 @@ from scheduler.interchange import import_data
 from scheduler.models import AgendaItem, Document, ItemChange
 from scheduler.schemas import ItemIn
 from tests.test_chains import DECISION
+from tests.test_cli import cli
 from tests.test_reminders import ACTOR, PEOPLE, PLANNED_AT
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+__all__ = ["cli"]  # a fixture used by name below
 TEMPLATES = {slug: ChainTemplate.model_validate(t) for slug, t in DEFAULT_CHAINS.items()}
 
 
@@ -192,3 +195,30 @@ def test_only_the_step_marked_in_its_template_is_ticked_by_a_document(
     attach(item_db, store)
     with item_db.read() as session:
         assert chains.find_chain(session, chain_id).tasks[0].done_at is None
+
+
+def test_the_command_line_adds_lists_and_gets_notes_and_documents(
+    cli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("LOBBY_FILES_DIR", str(tmp_path / "files"))
+    assert cli("demo").code == 0
+    uid = "demo-spoorcorridor-bestuurlijk-overleg"
+    assert cli("notes", "add", uid, "Afgesproken: *positie* delen").code == 0
+    listed = json.loads(cli("notes", "list", uid, "--json").out)
+    assert [n["text"] for n in listed] == ["Afgesproken: *positie* delen"]
+    paper = tmp_path / "Positiepaper.pdf"
+    paper.write_bytes(PDF)
+    added = json.loads(cli("documents", "add", str(paper), "--item", uid, "--json").out)
+    assert (added["name"], added["content_type"], added["size"]) == (
+        "Positiepaper.pdf",
+        "application/pdf",
+        len(PDF),
+    )
+    assert json.loads(cli("documents", "list", "--item", uid, "--json").out) == [added]
+    both = cli("documents", "add", str(paper), "--item", uid, "--dossier", "x")
+    assert both.code != 0 and "--item UID or --dossier SLUG" in both.err
+    out = tmp_path / "terug.pdf"
+    assert cli("documents", "get", str(added["id"]), "--output", str(out)).code == 0
+    assert out.read_bytes() == PDF

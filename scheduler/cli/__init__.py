@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from scheduler.cli import (
     admin,
+    attachments,
     audit,
     catalog,
     chains,
@@ -40,6 +41,8 @@ app.add_typer(digest.digest_app, name="digest")
 app.add_typer(chains.chains_app, name="chains")
 app.add_typer(dossiers.dossiers_app, name="dossiers")
 app.add_typer(contacts.contacts_app, name="contacts")
+app.add_typer(attachments.notes_app, name="notes")
+app.add_typer(attachments.documents_app, name="documents")
 app.add_typer(dossiers.report_app, name="report")
 app.add_typer(sources.app, name="sources")
 app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
