@@ -607,7 +607,7 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "note_by": {"nl": "{who}, {when}", "en": "{who}, {when}"},
     "note_edited": {"nl": "bewerkt door {who}, {when}", "en": "edited by {who}, {when}"},
     "item_note_text": {"nl": "Notitie (markdown)", "en": "Note (markdown)"},
-    "add_item_note": {"nl": "Notitie toevoegen", "en": "Add a note"},
+    "add_item_note": {"nl": "Notitie plaatsen", "en": "Post note"},
     "edit_note": {"nl": "Notitie bewerken", "en": "Edit note"},
     "save_note": {"nl": "Opslaan", "en": "Save"},
     "delete_note": {"nl": "Notitie verwijderen", "en": "Delete note"},
@@ -618,7 +618,7 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "Document (position paper, presentation, letter)",
     },
     "document_hint": {"nl": "Hoogstens {mb} MB.", "en": "At most {mb} MB."},
-    "attach_document": {"nl": "Document toevoegen", "en": "Attach document"},
+    "attach_document": {"nl": "Document bijvoegen", "en": "Attach document"},
     "delete_document": {"nl": "Verwijderen", "en": "Remove"},
     "document_by": {"nl": "{size}, {who}, {when}", "en": "{size}, {who}, {when}"},
     "public_page_intro": {
