@@ -30,6 +30,9 @@ class SignOnFailed(LobbyError):
 
     status = 401
 
+    def __init__(self, message: str) -> None:
+        super().__init__(message, key="sign_on_failed")
+
 
 @dataclass(frozen=True)
 class Provider:

@@ -47,15 +47,18 @@ def review(
     if item.confidentiality != Confidentiality.PUBLIC:
         raise ValidationError(
             f"{uid} is {item.confidentiality.value}: only public items go on the open agenda",
-            field="confidentiality",
-        )
+            field="confidentiality", key="only_public_reviewed",
+        )  # fmt: skip
     for name, reason in redactions.items():
         if name not in REDACTABLE:
             raise ValidationError(
-                f"cannot redact {name!r}: choose from {', '.join(REDACTABLE)}", field="redact"
-            )
+                f"cannot redact {name!r}: choose from {', '.join(REDACTABLE)}", field="redact",
+                key="invalid", params={"value": name},
+            )  # fmt: skip
         if not reason.strip():
-            raise ValidationError(f"give the reason for redacting {name}", field="redact")
+            raise ValidationError(
+                f"give the reason for redacting {name}", field="redact", key="redact_reason"
+            )
     item.reviewed_revision, item.reviewed_by = item.revision, actor.who
     item.redactions = {name: reason.strip() for name, reason in redactions.items()}
     _note(session, item, actor, now, {"revision": item.revision, "redactions": item.redactions})

@@ -51,7 +51,7 @@ def may_create(person: Person) -> bool:
 
 def check_create(person: Person) -> None:
     if not may_create(person):
-        raise Forbidden("only lobbyists and admins create agenda items")
+        raise Forbidden("only lobbyists and admins create agenda items", key="may_not_create")
 
 
 def check_edit(item: AgendaItem, person: Person) -> None:
@@ -59,10 +59,10 @@ def check_edit(item: AgendaItem, person: Person) -> None:
         raise Forbidden(
             f"you may not change {item.uid}: lobbyists change the items they own or take part "
             "in, admins the non-confidential ones",
-            field="uid",
-        )
+            field="uid", key="may_not_edit",
+        )  # fmt: skip
 
 
 def check_admin(person: Person, what: str) -> None:
     if not has_role(person, PersonRole.ADMIN):
-        raise Forbidden(f"only admins {what}")
+        raise Forbidden(f"only admins {what}", key="admins_only")

@@ -251,7 +251,7 @@ def visible_item(session: Session, person: Person, uid: str) -> AgendaItem:
     except NotFound:
         item = None
     if item is None or not may_see(item, person):
-        raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid")
+        raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid", key="no_item")
     return item
 
 

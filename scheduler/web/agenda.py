@@ -32,9 +32,10 @@ from scheduler.errors import Forbidden, Gone, LobbyError, NotFound, SignInRequir
 from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person
 from scheduler.rendering import render
-from scheduler.texts import Lang, text
+from scheduler.texts import Lang, say_error, text
 from scheduler.web import limits
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
+from scheduler.web.item_form import iso_wall
 from scheduler.web.pages import COOKIE, PAGE_HEADERS, visitor
 
 log = logging.getLogger(__name__)
@@ -77,9 +78,12 @@ def page_with_status(
 ) -> HTMLResponse:
     """A page; its forms carry the CSRF token that the cookie of the same name holds."""
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    error = context.get("error")
+    error_text = say_error(error, lang) if isinstance(error, LobbyError) else ""
     html = render(
-        template, lang, path=request.url.path, me=context.get("person"), csrf=token, **context
-    )
+        template, lang, path=request.url.path, me=context.get("person"), csrf=token,
+        error_text=error_text, **context,
+    )  # fmt: skip
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(
@@ -93,7 +97,7 @@ def check_csrf(request: Request, sent: str) -> None:
     """A form post must carry the token of the cookie set with the page (double submit)."""
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, sent):
-        raise Forbidden(text("form_expired", language(request, None)), field="csrf")
+        raise Forbidden(text("form_expired", "en"), field="csrf", key="form_expired")
 
 
 # ---------------------------------------------------------------- signing in and out
@@ -168,7 +172,9 @@ def sign_on(request: Request) -> Response:
     """Off to the municipality's identity provider (OpenID Connect)."""
     provider = provider_of(request)
     if provider is None:
-        raise NotFound("no single sign-on is configured here; ask for a link by email")
+        raise NotFound(
+            "no single sign-on is configured here; ask for a link by email", key="no_sign_on"
+        )
     started = oidc.start(provider)
     response = RedirectResponse(started.url, status_code=302, headers=PAGE_HEADERS)
     response.set_cookie(
@@ -185,7 +191,7 @@ def signed_on(request: Request, code: str = "", state: str = "", error: str = ""
     in the active person with that email."""
     provider = provider_of(request)
     if provider is None:
-        raise NotFound("no single sign-on is configured here")
+        raise NotFound("no single sign-on is configured here", key="no_sign_on")
     if error:
         raise oidc.SignOnFailed(f"the sign-on provider answered: {error[:200]}")
     kept = request.cookies.get(OIDC_COOKIE, "").split(".")
@@ -196,7 +202,10 @@ def signed_on(request: Request, code: str = "", state: str = "", error: str = ""
     with database_of(request).write() as session:
         person = session.scalar(select(Person).where(Person.email == email))
         if person is None or not person.active:
-            raise Forbidden(f"{email} has no access to the lobby agenda; ask an administrator")
+            raise Forbidden(
+                f"{email} has no access to the lobby agenda; ask an administrator",
+                key="no_access", params={"email": email},
+            )  # fmt: skip
         secret = sessions.open_session(session, person.id, now)
     response = RedirectResponse("/agenda", status_code=303, headers=PAGE_HEADERS)
     response.delete_cookie(OIDC_COOKIE, path="/login/oidc")
@@ -251,13 +260,16 @@ def _dates(start: str | None, end: str | None) -> tuple[date | None, date | None
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            return date.fromisoformat(iso_wall(value))
         except ValueError:
-            raise ValidationError(f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+            raise ValidationError(
+                f"{value!r} is not a date (YYYY-MM-DD)", field=field, key="not_a_day",
+                params={"value": value},
+            ) from None  # fmt: skip
 
     first, last = parse(start, "from"), parse(end, "to")
     if first and last and last < first:
-        raise ValidationError("'to' lies before 'from'", field="to")
+        raise ValidationError("'to' lies before 'from'", field="to", key="to_before_from")
     return first, last
 
 
@@ -270,11 +282,15 @@ _Choice = TypeVar("_Choice", ItemKind, ItemStatus)
 
 
 def _members(kind: type[_Choice], values: list[str], field: str) -> tuple[_Choice, ...]:
-    try:
-        return tuple(kind(value) for value in _chosen(values))
-    except ValueError:
-        allowed = ", ".join(member.value for member in kind)
-        raise ValidationError(f"{field}: use one of {allowed}", field=field) from None
+    chosen = _chosen(values)
+    for value in chosen:
+        if value not in {member.value for member in kind}:
+            allowed = ", ".join(member.value for member in kind)
+            raise ValidationError(
+                f"{field}: use one of {allowed}", field=field, key="not_a_choice",
+                params={"value": value},
+            )  # fmt: skip
+    return tuple(kind(value) for value in chosen)
 
 
 @router.get("/agenda", response_class=HTMLResponse, responses={401: {}, 404: {}, 422: {}})
@@ -402,8 +418,27 @@ def public_page(request: Request) -> Response:
 
 
 def error_page(request: Request, error: LobbyError) -> HTMLResponse:
-    """A domain error as a page: the sign-in explanation for 401, else the message."""
-    lang = language(request, None)
+    """A domain error as a page, in the reader's language: the sign-in explanation for 401,
+    else what went wrong in words."""
+    person = _reader(request)
+    lang = language(request, person)
     template = "pages/signin.html" if isinstance(error, SignInRequired) else "pages/error.html"
-    html = render(template, lang, path=request.url.path, me=None, person=None, error=error, csrf="")
+    html = render(
+        template, lang, path=request.url.path, me=person, person=person, error=error, csrf="",
+        error_text=say_error(error, lang),
+    )  # fmt: skip
     return HTMLResponse(html, status_code=error.status, headers=PAGE_HEADERS)
+
+
+def _reader(request: Request) -> Person | None:
+    """Who reads an error page (for its language and menu); nobody when the database is down."""
+    if COOKIE not in request.cookies or not hasattr(request.app.state, "db"):
+        return None
+    try:
+        with database_of(request).read() as session:
+            person = visitor(request, session)
+            if person is not None:
+                session.expunge(person)
+            return person
+    except DATABASE_DOWN:
+        return None

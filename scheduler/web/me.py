@@ -131,7 +131,10 @@ def _make_token(request: Request, form: dict[str, Any]) -> Response:
     settings = settings_of(request)
     try:
         if scope not in OWN_SCOPES:
-            raise NotFound(f"unknown kind of link {scope!r}", field="scope")
+            raise NotFound(
+                f"unknown kind of link {scope!r}", field="scope", key="not_a_choice",
+                params={"value": scope},
+            )  # fmt: skip
         with db.write() as session:
             person = signed_in(request, session)
             _, secret = tokens.create(
@@ -159,6 +162,6 @@ def _revoke(request: Request, token_id: int, csrf: str) -> Response:
         person = signed_in(request, session)
         mine = {t.id for t in tokens.listing(session, person.email)}
         if token_id not in mine:
-            raise NotFound(f"you have no link or token {token_id}", field="id")
+            raise NotFound(f"you have no link or token {token_id}", field="id", key="no_token")
         tokens.revoke(session, token_id, clock.now_utc())
     return RedirectResponse("/me", status_code=303, headers=PAGE_HEADERS)
