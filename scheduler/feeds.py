@@ -421,6 +421,16 @@ def occurrence_calendar(
     return _publish_head() + zone + event + b"END:VCALENDAR\r\n"
 
 
+def item_calendar(item: AgendaItem, options: FeedOptions, lang: Lang) -> bytes:
+    """A calendar file with the whole item as the feeds show it to its owner (same UIDs, its
+    recurrence, exceptions and moved occurrences, VTIMEZONEs): the item page's download.
+    The caller decides that the reader may see the item in full."""
+    zones = {options.home_zone} | ({item.timezone} if not item.all_day else set())
+    head = b"".join(vtimezone(name, item.starts_at.year) for name in sorted(zones - {"UTC"}))
+    writer = _EventWriter(item, View.FULL, Viewer(None, lang), options, frozenset())
+    return _publish_head() + head + writer.write() + b"END:VCALENDAR\r\n"
+
+
 def _select(session: Session, spec: FeedSpec, viewer: Viewer) -> Select[*tuple[Any, ...]]:
     query = select(*_LIGHT)
     if spec.kind == "public":

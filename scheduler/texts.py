@@ -1034,6 +1034,12 @@ _ERRORS_BY_STATUS: dict[int, dict[Lang, str]] = {
     503: _ERRORS["database_down"],
 }  # fmt: skip
 
+# The item page's own words (issue 16).
+_TEXTS["add_to_my_calendar"] = {
+    "nl": "Zet in mijn agenda (.ics)",
+    "en": "Add to my calendar (.ics)",
+}
+
 # The names of fields as the forms and filters call them.
 _FIELD_NAMES: dict[str, dict[Lang, str]] = {
     "title": {"nl": "Titel", "en": "Title"},

@@ -29,6 +29,7 @@ from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.digests import build as build_digest
 from scheduler.errors import Forbidden, Gone, LobbyError, NotFound, SignInRequired, ValidationError
+from scheduler.feeds import FeedBuilder, item_calendar
 from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person
 from scheduler.rendering import render
@@ -346,6 +347,31 @@ def item_page(request: Request, uid: str) -> Response:
             request, "pages/item.html", lang, person=person, page=found, editable=editable,
             templates=settings.chains,
         )  # fmt: skip
+
+
+@router.get(
+    "/items/{uid}/agenda.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, 401: {}, 404: {}},
+)
+def item_download(request: Request, uid: str) -> Response:
+    """The item as a calendar file ("zet in mijn agenda"): only for who may see it in full,
+    as on its page; anyone else gets "not found", as for an unknown uid."""
+    builder: FeedBuilder = request.app.state.feeds
+    with database_of(request).read() as session:
+        person = signed_in(request, session)
+        item = views.visible_item(session, person, uid)
+        body = item_calendar(item, builder.options, language(request, person))
+    attachment = f'attachment; filename="{_filename(uid)}.ics"'
+    return Response(
+        body, media_type="text/calendar; charset=utf-8",
+        headers={**PAGE_HEADERS, "Content-Disposition": attachment},
+    )  # fmt: skip
+
+
+def _filename(uid: str) -> str:
+    """A uid as a file name: what a header and a file system take without quoting."""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in uid)[:80] or "agenda"
 
 
 @router.get("/digest", response_class=HTMLResponse, responses={401: {}})
