@@ -276,7 +276,10 @@ def test_a_public_item_is_reviewed_for_the_open_agenda_on_its_page(
     assert "Werkbezoek gedeputeerde" in public and "[weggelakt: persoonsgegevens]" in public
     assert "Mira Manager" not in public
     internal = client.post("/items/reeks/review", data={"csrf": csrf}, headers=HTML)
-    assert internal.status_code == 422 and "Vertrouwelijkheid: alleen openbare agendapunten" in internal.text
+    assert (
+        internal.status_code == 422
+        and "Vertrouwelijkheid: alleen openbare agendapunten" in internal.text
+    )
 
 
 def test_a_preparation_chain_is_attached_and_its_steps_ticked_off_on_the_item_page(
