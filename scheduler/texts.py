@@ -1039,6 +1039,9 @@ _TEXTS["add_to_my_calendar"] = {
     "nl": "Zet in mijn agenda (.ics)",
     "en": "Add to my calendar (.ics)",
 }
+_TEXTS["history_created"] = {"nl": "aangemaakt", "en": "created"}
+_TEXTS["yes"] = {"nl": "ja", "en": "yes"}
+_TEXTS["no"] = {"nl": "nee", "en": "no"}
 
 # The names of fields as the forms and filters call them.
 _FIELD_NAMES: dict[str, dict[Lang, str]] = {
@@ -1130,3 +1133,83 @@ class _Lenient(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return ""
+
+
+# ---------------------------------------------------------------- recurrence in words (issue 16)
+
+_ORDINALS: dict[Lang, dict[int, str]] = {
+    "nl": {1: "eerste", 2: "tweede", 3: "derde", 4: "vierde", 5: "vijfde", -1: "laatste"},
+    "en": {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"},
+}
+_SMALL: dict[Lang, dict[int, str]] = {
+    "nl": {2: "twee", 3: "drie", 4: "vier", 5: "vijf", 6: "zes"},
+    "en": {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"},
+}
+_UNIT: dict[Lang, dict[str, tuple[str, str, str]]] = {  # (every one, plural, article)
+    "nl": {"DAILY": ("elke dag", "dagen", "elke"), "WEEKLY": ("elke week", "weken", "elke"),
+           "MONTHLY": ("elke maand", "maanden", "elke"), "YEARLY": ("elk jaar", "jaar", "elke")},
+    "en": {"DAILY": ("every day", "days", "every"), "WEEKLY": ("every week", "weeks", "every"),
+           "MONTHLY": ("every month", "months", "every"), "YEARLY": ("every year", "years", "every")},
+}  # fmt: skip
+_DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_RULE_WORDS: dict[str, dict[Lang, str]] = {
+    "on": {"nl": "op", "en": "on"},
+    "on_the": {"nl": "op de", "en": "on the"},
+    "until": {"nl": "tot en met", "en": "until"},
+    "times": {"nl": "{n} keer", "en": "{n} times"},
+    "own_rule": {"nl": "volgens een eigen regel", "en": "by a rule of its own"},
+}
+
+
+def say_rule(rule: str, start: datetime, words: Words) -> str:
+    """An RRULE in words, read from `start` (aware) in `words`' zone and language: "elke twee
+    weken op woensdag, tot en met woensdag 30 juni 2027"; "elke maand op de tweede dinsdag,
+    4 keer". A rule with parts beyond these reads "volgens een eigen regel"."""
+    lang = words.lang
+    parts = dict(p.split("=", 1) for p in rule.upper().split(";") if "=" in p)
+    known = {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "COUNT", "UNTIL", "WKST"}
+    if parts.get("FREQ") not in _UNIT[lang] or set(parts) - known:
+        return _RULE_WORDS["own_rule"][lang]
+    local = start.astimezone(words.zone)
+    every, plural, article = _UNIT[lang][parts["FREQ"]]
+    interval = int(parts.get("INTERVAL", "1") or 1)
+    if interval > 1:
+        every = f"{article} {_SMALL[lang].get(interval, str(interval))} {plural}"
+    said = [every]
+    days = [d for d in parts.get("BYDAY", "").split(",") if d]
+    # 5 January 2026 is a Monday: the weekdays' names in the reader's language.
+    day_names = [format_date(date(2026, 1, 5 + i), "EEEE", locale=words.locale) for i in range(7)]
+    if parts["FREQ"] == "WEEKLY":
+        chosen = [day_names[_DAY_CODES.index(d[-2:])] for d in days] or [day_names[local.weekday()]]
+        said.append(f"{_RULE_WORDS['on'][lang]} {_joined(chosen, lang)}")
+    elif parts["FREQ"] == "MONTHLY" and days:
+        nth = [
+            f"{_ORDINALS[lang].get(int(d[:-2] or 1), d[:-2])} {day_names[_DAY_CODES.index(d[-2:])]}"
+            for d in days
+        ]
+        said.append(f"{_RULE_WORDS['on_the'][lang]} {_joined(nth, lang)}")
+    elif parts["FREQ"] == "MONTHLY":
+        day = parts.get("BYMONTHDAY") or str(local.day)
+        said.append(f"{_RULE_WORDS['on_the'][lang]} {day}{'e' if lang == 'nl' else '.'}")
+    elif parts["FREQ"] == "YEARLY":
+        said.append(
+            f"{_RULE_WORDS['on'][lang]} {format_date(local, 'd MMMM', locale=words.locale)}"
+        )
+    text_ = " ".join(said)
+    if "UNTIL" in parts:
+        until = parts["UNTIL"]
+        if len(until) == 8:
+            last = date(int(until[:4]), int(until[4:6]), int(until[6:8]))
+        else:
+            moment = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=ZoneInfo("UTC"))
+            last = moment.astimezone(words.zone).date()
+        text_ += f", {_RULE_WORDS['until'][lang]} {words.long_day(last)}"
+    if parts.get("COUNT", "").isdigit():
+        text_ += ", " + _RULE_WORDS["times"][lang].format(n=parts["COUNT"])
+    return text_
+
+
+def _joined(names: list[str], lang: Lang) -> str:
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {text('and', lang)} {names[-1]}"

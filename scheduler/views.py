@@ -7,6 +7,7 @@ absent from the agenda and an item page answers "not found", as for an unknown u
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -32,7 +33,7 @@ from scheduler.models import (
 from scheduler.occurrences import Occurrence, expand
 from scheduler.permissions import may_see
 from scheduler.reminders import describe_offset
-from scheduler.texts import Lang, Words, label, text
+from scheduler.texts import Lang, Words, field_name, label, say_rule, text
 
 
 @dataclass(frozen=True)
@@ -156,12 +157,38 @@ class ChangeRow:
     new: str
 
 
-def change_row(change: ItemChange, words: Words) -> ChangeRow:
+def change_row(change: ItemChange, words: Words, start: datetime | None = None) -> ChangeRow:
+    """The change in the reader's words: the field's name, values as text (a rule in words)."""
+    created = change.field == "created"
     return ChangeRow(
         when=words.moment(change.changed_at, False), by=f"{change.changed_by} ({change.channel})",
-        field=change.field, old=(change.old_value or "")[:200],
-        new="" if change.field == "created" else (change.new_value or "")[:200],
+        field=text("history_created", words.lang) if created
+        else field_name(change.field, words.lang) or change.field,
+        old=_value_words(change.field, change.old_value, words, start),
+        new="" if created else _value_words(change.field, change.new_value, words, start),
     )  # fmt: skip
+
+
+def _value_words(name: str, stored: str | None, words: Words, start: datetime | None) -> str:
+    """A stored (JSON) value as a person reads it: text as is, lists joined, a rule in words,
+    reminders in words, a kind or status by its label."""
+    try:
+        value = json.loads(stored) if stored else None
+    except ValueError:
+        value = stored
+    if value is None or value == "" or value == []:
+        return "—"
+    if name == "rrule" and isinstance(value, str) and start is not None:
+        return say_rule(value, start, words)
+    if name == "reminders" and isinstance(value, list):
+        return ", ".join(describe_offset(str(v), words.lang) for v in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) if not isinstance(v, dict) else "…" for v in value)[:200]
+    if isinstance(value, dict):
+        return "…"
+    if isinstance(value, bool):
+        return text("yes" if value else "no", words.lang)
+    return label(str(value), words.lang)[:200]
 
 
 @dataclass(frozen=True)
@@ -285,7 +312,7 @@ def item_page(
             for o in ahead
         ],
         deliveries=[mail_row(d, words) for d in deliveries],
-        history=[change_row(c, words) for c in history],
+        history=[change_row(c, words, item.starts_at) for c in history],
         labels=labels,
         chains=_chain_views(session, item, words, now.astimezone(words.zone).date(), closed),
         overlaps=[

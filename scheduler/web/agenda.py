@@ -33,7 +33,7 @@ from scheduler.feeds import FeedBuilder, item_calendar
 from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person
 from scheduler.rendering import render
-from scheduler.texts import Lang, say_error, text
+from scheduler.texts import Lang, Words, say_error, say_rule, text
 from scheduler.web import limits
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
 from scheduler.web.item_form import iso_wall
@@ -343,9 +343,11 @@ def item_page(request: Request, uid: str) -> Response:
             settings.closed_days, window,
         )  # fmt: skip
         editable = permissions.may_edit(found.item, person)
+        rule, start = found.item.rrule, found.item.starts_at
+        recurrence = say_rule(rule, start, Words(lang, person.timezone)) if rule else ""
         return page(
             request, "pages/item.html", lang, person=person, page=found, editable=editable,
-            templates=settings.chains,
+            templates=settings.chains, recurrence=recurrence,
         )  # fmt: skip
 
 
