@@ -955,8 +955,12 @@ _ERRORS: dict[str, dict[Lang, str]] = {
         "en": "single sign-on is not set up here; ask for a sign-in link by email",
     },
     "sign_on_failed": {
-        "nl": "inloggen met je werkaccount lukte niet; probeer het opnieuw",
-        "en": "signing in with your work account did not work; try again",
+        "nl": "inloggen met je werkaccount lukte niet; probeer het opnieuw ({detail})",
+        "en": "signing in with your work account did not work; try again ({detail})",
+    },
+    "email_not_verified": {
+        "nl": "je werkaccount heeft dit e-mailadres niet bevestigd; vraag het een beheerder",
+        "en": "your work account has not verified this email address; ask an administrator",
     },
     "no_access": {
         "nl": "{email} heeft geen toegang tot de lobbyagenda; vraag het een beheerder",
