@@ -335,19 +335,20 @@ def test_sign_in_by_a_link_read_from_the_mail(sqlite_db: Database, browser: Any)
             page.get_by_role("link", name="Bestuurlijk overleg MRA").click()
             page.get_by_role("link", name="Bewerken").click()
             start = page.get_by_label("Begin")  # the end moves along
-            new_start = start.input_value()[:11] + "16:30"
+            day = start.input_value().split(" ")[0]  # as the form shows it: 5-12-2026 10:00
+            new_start = f"{day} 16:30"
+            ical_day = "".join(reversed([f"{int(p):02d}" for p in day.split("-")]))
             start.fill(new_start)
             page.get_by_role("button", name="Opslaan").click()
             assert page.url == f"{base}/items/mob"
             assert "om 16:30" in page.locator("dl.fields").inner_text()
             history = page.locator("section", has_text="Geschiedenis").inner_text()
-            assert "j.jansen@example.nl (web)" in history and "start" in history
+            assert "j.jansen@example.nl (web)" in history and "Begin" in history
             page.screenshot(path=str(ARTIFACTS / "item-edited.png"), full_page=True)
             after = _event(httpx.get(feed).text, "mob")
             assert (
                 "SEQUENCE:2" in after
-                and f"DTSTART;TZID=Europe/Amsterdam:{new_start.replace('-', '').replace(':', '')}00"
-                in after
+                and f"DTSTART;TZID=Europe/Amsterdam:{ical_day}T163000" in after
             )
             page.get_by_role("button", name="Uitloggen").click()
             assert page.url == f"{base}/public"
