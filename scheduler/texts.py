@@ -546,6 +546,21 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "and {count} confidential item(s) of others",
     },
     "note": {"nl": "Notitie", "en": "Note"},
+    # contact persons
+    "contact_persons": {"nl": "Contactpersonen", "en": "Contact persons"},
+    "contact_persons_at": {"nl": "Contactpersonen bij {name}", "en": "Contact persons at {name}"},
+    "contacts_met": {"nl": "Gesproken contactpersonen", "en": "Contact persons met"},
+    "function": {"nl": "Functie", "en": "Function"},
+    "organisation": {"nl": "Organisatie", "en": "Organisation"},
+    "portfolio": {"nl": "Portefeuille", "en": "Portfolio"},
+    "relationship_owner": {"nl": "Relatiebeheerder", "en": "Relationship owner"},
+    "phone": {"nl": "Telefoon", "en": "Phone"},
+    "notes": {"nl": "Notities", "en": "Notes"},
+    "left_on": {"nl": "vertrokken op {day}", "en": "left on {day}"},
+    "every_contact": {"nl": "Alle contacten", "en": "Every contact"},
+    "matters_for": {"nl": "Van belang voor", "en": "Matters for"},
+    "show_left": {"nl": "Toon ook vertrokken contactpersonen", "en": "Show those who left too"},
+    "all_contact_persons": {"nl": "Alle contactpersonen", "en": "All contact persons"},
     "feeds_per_dossier": {"nl": "Per lobbydossier", "en": "Per lobby dossier"},
     "feeds_per_stakeholder": {"nl": "Per partner", "en": "Per stakeholder"},
     "feed_link": {"nl": "Link voor {name}", "en": "Link for {name}"},
@@ -574,6 +589,21 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Nieuwe agenda → Op het netwerk; plak de https-link. Vernieuwt elk half uur.",
         "en": "New calendar → On the network; paste the https link. Refreshes every 30 minutes.",
     },
+    # keeping dossiers in the browser
+    "new_dossier": {"nl": "Nieuw dossier", "en": "New dossier"},
+    "edit_dossier": {"nl": "Dossier bewerken", "en": "Edit dossier"},
+    "dossier_slug": {"nl": "Korte naam", "en": "Short name"},
+    "dossier_slug_hint": {
+        "nl": "Kleine letters, cijfers en streepjes, zoals eu-spoortunnels; staat in de link en kan niet meer veranderen.",
+        "en": "Lower-case letters, digits and hyphens, such as eu-rail-tunnels; it is in the link and cannot change later.",
+    },
+    "dossier_what": {"nl": "Wat we willen", "en": "What we want"},
+    "dossier_state": {"nl": "Trekker en stand", "en": "Lead and state"},
+    "target_n": {"nl": "Partner {n}", "en": "Stakeholder {n}"},
+    "add_note": {"nl": "Notitie toevoegen", "en": "Add a note"},
+    "note_text": {"nl": "Wat is er gebeurd?", "en": "What happened?"},
+    "new_status": {"nl": "Nieuwe status", "en": "New status"},
+    "keep_status": {"nl": "blijft {status}", "en": "stays {status}"},
     "public_page_intro": {
         "nl": "De openbare lobbyagenda van de gemeente. Vraag een beheerder om een persoonlijke link voor de volledige agenda.",
         "en": "The municipality's public lobby agenda. Ask an administrator for a personal link to the full agenda.",
@@ -888,14 +918,18 @@ _ERRORS: dict[str, dict[Lang, str]] = {
         "en": "this page cannot be asked for this way",
     },
     "may_not_create": {
-        "nl": "alleen lobbyisten en beheerders maken agendapunten aan",
-        "en": "only lobbyists and admins create agenda items",
+        "nl": "alleen lobbyisten, managers en beheerders maken agendapunten aan",
+        "en": "only lobbyists, managers and admins create agenda items",
     },
     "may_not_edit": {
         "nl": "je mag dit agendapunt niet wijzigen: lobbyisten wijzigen de agendapunten waarvan "
-        "ze eigenaar of deelnemer zijn, beheerders de niet-vertrouwelijke",
+        "ze eigenaar of deelnemer zijn, managers en beheerders de niet-vertrouwelijke",
         "en": "you may not change this item: lobbyists change the items they own or take part "
-        "in, admins the non-confidential ones",
+        "in, managers and admins the non-confidential ones",
+    },
+    "planners_only": {
+        "nl": "alleen lobbyisten, managers en beheerders mogen dit",
+        "en": "only lobbyists, managers and admins may do this",
     },
     "admins_only": {"nl": "alleen beheerders mogen dit", "en": "only admins may do this"},
     "stale_form": {

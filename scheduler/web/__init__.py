@@ -20,7 +20,20 @@ from scheduler.errors import LobbyError, ValidationError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
 from scheduler.throttle import TooMany
-from scheduler.web import agenda, api, docs, editing, feeds, guard, health, me, metrics, pages
+from scheduler.web import (
+    agenda,
+    api,
+    contact_pages,
+    docs,
+    dossier_editing,
+    editing,
+    feeds,
+    guard,
+    health,
+    me,
+    metrics,
+    pages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +83,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(feeds.router)  # before pages: /feeds/public.ics is a feed, not a token
     app.include_router(pages.router)
     app.include_router(editing.router)  # before agenda: /items/new is not an item's uid
+    app.include_router(dossier_editing.router)  # before agenda: nor /dossiers/new a dossier
     app.include_router(agenda.router)
     app.include_router(me.router)
+    app.include_router(contact_pages.router)
     app.include_router(api.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
@@ -124,7 +139,8 @@ def _install_error_handlers(app: FastAPI) -> None:
                 params={"value": value if isinstance(value, str | int) else ""},
             )  # fmt: skip
             return await run_in_threadpool(agenda.error_page, request, error)
-        return JSONResponse({"error": first["msg"], "field": field or None}, status_code=422)
+        message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's, not ours
+        return JSONResponse({"error": message, "field": field or None}, status_code=422)
 
 
 # Starlette's own refusals a browser may meet, as our message keys.
