@@ -6,7 +6,13 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_interval, format_timedelta
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_interval,
+    format_timedelta,
+    get_day_names,
+)
 
 from scheduler import clock
 from scheduler.errors import LobbyError
@@ -589,6 +595,19 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Nieuwe agenda → Op het netwerk; plak de https-link. Vernieuwt elk half uur.",
         "en": "New calendar → On the network; paste the https link. Refreshes every 30 minutes.",
     },
+    # the agenda as a list, a week or a month
+    "view_label": {"nl": "Weergave", "en": "View"},
+    "view_list": {"nl": "Lijst", "en": "List"},
+    "view_week": {"nl": "Week", "en": "Week"},
+    "view_month": {"nl": "Maand", "en": "Month"},
+    "previous_week": {"nl": "Vorige week", "en": "Previous week"},
+    "next_week": {"nl": "Volgende week", "en": "Next week"},
+    "this_week": {"nl": "Deze week", "en": "This week"},
+    "previous_month": {"nl": "Vorige maand", "en": "Previous month"},
+    "next_month": {"nl": "Volgende maand", "en": "Next month"},
+    "this_month": {"nl": "Deze maand", "en": "This month"},
+    "today": {"nl": "vandaag", "en": "today"},
+    "filters_on": {"nl": "aan", "en": "on"},
     # keeping dossiers in the browser
     "new_dossier": {"nl": "Nieuw dossier", "en": "New dossier"},
     "edit_dossier": {"nl": "Dossier bewerken", "en": "Edit dossier"},
@@ -755,6 +774,15 @@ class Words:
     def span(self, first: date, last: date) -> str:
         """ "7–21 dec 2026", "28 dec 2026 – 10 jan 2027"."""
         return format_interval(first, last, "yMMMd", locale=self.locale)
+
+    def month(self, day: date) -> str:
+        """ "december 2026": the month `day` lies in."""
+        return format_date(day, "LLLL y", locale=self.locale)
+
+    def weekdays(self) -> list[str]:
+        """ "ma" … "zo" (Monday first), as a grid's column heads."""
+        names = get_day_names("abbreviated", locale=self.locale)
+        return [names[n] for n in range(7)]
 
     def week(self, day: date) -> str:
         """ "Week 50 (7–13 dec 2026)": the ISO week `day` lies in."""

@@ -92,10 +92,107 @@ def agenda_weeks(
     return [weeks[key] for key in sorted(weeks)]
 
 
+VIEWS = ("list", "week", "month")
+
+
+@dataclass(frozen=True)
+class GridEntry:
+    """One occurrence in a day of the week or month grid."""
+
+    uid: str
+    title: str
+    time: str  # "10:00", "" for an all-day item
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    heading: str  # "di 8 dec"
+    today: bool
+    outside: bool  # in the month grid: a day of the month before or after
+    entries: list[GridEntry]
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The week or month grid around a day: weeks of seven days, Monday first."""
+
+    view: str
+    title: str  # "Week 50 (7–13 dec 2026)", "december 2026"
+    weekdays: list[str]  # "ma" … "zo"
+    weeks: list[list[Day]]
+    previous: date
+    next: date
+    focus: date  # the day the keyboard starts on: today, else the first of the period
+
+
+def agenda_calendar(
+    session: Session, person: Person, query: AgendaQuery, lang: Lang, zone: str, now: datetime,
+    view: str, around: date | None,
+) -> Calendar:  # fmt: skip
+    """The week or month (`view`) around the day `around` (default today), with what `person`
+    may see in it under the query's filters (its period is the grid's)."""
+    words = Words(lang, zone)
+    today = now.astimezone(words.zone).date()
+    anchor = around or today
+    if view == "week":
+        first = anchor - timedelta(days=anchor.weekday())
+        last, title = first + timedelta(days=6), words.week(anchor)
+        previous, following = first - timedelta(days=7), first + timedelta(days=7)
+    else:
+        month_start = anchor.replace(day=1)
+        following = (month_start + timedelta(days=32)).replace(day=1)
+        previous = (month_start - timedelta(days=1)).replace(day=1)
+        first = month_start - timedelta(days=month_start.weekday())
+        month_end = following - timedelta(days=1)
+        last, title = month_end + timedelta(days=6 - month_end.weekday()), words.month(anchor)
+    entries = _entries_by_day(session, person, query, words, first, last)
+    days = [
+        Day(d, words.day(d), d == today, view == "month" and d.month != anchor.month,
+            entries.get(d, []))
+        for d in (first + timedelta(days=n) for n in range((last - first).days + 1))
+    ]  # fmt: skip
+    weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
+    start_of = (
+        anchor - timedelta(days=anchor.weekday()) if view == "week" else anchor.replace(day=1)
+    )
+    focus = today if first <= today <= last and not days[(today - first).days].outside else start_of
+    return Calendar(view, title, words.weekdays(), weeks, previous, following, focus)
+
+
+def _entries_by_day(
+    session: Session, person: Person, query: AgendaQuery, words: Words, first: date, last: date
+) -> dict[date, list[GridEntry]]:
+    """Each day's occurrences: all-day ones first (on every day they cover), then by time."""
+    start, end = _local_span(words, first, last)
+    where = ItemFilter(query.themes, query.stakeholders, query.kinds, query.statuses)
+    found = [o for o in occurrences(session, start, end, where) if _shown(o, person, query, False)]
+    by_day: dict[date, list[tuple[tuple[bool, datetime], GridEntry]]] = {}
+    for o in found:
+        local_start = o.start.astimezone(words.zone)
+        cancelled = o.cancelled or o.item.status == ItemStatus.CANCELLED
+        time = "" if o.item.all_day else local_start.strftime("%H:%M")
+        entry = GridEntry(o.item.uid, " ".join(o.title.split()), time, cancelled)
+        covered = [local_start.date()]
+        if o.item.all_day:
+            final = (o.end.astimezone(words.zone) - timedelta(seconds=1)).date()
+            covered = [local_start.date() + timedelta(days=n)
+                       for n in range((final - local_start.date()).days + 1)]  # fmt: skip
+        for day in covered:
+            if first <= day <= last:
+                by_day.setdefault(day, []).append(((not o.item.all_day, o.start), entry))
+    return {day: [e for _, e in sorted(pairs, key=lambda p: p[0])] for day, pairs in by_day.items()}
+
+
 def _period(query: AgendaQuery, words: Words, now: datetime) -> tuple[datetime, datetime]:
     today = now.astimezone(words.zone).date()
     first = query.start or today
-    last = query.end or first + timedelta(days=27)
+    return _local_span(words, first, query.end or first + timedelta(days=27))
+
+
+def _local_span(words: Words, first: date, last: date) -> tuple[datetime, datetime]:
+    """From the reader's midnight before `first` to the one after `last`."""
     start = datetime.combine(first, datetime.min.time(), tzinfo=words.zone)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=words.zone)
     return start, end

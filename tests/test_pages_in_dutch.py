@@ -116,13 +116,15 @@ def site(db: Database) -> Iterator[tuple[TestClient, Database]]:
         yield c, db
 
 
-PAGES = ("/agenda", "/agenda?kind=meeting&from=2026-12-01", "/items/mob", "/items/reeks",
+PAGES = ("/agenda", "/agenda?kind=meeting&from=2026-12-01", "/agenda?view=week",
+         "/agenda?view=month", "/items/mob", "/items/reeks",
          "/items/telkens", "/digest", "/partnerships", "/dossiers", "/dossiers/tunnels", "/feeds",
          "/me", "/public", "/login")  # fmt: skip
 ERRORS = ("/items/nope", "/items/nope/agenda.ics", "/agenda?kind=bogus", "/agenda?status=x",
           "/agenda?from=9+december", "/agenda?from=2026-12-10&to=2026-12-01",
           "/agenda?theme=geen", "/dossiers/geen", "/no/such/page", "/feeds/not-a-token",
-          "/chain-steps/abc", "/login/not-a-link")  # fmt: skip
+          "/chain-steps/abc", "/login/not-a-link", "/agenda?view=year",
+          "/agenda?view=week&date=tomorrow")  # fmt: skip
 
 
 def read(client: TestClient, path: str) -> str:

@@ -256,7 +256,9 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
 # ---------------------------------------------------------------- the pages
 
 
-def _dates(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+def _dates(
+    start: str | None, end: str | None, *, field: str = "from"
+) -> tuple[date | None, date | None]:
     def parse(value: str | None, field: str) -> date | None:
         if not value:
             return None
@@ -268,7 +270,7 @@ def _dates(start: str | None, end: str | None) -> tuple[date | None, date | None
                 params={"value": value},
             ) from None  # fmt: skip
 
-    first, last = parse(start, "from"), parse(end, "to")
+    first, last = parse(start, field), parse(end, "to")
     if first and last and last < first:
         raise ValidationError("'to' lies before 'from'", field="to", key="to_before_from")
     return first, last
@@ -294,6 +296,9 @@ def _members(kind: type[_Choice], values: list[str], field: str) -> tuple[_Choic
     return tuple(kind(value) for value in chosen)
 
 
+VIEW_COOKIE = "lobby_agenda_view"
+
+
 @router.get("/agenda", response_class=HTMLResponse, responses={401: {}, 404: {}, 422: {}})
 def agenda_page(
     request: Request,
@@ -304,9 +309,14 @@ def agenda_page(
     owner: str | None = None,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
+    view: str | None = None,
+    around: Annotated[str | None, Query(alias="date")] = None,
 ) -> Response:
-    """Upcoming occurrences by week, filtered by theme, stakeholder, kind, owner, status, period."""
+    """Occurrences as a list by week (filtered by theme, stakeholder, kind, owner, status,
+    period), or as a week or month grid around `date`; the view chosen is remembered."""
     first, last = _dates(start, end)
+    shown = _view(view or request.cookies.get(VIEW_COOKIE, "list"), explicit=view is not None)
+    anchor, _ = _dates(around, None, field="date")
     query = views.AgendaQuery(
         _chosen(theme), _chosen(stakeholder), _members(ItemKind, kind, "kind"),
         _members(ItemStatus, status, "status"), (owner or "").strip().lower() or None,
@@ -318,16 +328,57 @@ def agenda_page(
             lang = language(request, person)
             catalog.themes(session, query.themes, field="theme")
             catalog.stakeholders(session, query.stakeholders, field="stakeholder")
-            weeks = views.agenda_weeks(
-                session, person, query, lang, person.timezone, clock.now_utc()
-            )
-            return page(
-                request, "pages/agenda.html", lang, person=person, weeks=weeks, query=query,
+            now = clock.now_utc()
+            weeks, grid = [], None
+            if shown == "list":
+                weeks = views.agenda_weeks(session, person, query, lang, person.timezone, now)
+            else:
+                grid = views.agenda_calendar(
+                    session, person, query, lang, person.timezone, now, shown, anchor
+                )
+            answer = page(
+                request, "pages/agenda.html", lang, person=person, weeks=weeks, grid=grid,
+                view=shown, links=_view_links(request, grid), query=query,
                 choices=views.filter_choices(session), kinds=list(ItemKind),
                 statuses=list(ItemStatus), may_create=permissions.may_create(person),
             )  # fmt: skip
     except DATABASE_DOWN as exc:
         return unavailable(exc)
+    if view is not None:  # a choice made now is the one the next visit opens with
+        secure = request.url.scheme == "https"
+        answer.set_cookie(
+            VIEW_COOKIE, shown, max_age=365 * 86400, path="/agenda", httponly=True,
+            samesite="lax", secure=secure,
+        )  # fmt: skip
+    return answer
+
+
+def _view(value: str, *, explicit: bool) -> str:
+    if value in views.VIEWS:
+        return value
+    if not explicit:
+        return "list"  # an old or odd cookie is no reason to refuse the page
+    raise ValidationError(
+        f"view: use one of {', '.join(views.VIEWS)}", field="view", key="not_a_choice",
+        params={"value": value},
+    )  # fmt: skip
+
+
+def _view_links(request: Request, grid: views.Calendar | None) -> dict[str, str]:
+    """The page's own address with another view, or the grid's previous, this and next
+    week or month; the filters kept."""
+
+    def to(**changes: str) -> str:
+        url = request.url.remove_query_params("date").include_query_params(**changes)
+        return f"{url.path}?{url.query}"
+
+    links = {name: to(view=name) for name in views.VIEWS}
+    if grid is not None:
+        links |= {
+            "previous": to(date=grid.previous.isoformat()), "next": to(date=grid.next.isoformat()),
+            "today": to(),
+        }  # fmt: skip
+    return links
 
 
 @router.get("/items/{uid}", response_class=HTMLResponse, responses={401: {}, 404: {}})
