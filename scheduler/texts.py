@@ -595,6 +595,12 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Nieuwe agenda → Op het netwerk; plak de https-link. Vernieuwt elk half uur.",
         "en": "New calendar → On the network; paste the https link. Refreshes every 30 minutes.",
     },
+    # what a person follows, chosen on /me
+    "what_i_follow": {"nl": "Wat ik volg", "en": "What I follow"},
+    "what_i_follow_intro": {
+        "nl": "Agendapunten op deze thema's en met deze partners staan in mijn agenda-abonnement, mijn overzicht en (als ik herinneringen volg) mijn herinneringen.",
+        "en": "Items on these themes and with these stakeholders are in my calendar subscription, my digest and (when I follow reminders) my reminders.",
+    },
     # the agenda as a list, a week or a month
     "view_label": {"nl": "Weergave", "en": "View"},
     "view_list": {"nl": "Lijst", "en": "List"},

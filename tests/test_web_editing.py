@@ -196,6 +196,41 @@ def test_a_person_sets_their_reminders_and_digest_on_their_page(
         assert catalog.person(session, LOBBYIST).digest_time == "16:00"
 
 
+def test_a_person_chooses_the_themes_and_stakeholders_they_follow(
+    editor: tuple[TestClient, Database],
+) -> None:
+    client, db = editor
+    page = client.get("/me", headers=HTML).text
+    assert 'name="themes" type="checkbox" value="wonen"' in page and "Wat ik volg" in page
+    form = {"csrf": client.cookies["lobby_csrf"], "language": "nl",
+            "timezone": "Europe/Amsterdam", "digest": "none", "digest_day": "monday",
+            "digest_time": "07:30", "digest_scope": "followed"}  # fmt: skip
+    saved = client.post("/me", data=form | {"themes": ["wonen"], "stakeholders": ["mra"]},
+                        headers=HTML, follow_redirects=False)  # fmt: skip
+    assert saved.status_code == 303
+    with db.read() as session:
+        from scheduler import catalog
+
+        me = catalog.describe_person(catalog.person(session, LOBBYIST))
+    assert (me["themes"], me["stakeholders"]) == (["wonen"], ["mra"])
+    shown = client.get("/me", headers=HTML).text
+    assert 'value="wonen" checked' in shown and 'value="mobiliteit">' in shown
+    # a colleague's item on wonen is in their own feed while they follow wonen, and only then
+    item(db, "collega", title="Woondeal-overleg", start="2026-12-09T14:00",
+         end="2026-12-09T15:00", owner=MANAGER,
+         themes=["wonen"])  # fmt: skip
+    with db.write() as session:
+        _, secret = tokens.create(session, LOBBYIST, scope="me", today=NOW.date())
+    assert "Woondeal-overleg" in client.get(f"/feeds/{secret}/me.ics").text
+    cleared = client.post("/me", data=form, headers=HTML, follow_redirects=False)
+    assert cleared.status_code == 303
+    assert "Woondeal-overleg" not in client.get(f"/feeds/{secret}/me.ics").text
+    bad = client.post("/me", data=form | {"themes": ["bestaat-niet"]}, headers=HTML)
+    assert bad.status_code == 404 and "bestaat-niet" in bad.text
+    with db.read() as session:
+        assert catalog.describe_person(catalog.person(session, LOBBYIST))["themes"] == []
+
+
 def test_a_person_makes_and_revokes_their_own_links_and_tokens(
     editor: tuple[TestClient, Database],
 ) -> None:
