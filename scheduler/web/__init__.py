@@ -17,7 +17,8 @@ from scheduler import __version__, jobs, reminders, retention, sources
 from scheduler.config import Settings, get_settings
 from scheduler.db import Database
 from scheduler.errors import LobbyError, ValidationError
-from scheduler.feeds import FeedBuilder, options_from
+from scheduler.feeds import FeedBuilder
+from scheduler.ics_writer import options_from
 from scheduler.rendering import STATIC
 from scheduler.throttle import TooMany
 from scheduler.web import (

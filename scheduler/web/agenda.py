@@ -29,7 +29,8 @@ from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.digests import build as build_digest
 from scheduler.errors import Forbidden, Gone, LobbyError, NotFound, SignInRequired, ValidationError
-from scheduler.feeds import FeedBuilder, item_calendar
+from scheduler.feeds import FeedBuilder
+from scheduler.ics_writer import item_calendar
 from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person
 from scheduler.rendering import render
