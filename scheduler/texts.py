@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -1182,7 +1183,7 @@ def field_name(field: str, lang: Lang) -> str:
 def say_error(error: LobbyError, lang: Lang) -> str:
     """An error as a person reads it on a page: in their language, the field named in words
     ("Begin: '9 december 2026 10:00' is geen datum; schrijf bijvoorbeeld 9-12-2026 10:00")."""
-    params = dict(error.params)
+    params = {name: _as_typed(value) for name, value in error.params.items()}
     if "minutes" in params and params["minutes"].isdigit():
         one, more = _MINUTES[lang]
         params["minutes"] = f"{params['minutes']} {one if params['minutes'] == '1' else more}"
@@ -1198,6 +1199,19 @@ def say_error(error: LobbyError, lang: Lang) -> str:
     name = field_name(error.field, lang) if error.field else ""
     sentence = f"{name}: {body}" if name else body
     return sentence[:1].upper() + sentence[1:]
+
+
+_ISO_WALL = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2})?)?")
+
+
+def _as_typed(value: str) -> str:
+    """An ISO date or wall time, as forms take and show it: "9-12-2026 10:00"."""
+    match = _ISO_WALL.fullmatch(value.strip())
+    if not match:
+        return value
+    year, month, day, hour, minute = match.groups()
+    shown = f"{int(day)}-{int(month)}-{year}"
+    return f"{shown} {hour}:{minute}" if hour else shown
 
 
 class _Lenient(dict[str, str]):
