@@ -142,8 +142,8 @@ class Upload:
             raise TooLarge(
                 f"the file is larger than {self.store.max_mb} MB (max_upload_mb); nothing "
                 "was stored",
-                field="file",
-            )
+                field="file", key="file_too_large", params={"mb": self.store.max_mb},
+            )  # fmt: skip
         self._hash.update(chunk)
         self._file.write(chunk)
 
@@ -151,7 +151,7 @@ class Upload:
         """Sync the file to disk, give it its stored name, sync the directory."""
         if self._file is None or self.size == 0:
             self.abort()
-            raise ValidationError("the file is empty", field="file")
+            raise ValidationError("the file is empty", field="file", key="file_empty")
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()

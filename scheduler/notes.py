@@ -50,12 +50,12 @@ def render(text: str) -> str:
 def _checked(text: str) -> str:
     text = text.strip()
     if not text:
-        raise ValidationError("a note needs some text", field="text")
+        raise ValidationError("a note needs some text", field="text", key="note_empty")
     if len(text) > MAX_LENGTH:
         raise ValidationError(
             f"a note is at most {MAX_LENGTH} characters long (this one has {len(text)})",
-            field="text",
-        )
+            field="text", key="note_too_long", params={"max": MAX_LENGTH},
+        )  # fmt: skip
     return text
 
 

@@ -126,7 +126,7 @@ async def receive(request: Request, store: FileStore) -> Form:
             await anyio.to_thread.run_sync(parser.write, chunk)
         parser.finalize()
         if receiver.upload is None:
-            raise ValidationError("choose a file to attach", field="file")
+            raise ValidationError("choose a file to attach", field="file", key="file_missing")
         received = await anyio.to_thread.run_sync(receiver.upload.finish)
     except BaseException:
         if receiver.upload is not None:
