@@ -19,6 +19,7 @@ from scheduler.cli import (
     feeds,
     items,
     outbox,
+    search,
     sources,
 )
 from scheduler.cli.common import app
@@ -44,6 +45,7 @@ app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
     outbox.dispatch_command
 )
 app.add_typer(admin.db_app, name="db")
+app.command("search", epilog=common.example(search.EXAMPLE))(search.search_command)
 admin.register(app)
 audit.register(app)
 

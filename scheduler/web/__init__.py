@@ -19,7 +19,20 @@ from scheduler.errors import LobbyError
 from scheduler.feeds import FeedBuilder, options_from
 from scheduler.rendering import STATIC
 from scheduler.throttle import TooMany
-from scheduler.web import agenda, api, docs, editing, feeds, guard, health, me, metrics, pages
+from scheduler.web import (
+    agenda,
+    api,
+    api_search,
+    docs,
+    editing,
+    feeds,
+    guard,
+    health,
+    me,
+    metrics,
+    pages,
+    search_page,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +85,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(agenda.router)
     app.include_router(me.router)
     app.include_router(api.router)
+    app.include_router(api_search.router)
+    app.include_router(search_page.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,48 @@
+"""`GET /api/v1/search?q=…`: full-text search as the token's person may see it (see
+`scheduler.search`); errors are JSON naming the field, as everywhere in the API."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from scheduler import search
+from scheduler.config import Settings
+from scheduler.db import Database
+from scheduler.errors import SignInRequired
+from scheduler.models import ItemKind, Person
+from scheduler.web.api import ERRORS, CallerDep
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+@router.get("/search", responses=ERRORS)
+def search_api(
+    request: Request,
+    who: CallerDep,
+    q: Annotated[str, Query(description='Words; "a phrase", -word, OR, word*')] = "",
+    theme: Annotated[list[str], Query()] = [],  # noqa: B006  FastAPI reads the default
+    kind: Annotated[list[ItemKind], Query(description="Of items; only items then")] = [],  # noqa: B006
+    start: Annotated[date | None, Query(alias="from", description="First day (home zone)")] = None,
+    end: Annotated[date | None, Query(alias="to", description="Last day, included")] = None,
+    dossier: str | None = None,
+    type: Annotated[list[search.HitType], Query()] = [],  # noqa: B006  the API's word
+    limit: Annotated[int, Query(ge=1, le=search.MAX_LIMIT)] = 20,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> dict[str, Any]:
+    """Hits in items (title, goal, key message, description, outcome, location), dossiers,
+    dossier notes and stakeholders, best first. A confidential item is found only by its
+    owner and participants; `total` and `counts` count only what the caller may see."""
+    settings: Settings = request.app.state.settings
+    db: Database = request.app.state.db
+    filters = search.Filters(tuple(theme), tuple(kind), start, end, dossier or None, tuple(type))
+    with db.read() as session:
+        person = session.get(Person, who.person_id)
+        if person is None or not person.active:
+            raise SignInRequired()
+        found = search.search(
+            session, q, person, filters, home_zone=settings.timezone, limit=limit, offset=offset
+        )
+        return found.as_json()
