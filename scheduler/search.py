@@ -205,13 +205,14 @@ def _stemmer() -> Any:
 
 
 def _stem_prefix(word: str) -> str | None:
-    """What an FTS5 prefix query may look for to find the word's other forms, or None."""
+    """What an FTS5 prefix query may look for to find the word's other forms, or None for
+    the word alone."""
+    if len(word) < 3:
+        return None  # "de" as a prefix finds nearly everything
     stem: str = _stemmer().stemWord(word)
-    common = 0
-    while common < min(len(stem), len(word)) and stem[common] == word[common]:
-        common += 1
-    # Shorter than three letters finds too much ("de" → "d…"): the word itself then.
-    return word[:common] if common >= 3 else None
+    # A stem that is not a prefix (a vowel undoubled: "spoor" → "spor") would find other
+    # words ("spo…"): then words that start with the whole word.
+    return stem if word.startswith(stem) and len(stem) >= 3 else word
 
 
 def _fts5_term(term: Term) -> str:
