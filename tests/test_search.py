@@ -23,7 +23,9 @@ from scheduler.interchange import import_data
 from scheduler.models import AgendaItem, DossierNote, ItemKind, Person, Stakeholder
 from scheduler.search import EVERYTHING, Filters
 from scheduler.web import create_app
+from tests.test_pages import browser, serving
 
+__all__ = ["browser"]  # a fixture used by name below
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 ACTOR = agenda.Actor("test", "test")
 ADMIN, MANAGER, OWNER, GUEST, OTHER, STAFF = (
@@ -503,3 +505,50 @@ def test_the_index_lives_in_the_database_not_in_the_models(filled: Database) -> 
             ).scalars()
         named = {name.removesuffix("_fts") for name in columns}
     assert named == set(search.SEARCHABLE_TABLES)
+
+
+# ---------------------------------------------------------------- in a real browser
+
+
+def test_the_search_page_in_chromium_from_the_menu_to_a_marked_hit(
+    sqlite_db: Database, browser: Any
+) -> None:
+    # The page is the same on both databases: SQLite alone for the browser.
+    filled = sqlite_db
+    with time_machine.travel(NOW, tick=False):
+        import_data(filled, DATA, "search data", ACTOR)
+    with filled.write() as session:
+        _, secret = tokens.create(session, OTHER, scope="login", today=date.today())
+    with serving(filled) as base:
+        page = browser.new_page()
+        try:
+            page.goto(f"{base}/login/{secret}")
+            page.get_by_role("navigation", name="Hoofdmenu").get_by_role(
+                "link", name="Zoeken"
+            ).click()
+            page.wait_for_url(f"{base}/zoeken")
+            field = page.get_by_label("Zoekwoorden")
+            field.fill("vergaderingen")
+            field.press("Enter")
+            page.wait_for_url("**/zoeken?q=vergaderingen*")
+            hits = page.locator("ol.hits > li")
+            assert (
+                page.get_by_role("heading", level=2)
+                .first.inner_text()
+                .endswith("resultaten voor “vergaderingen”")
+            )
+            assert hits.count() >= 2
+            first = hits.filter(has_text="Bestuurlijk overleg spoor")
+            assert first.locator("mark").first.inner_text().lower() == "vergadering"
+            # A confidential item of others: not found, not counted.
+            field = page.get_by_label("Zoekwoorden")
+            field.fill("grondposities")
+            page.get_by_role("button", name="Zoeken").click()
+            page.wait_for_url("**q=grondposities*")
+            assert page.get_by_text("0 resultaten voor “grondposities”").is_visible()
+            assert hits.count() == 0
+            # Too long: the page says so and keeps the form.
+            page.goto(f"{base}/zoeken?q={'x' * 300}")
+            assert "hoogstens 200 tekens" in page.get_by_role("alert").inner_text()
+        finally:
+            page.close()
