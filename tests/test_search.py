@@ -242,6 +242,16 @@ def test_a_database_upgraded_with_rows_in_it_finds_them(tmp_path: Any) -> None:
     db.dispose()
 
 
+def test_pages_of_hits_keep_the_total_even_past_the_last_page(filled: Database) -> None:
+    with filled.read() as session:
+        every = search.search(session, "spoor", EVERYTHING)
+        pages = [search.search(session, "spoor", EVERYTHING, limit=1, offset=n) for n in range(5)]
+        past = search.search(session, "spoor", EVERYTHING, limit=1, offset=50)
+    assert [p.hits[0].key for p in pages if p.hits] == [h.key for h in every.hits]
+    assert {p.total for p in pages} == {every.total} == {past.total}
+    assert past.hits == [] and past.counts == every.counts
+
+
 # ---------------------------------------------------------------- filters
 
 
