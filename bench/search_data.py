@@ -108,7 +108,28 @@ OTHER = [
 
 
 # The long tail: words that each occur seldom (place names, names, jargon), made of syllables.
-_SYLLABLES = "ka ver lo de ment sta gen bo ri tel an moer wijk dam zee berg land hout veld kerk".split()
+_SYLLABLES = [
+    "ka",
+    "ver",
+    "lo",
+    "de",
+    "ment",
+    "sta",
+    "gen",
+    "bo",
+    "ri",
+    "tel",
+    "an",
+    "moer",
+    "wijk",
+    "dam",
+    "zee",
+    "berg",
+    "land",
+    "hout",
+    "veld",
+    "kerk",
+]
 TAIL = sorted({a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in ("", *_SYLLABLES[:10])})
 _NOUN_WEIGHTS = [1 / (rank + 1) for rank in range(len(NOUNS))]  # Zipf: the first most often
 
