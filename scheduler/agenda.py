@@ -152,6 +152,7 @@ def describe_item(item: AgendaItem) -> dict[str, Any]:
             for f in item.follow_ups
         ],
         "dossiers": [dossier.slug for dossier in item.dossiers],
+        "contacts": [contact.slug for contact in item.contacts],
     }
 
 
@@ -231,6 +232,7 @@ def item_query() -> Select[AgendaItem]:
         selectinload(AgendaItem.overrides),
         selectinload(AgendaItem.follow_ups).selectinload(FollowUp.owner),
         selectinload(AgendaItem.dossiers),
+        selectinload(AgendaItem.contacts),
     )
 
 
@@ -353,6 +355,7 @@ def _build(session: Session, item: AgendaItem, spec: ItemIn, defaults: Defaults)
     item.owner = catalog.person(session, spec.owner) if spec.owner else None
     item.participants = catalog.people(session, spec.participants)
     item.dossiers = catalog.dossiers(session, spec.dossiers)
+    item.contacts = catalog.contact_persons(session, spec.contacts)
     _check_rule_start(item, spec)
     _check_exdates(item, spec)
     _set_overrides(item, spec.occurrences, times)

@@ -196,6 +196,8 @@ class Settings(BaseSettings):
     source_run_retention_days: int = Field(default=90, ge=0, le=36_500)
     sign_in_retention_days: int = Field(default=30, ge=0, le=36_500)
     heartbeat_retention_days: int = Field(default=7, ge=0, le=36_500)
+    # Contact persons who left (their `left_on`), erased with their data after this many days.
+    contact_person_retention_days: int = Field(default=0, ge=0, le=36_500)
 
     @field_validator(
         "reminders_meeting",

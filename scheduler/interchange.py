@@ -19,10 +19,11 @@ import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler import agenda, catalog, clock, dossiers, ics_reader
+from scheduler import agenda, catalog, clock, contacts, dossiers, ics_reader
 from scheduler.db import Database
 from scheduler.errors import ImportFileError, ImportRejected, LobbyError, Problem
 from scheduler.schemas import (
+    ContactPersonIn,
     DossierIn,
     ItemIn,
     PartnershipIn,
@@ -39,13 +40,14 @@ SECTIONS: dict[str, tuple[type[Record], str]] = {
     "people": (PersonIn, "email"),
     "partnerships": (PartnershipIn, "slug"),
     "dossiers": (DossierIn, "slug"),
+    "contacts": (ContactPersonIn, "slug"),
     "items": (ItemIn, "uid"),
 }
 CSV_COLUMNS = [
     "uid", "title", "kind", "start", "end", "timezone", "rrule", "rdates", "exdates",
     "location", "online_url", "description", "themes", "stakeholders", "owner",
     "participants", "goal", "message", "role", "status", "confidentiality", "reminders", "outcome",
-    "dossiers",
+    "dossiers", "contacts",
 ]  # fmt: skip
 # An empty CSV cell clears these fields; for the others it means "not given".
 CSV_CLEARABLE = frozenset(CSV_COLUMNS) - {
@@ -306,6 +308,8 @@ def _apply(
         return catalog.save_partnership(session, record)
     if isinstance(record, DossierIn):
         return dossiers.save(session, record, actor, clock.now_utc())
+    if isinstance(record, ContactPersonIn):
+        return contacts.save(session, record, actor, clock.now_utc())
     assert isinstance(record, ItemIn)
     return agenda.save_item(session, record, actor, defaults)[0]
 
@@ -452,6 +456,10 @@ def export_data(session: Session) -> dict[str, list[dict[str, Any]]]:
         "dossiers": [
             _compact(dossiers.describe(d), ("slug", "title", "status"))
             for d in dossiers.all_dossiers(session)
+        ],
+        "contacts": [
+            _compact(contacts.describe(c), ("slug", "name", "stakeholder"))
+            for c in contacts.listing(session)
         ],
         "items": [
             _compact(agenda.describe_item(item), ("uid", "title", "kind", "start", "end", "status"))

@@ -248,6 +248,8 @@ person_stakeholders = _link("person_stakeholders", "person", "stakeholder")
 item_dossiers = _link("item_dossiers", "item", "dossier")
 dossier_themes = _link("dossier_themes", "dossier", "theme")
 dossier_coalition = _link("dossier_coalition", "dossier", "stakeholder")
+item_contacts = _link("item_contacts", "item", "contact_person")
+contact_person_themes = _link("contact_person_themes", "contact_person", "theme")
 
 
 class Theme(Base):
@@ -300,6 +302,54 @@ class Person(Base):
     stakeholders: Mapped[list[Stakeholder]] = relationship(
         secondary=person_stakeholders, order_by=Stakeholder.slug
     )
+
+
+class ContactPerson(Base):
+    """Someone we speak to at a stakeholder (a gedeputeerde, a regio-secretaris): personal
+    data of an outsider, so it can be erased (`scheduler.contacts.erase`). One who moves on
+    gets a `left_on` date and keeps their history."""
+
+    __tablename__ = "contact_persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    function: Mapped[str] = mapped_column(String(200), default="")
+    stakeholder_id: Mapped[int] = mapped_column(
+        ForeignKey("stakeholders.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # The colleague who owns the relationship.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    left_on: Mapped[date | None] = mapped_column(Date)  # None: still there
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc)
+    stakeholder: Mapped[Stakeholder] = relationship()
+    owner: Mapped[Person | None] = relationship()
+    themes: Mapped[list[Theme]] = relationship(secondary=contact_person_themes, order_by=Theme.slug)
+
+    @property
+    def active(self) -> bool:
+        return self.left_on is None
+
+
+class ContactChange(Base):
+    """One field of one contact person changed: who, when, through which channel. When the
+    person is erased, the values go and one row says that (and by whom) without them."""
+
+    __tablename__ = "contact_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the record of an erasure outlives the erased person.
+    contact_id: Mapped[int] = mapped_column(Integer, index=True)
+    changed_at: Mapped[datetime] = mapped_column(default=now_utc)
+    changed_by: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(50))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
 
 
 class Partnership(Base):
@@ -452,6 +502,10 @@ class AgendaItem(Base):
         back_populates="item", cascade="all, delete-orphan", order_by="FollowUp.id"
     )
     dossiers: Mapped[list[Dossier]] = relationship(secondary=item_dossiers, order_by=Dossier.slug)
+    # The contact persons met (beside our participants).
+    contacts: Mapped[list[ContactPerson]] = relationship(
+        secondary=item_contacts, order_by=ContactPerson.slug
+    )
 
     __table_args__ = (Index("ix_items_window", "starts_at", "ends_at"),)
 

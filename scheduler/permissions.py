@@ -1,11 +1,13 @@
 """Who may see and change what, by role and confidentiality.
 
-- admin: people and settings; every non-confidential item; of a confidential one only that it
-  exists (when, kind), never its content.
-- manager: reads every non-confidential item.
-- lobbyist: creates items; edits those they own or take part in.
-- staff: reads; manages their own reminders and digest.
+- admin: people, the catalog and settings; changes every non-confidential item; of a
+  confidential one knows only that it exists (when, kind), never its content.
+- manager: plans like a lobbyist and more: creates items and changes every non-confidential one
+  (a manager steers the team's agenda); gets the team digest.
+- lobbyist: creates items; changes those they own or take part in; keeps dossiers.
+- staff: reads, also the items they take part in; manages their own reminders and digest.
 A confidential item's content is for its owner and participants alone, whatever their role.
+The README's role table is this module in words; tests/test_roles.py checks them against each other.
 """
 
 from __future__ import annotations
@@ -37,28 +39,38 @@ def may_know_of(item: AgendaItem, person: Person) -> bool:
     return may_see(item, person) or has_role(person, PersonRole.ADMIN)
 
 
+_PLANNERS = (PersonRole.LOBBYIST, PersonRole.MANAGER, PersonRole.ADMIN)
+_STEERING = (PersonRole.MANAGER, PersonRole.ADMIN)
+
+
 def may_edit(item: AgendaItem, person: Person) -> bool:
+    if involved(item, person):
+        return may_create(person)  # staff who take part read along, as with any other item
     if item.confidentiality == Confidentiality.CONFIDENTIAL:
-        return involved(item, person)
-    if has_role(person, PersonRole.ADMIN):
-        return True
-    return has_role(person, PersonRole.LOBBYIST) and involved(item, person)
+        return False
+    return any(has_role(person, role) for role in _STEERING)
 
 
 def may_create(person: Person) -> bool:
-    return has_role(person, PersonRole.LOBBYIST) or has_role(person, PersonRole.ADMIN)
+    return any(has_role(person, role) for role in _PLANNERS)
 
 
 def check_create(person: Person) -> None:
     if not may_create(person):
-        raise Forbidden("only lobbyists and admins create agenda items")
+        raise Forbidden("only lobbyists, managers and admins create agenda items")
+
+
+def check_plan(person: Person, what: str) -> None:
+    """Dossiers are planned by those who plan items: lobbyists, managers and admins."""
+    if not may_create(person):
+        raise Forbidden(f"only lobbyists, managers and admins {what}")
 
 
 def check_edit(item: AgendaItem, person: Person) -> None:
     if not may_edit(item, person):
         raise Forbidden(
             f"you may not change {item.uid}: lobbyists change the items they own or take part "
-            "in, admins the non-confidential ones",
+            "in, managers and admins the non-confidential ones",
             field="uid",
         )
 

@@ -245,6 +245,29 @@ class DossierIn(Record):
     notes: list[DossierNoteIn] = []
 
 
+def check_phone(value: str) -> str:
+    """A telephone number as people write it: digits, spaces and + - ( ) . only."""
+    if value and not re.fullmatch(r"\+?[0-9][0-9 ().-]{4,48}", value):
+        raise ValueError(f"{value!r} is not a telephone number such as +31 72 548 0000")
+    return value
+
+
+class ContactPersonIn(Record):
+    """A contact person at a stakeholder as people write it (the `contacts` section of an
+    import). Fields left out keep their stored value on update."""
+
+    slug: Slug
+    name: str = Field(min_length=1, max_length=200)
+    stakeholder: Slug
+    function: Text = Field("", max_length=200)
+    themes: SlugList = []
+    email: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    phone: Annotated[str, BeforeValidator(lambda v: check_phone(str(v or "").strip()))] = ""
+    owner: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    notes: Text = Field("", max_length=5000)
+    left_on: OptionalDate = None
+
+
 class PersonIn(Record):
     email: Email
     name: str = Field(min_length=1, max_length=200)
@@ -313,6 +336,7 @@ class ItemIn(Record):
     outcome: Text = ""
     follow_ups: list[FollowUpIn] = []
     dossiers: SlugList = []
+    contacts: SlugList = []  # contact persons met
 
     @field_validator("uid")
     @classmethod

@@ -23,11 +23,14 @@ from scheduler.models import (
     Confidentiality,
     Delivery,
     Dossier,
+    DossierRole,
+    DossierStatus,
     ItemChange,
     ItemKind,
     ItemStatus,
     Level,
     Person,
+    Priority,
 )
 from scheduler.occurrences import Occurrence, expand
 from scheduler.permissions import may_see
@@ -359,10 +362,23 @@ def filter_choices(session: Session) -> dict[str, Sequence[tuple[str, str]]]:
         "themes": [(t.slug, t.name) for t in catalog.all_themes(session)],
         "stakeholders": [(s.slug, s.name) for s in catalog.all_stakeholders(session)],
         "owners": [(p.email, p.name) for p in catalog.all_people(session) if p.active],
+        "dossiers": [
+            (row.slug, row.title)
+            for row in session.execute(select(Dossier.slug, Dossier.title).order_by(Dossier.title))
+        ],
     }
 
 
 # ---------------------------------------------------------------- dossiers
+
+
+def dossier_choices(lang: Lang) -> dict[str, list[tuple[str, str]]]:
+    """What a dossier's selects offer: (value, words) pairs."""
+    return {
+        "dossier_statuses": [(s.value, label(s.value, lang)) for s in DossierStatus],
+        "dossier_roles": [(r.value, label(r.value, lang)) for r in DossierRole],
+        "priorities": [(p.value, label(p.value, lang)) for p in Priority],
+    }
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ import pytest
 from pydantic import BaseModel
 
 from scheduler.schemas import ItemIn, PartnershipIn, PersonIn, StakeholderIn, ThemeIn
-from scheduler.web.api import NewChain, NewToken, OccurrenceChange, OwnSettings, StepChange
+from scheduler.web.api.chains import NewChain, StepChange
+from scheduler.web.api.items import OccurrenceChange
+from scheduler.web.api.me import NewToken, OwnSettings
 from tests.test_api import ADMIN, API, NEW_ITEM, OWNER, api
 
 __all__ = ["api"]  # a fixture used by name below

@@ -104,6 +104,7 @@ def test_an_import_with_one_bad_record_changes_nothing(db: Database, tmp_path: P
         "people": [],
         "partnerships": [],
         "dossiers": [],
+        "contacts": [],
         "items": [],
     }
 

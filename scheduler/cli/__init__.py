@@ -14,6 +14,7 @@ from scheduler.cli import (
     catalog,
     chains,
     common,
+    contacts,
     digest,
     dossiers,
     feeds,
@@ -39,6 +40,7 @@ app.add_typer(outbox.mail_app, name="mail")
 app.add_typer(digest.digest_app, name="digest")
 app.add_typer(chains.chains_app, name="chains")
 app.add_typer(dossiers.dossiers_app, name="dossiers")
+app.add_typer(contacts.contacts_app, name="contacts")
 app.add_typer(dossiers.report_app, name="report")
 app.add_typer(sources.app, name="sources")
 app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(

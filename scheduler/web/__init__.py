@@ -22,8 +22,9 @@ from scheduler.throttle import TooMany
 from scheduler.web import (
     agenda,
     api,
-    api_search,
+    contact_pages,
     docs,
+    dossier_editing,
     editing,
     feeds,
     guard,
@@ -82,10 +83,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(feeds.router)  # before pages: /feeds/public.ics is a feed, not a token
     app.include_router(pages.router)
     app.include_router(editing.router)  # before agenda: /items/new is not an item's uid
+    app.include_router(dossier_editing.router)  # before agenda: nor /dossiers/new a dossier
     app.include_router(agenda.router)
     app.include_router(me.router)
+    app.include_router(contact_pages.router)
     app.include_router(api.router)
-    app.include_router(api_search.router)
     app.include_router(search_page.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
@@ -124,4 +126,5 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         field = ".".join(str(p) for p in first["loc"] if p not in ("body", "query", "path"))
-        return JSONResponse({"error": first["msg"], "field": field or None}, status_code=422)
+        message = str(first["msg"]).removeprefix("Value error, ")  # pydantic's, not ours
+        return JSONResponse({"error": message, "field": field or None}, status_code=422)

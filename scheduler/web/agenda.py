@@ -365,7 +365,10 @@ def dossiers_page(request: Request) -> Response:
         person = signed_in(request, session)
         lang = language(request, person)
         rows = views.dossier_rows(session, person, lang, clock.now_utc())
-        return page(request, "pages/dossiers.html", lang, person=person, rows=rows)
+        return page(
+            request, "pages/dossiers.html", lang, person=person, rows=rows,
+            may_plan=permissions.may_create(person),
+        )  # fmt: skip
 
 
 @router.get("/dossiers/{slug}", response_class=HTMLResponse, responses={401: {}, 404: {}})
@@ -375,7 +378,10 @@ def dossier_page(request: Request, slug: str) -> Response:
         person = signed_in(request, session)
         lang = language(request, person)
         found = views.dossier_page(session, person, slug, lang, clock.now_utc())
-        return page(request, "pages/dossier.html", lang, person=person, page=found)
+        return page(
+            request, "pages/dossier.html", lang, person=person, page=found,
+            may_plan=permissions.may_create(person), **views.dossier_choices(lang),
+        )  # fmt: skip
 
 
 @router.get("/public", response_class=HTMLResponse)

@@ -112,7 +112,7 @@ async def change_item(request: Request, uid: str) -> Response:
 def _posted(form: Any) -> dict[str, Any]:
     """A form as a dict: lists for the multi-selects, text for the rest."""
     values: dict[str, Any] = {key: form.get(key) for key in form}
-    for name in ("themes", "stakeholders", "participants"):
+    for name in LISTS:
         values[name] = form.getlist(name)
     return values
 

@@ -10,7 +10,7 @@ from typing import Any
 
 REPEATS = ("none", "weekly", "biweekly", "monthly", "custom")
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-LISTS = ("themes", "stakeholders", "participants")
+LISTS = ("themes", "stakeholders", "participants", "dossiers")
 TEXTS = (
     "uid", "title", "kind", "start", "end", "timezone", "location", "online_url", "description",
     "owner", "goal", "message", "role", "status", "confidentiality", "outcome",

@@ -1,7 +1,7 @@
 """full-text search
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05 10:00:00
 
 The search index, kept by the database itself so that every writer (CLI, import, API, pages,
@@ -26,7 +26,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

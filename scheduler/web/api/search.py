@@ -10,12 +10,10 @@ from fastapi import APIRouter, Query, Request
 
 from scheduler import search
 from scheduler.config import Settings
-from scheduler.db import Database
-from scheduler.errors import SignInRequired
-from scheduler.models import ItemKind, Person
-from scheduler.web.api import ERRORS, CallerDep
+from scheduler.models import ItemKind
+from scheduler.web.api.access import ERRORS, CallerDep, reading
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter()
 
 
 @router.get("/search", responses=ERRORS)
@@ -36,12 +34,8 @@ def search_api(
     dossier notes and stakeholders, best first. A confidential item is found only by its
     owner and participants; `total` and `counts` count only what the caller may see."""
     settings: Settings = request.app.state.settings
-    db: Database = request.app.state.db
     filters = search.Filters(tuple(theme), tuple(kind), start, end, dossier or None, tuple(type))
-    with db.read() as session:
-        person = session.get(Person, who.person_id)
-        if person is None or not person.active:
-            raise SignInRequired()
+    with reading(request, who) as (session, person):
         found = search.search(
             session, q, person, filters, home_zone=settings.timezone, limit=limit, offset=offset
         )
