@@ -1,10 +1,20 @@
-"""Full-text search over items, dossiers, their notes and stakeholders, as a reader may see it.
+"""Full-text search over items, dossiers, their notes, stakeholders and contact persons, as a
+reader may see it.
 
-The index is the database's own (migration 0017): a generated `search_vector` column with
+The index is the database's own (migration 0017): one narrow table `search_entries` with
 Dutch stemming on PostgreSQL, FTS5 tables kept by triggers on SQLite. This module turns what
 someone typed into a query for either (never passing their text on as query syntax), ranks,
 filters, and leaves out in the query itself what the reader may not see, so that a
 confidential hit is neither shown nor counted.
+
+Order: on PostgreSQL, hits with the words in their title (a contact person's or
+stakeholder's name) come first, then the others, each best first by `ts_rank`; a broad query
+(tens of thousands of hits) then ranks only the title hits to fill its first pages, and
+counts every hit exactly. On SQLite, bm25 with the title weighted most (its index is fast
+enough to rank every hit).
+
+A contact person's hit holds their own fields only (name, function, notes, organisation):
+never the meetings they were at, so a confidential meeting shows through no hit.
 
 What people may type: words (all must occur), "a phrase", `-word` or `NOT word` (must not
 occur), `word OR other`, and `word*` (words that start so). Everything else is read as
@@ -14,8 +24,9 @@ from the database.
 SQLite has no Dutch stemmer: a word is looked for as a prefix of what Snowball's Dutch
 stemmer keeps of it ("vergaderingen" → vergader*), which finds the same forms in most cases.
 
-A new searchable table (contact persons, item notes) needs one migration (see 0017) and one
-`Source` in SOURCES below, with its permission rule and the filters it can meet in `_where`.
+A new searchable table (item notes, documents) needs one migration (see 0017) and one
+`Source` in SOURCES below, with its permission rule and the filters it can meet in `_where`
+(SQLite) and `_entry_where` (PostgreSQL).
 """
 
 from __future__ import annotations
@@ -30,17 +41,22 @@ from typing import Any, Final, Literal
 import snowballstemmer  # type: ignore[import-untyped]
 from markupsafe import Markup, escape
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Float,
+    Integer,
     Select,
     String,
     Table,
+    and_,
     bindparam,
     case,
+    column,
     exists,
     func,
     literal,
     literal_column,
+    not_,
     or_,
     select,
     true,
@@ -48,7 +64,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import table as table_clause
 from sqlalchemy import text as sql_text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.expression import TableClause
 
 from scheduler import catalog, clock, dossiers
@@ -56,11 +72,13 @@ from scheduler.errors import ValidationError
 from scheduler.models import (
     AgendaItem,
     Confidentiality,
+    ContactPerson,
     Dossier,
     DossierNote,
     ItemKind,
     Person,
     Stakeholder,
+    contact_person_themes,
     dossier_themes,
     item_dossiers,
     item_participants,
@@ -69,13 +87,13 @@ from scheduler.models import (
 from scheduler.texts import Lang, text
 
 # The database-side objects of the index, which the ORM does not map (test_models skips them).
-SEARCH_COLUMN: Final = "search_vector"
+ENTRIES_TABLE: Final = "search_entries"  # PostgreSQL
 MAX_LENGTH: Final = 200  # characters of a query
 MAX_WORDS: Final = 12
 MAX_LIMIT: Final = 100
 
-HitType = Literal["item", "dossier", "note", "stakeholder"]
-HIT_TYPES: Final[tuple[HitType, ...]] = ("item", "dossier", "note", "stakeholder")
+HitType = Literal["item", "dossier", "note", "stakeholder", "contact"]
+HIT_TYPES: Final[tuple[HitType, ...]] = ("item", "dossier", "note", "stakeholder", "contact")
 
 # Around the words found, in the snippets the databases make; never in stored text (control
 # characters), so the HTML built from them is ours alone.
@@ -117,9 +135,12 @@ SOURCES: Final[dict[HitType, Source]] = {
     "dossier": Source("dossier", _table(Dossier), (_A, _B, _B), ("goal", "ask")),
     "note": Source("note", _table(DossierNote), (_B,), ("text",)),
     "stakeholder": Source("stakeholder", _table(Stakeholder), (_A, _B), ("description",)),
+    # FTS5 columns name, function, organisation, notes (a table with its own copy of them).
+    "contact": Source("contact", _table(ContactPerson), (_A, _B, _C, _C), ("function", "notes")),
 }  # fmt: skip
 _MODELS: Final[dict[str, Any]] = {
     "item": AgendaItem, "dossier": Dossier, "note": DossierNote, "stakeholder": Stakeholder,
+    "contact": ContactPerson,
 }  # fmt: skip
 SEARCHABLE_TABLES: Final = frozenset(source.table.name for source in SOURCES.values())
 
@@ -268,7 +289,8 @@ def tsquery(query: Query) -> ColumnElement[Any]:
 @dataclass(frozen=True)
 class Filters:
     """Filters a hit must meet; a kind of hit that cannot meet one is left out (a theme
-    filter leaves out stakeholders, which have no themes)."""
+    filter leaves out stakeholders, which have no themes; contact persons meet it by their
+    portfolio)."""
 
     themes: tuple[str, ...] = ()
     kinds: tuple[ItemKind, ...] = ()  # of items; given, only items
@@ -284,15 +306,15 @@ class Filters:
             return False
         if self.themes and hit_type == "stakeholder":
             return False
-        if (self.first or self.last) and hit_type in ("dossier", "stakeholder"):
+        if (self.first or self.last) and hit_type in ("dossier", "stakeholder", "contact"):
             return False
-        return not (self.dossier and hit_type == "stakeholder")
+        return not (self.dossier and hit_type in ("stakeholder", "contact"))
 
 
 @dataclass(frozen=True)
 class Hit:
     type: HitType
-    key: str  # an item's uid, a dossier's or stakeholder's slug, a note's dossier slug
+    key: str  # an item's uid, a dossier's, stakeholder's or contact's slug, a note's dossier slug
     title: str
     snippet: str  # plain text
     snippet_html: Markup  # escaped, the words found in <mark>
@@ -369,17 +391,27 @@ def search(
         dossier_id=dossier_id,
         period=_period(filters, home_zone),
     )
-    branches = [
-        _branch(source, context) for source in SOURCES.values() if filters.allows(source.type)
-    ]
-    if not branches:
+    kinds = [source.type for source in SOURCES.values() if filters.allows(source.type)]
+    if not kinds:
         return Results(query.text, [], 0, limit, offset)
     if context.postgres:
-        # JIT compiling pays off for long reports, not for a query of some tens of ms.
-        session.execute(sql_text("SET LOCAL jit = off"))
-    matches = union_all(*branches).subquery("matches")
-    # One pass: the page and, beside each of its rows, the counts over all matches (window
-    # aggregates), so the matches are found and ranked once.
+        page, counts = _postgres_page(session, context, kinds, limit, offset)
+    else:
+        page, counts = _sqlite_page(session, context, kinds, limit, offset)
+    counts = {name: n for name, n in counts.items() if n}
+    hits = _hits(session, context, page)
+    return Results(query.text, hits, sum(counts.values()), limit, offset, counts)
+
+
+_Page = list[tuple[str, int, float]]  # (type, row id, rank), best first
+
+
+def _sqlite_page(
+    session: Session, context: _Context, kinds: list[HitType], limit: int, offset: int
+) -> tuple[_Page, dict[str, int]]:
+    """One pass: the page and, beside each of its rows, the counts over all matches (window
+    aggregates), so the matches are found and ranked once."""
+    matches = union_all(*[_branch(SOURCES[kind], context) for kind in kinds]).subquery("matches")
     per_type = [
         func.sum(case((matches.c.type == name, 1), else_=0)).over().label(f"n_{name}")
         for name in HIT_TYPES
@@ -402,9 +434,64 @@ def search(
         }
     else:
         counts = {}
-    counts = {name: n for name, n in counts.items() if n}
-    hits = _hits(session, context, [(row.type, row.id, float(row.rank)) for row in page])
-    return Results(query.text, hits, sum(counts.values()), limit, offset, counts)
+    return [(row.type, row.id, float(row.rank)) for row in page], counts
+
+
+_ENTRIES = table_clause(
+    ENTRIES_TABLE,
+    column("kind", String),
+    column("row_id", Integer),
+    column("confidential", Boolean),
+    column("owner_id", Integer),
+    column("head"),
+    column("body"),
+)
+
+
+def _postgres_page(
+    session: Session, context: _Context, kinds: list[HitType], limit: int, offset: int
+) -> tuple[_Page, dict[str, int]]:
+    """The counts, then the page: first the hits with the words in their title (their own
+    GIN index finds them, so a broad query ranks some thousands, not every match), then,
+    once those run out, the others.
+
+    1. One scan of the narrow entries counts every match per type, and those in a title.
+    2. The page's part among the title hits, ranked.
+    3. The page's part among the other hits, ranked (only on pages past the title hits)."""
+    # JIT compiling pays off for long reports, not for queries of some tens of ms.
+    session.execute(sql_text("SET LOCAL jit = off"))
+    entries = _ENTRIES.c
+    found = tsquery(context.query)
+    visible = or_(*[and_(entries.kind == kind, *_entry_where(kind, context)) for kind in kinds])
+    matching = [entries.body.op("@@")(found), visible]
+    titled = entries.head.op("@@")(found)
+    counts: dict[str, int] = {}
+    in_titles = 0
+    for kind, n, n_titled in session.execute(
+        select(entries.kind, func.count(), func.count().filter(titled))
+        .where(*matching)
+        .group_by(entries.kind)
+    ):
+        counts[kind] = int(n)
+        in_titles += int(n_titled)
+    total = sum(counts.values())
+
+    def ranked(tier: ColumnElement[bool], count: int, skip: int) -> _Page:
+        rank = func.ts_rank(entries.body, found, 1)  # 1: divided by 1 + log(length)
+        rows = session.execute(
+            select(entries.kind, entries.row_id, rank)
+            .select_from(_ENTRIES)
+            .where(*matching, tier)
+            .order_by(rank.desc(), entries.kind, entries.row_id)
+            .limit(count)
+            .offset(skip)
+        )
+        return [(kind, row_id, float(score)) for kind, row_id, score in rows]
+
+    page: _Page = ranked(titled, limit, offset) if offset < in_titles else []
+    if len(page) < limit and offset + len(page) < total:
+        page += ranked(not_(titled), limit - len(page), max(0, offset - in_titles))
+    return page, counts
 
 
 @dataclass(frozen=True)
@@ -430,28 +517,21 @@ def _period(filters: Filters, home_zone: str) -> tuple[datetime | None, datetime
 
 
 def _branch(source: Source, context: _Context) -> Select[Any]:
-    """(type, id, rank) of each row of `source` that matches and that the reader may see."""
+    """SQLite: (type, id, rank) of each row of `source` that matches and that the reader may
+    see."""
     table = source.table
-    if context.postgres:
-        vector: ColumnElement[Any] = literal_column(f"{table.name}.{SEARCH_COLUMN}")
-        found = tsquery(context.query)
-        rank = func.ts_rank(vector, found, 1)  # 1: divided by 1 + log(length)
-        query = select(
-            literal(source.type, String).label("type"), table.c.id, rank.label("rank")
-        ).where(vector.op("@@")(found))
-    else:
-        fts: ColumnElement[Any] = literal_column(source.fts)
-        weights = [literal(w, Float) for w in source.fts_weights]
-        rowid: ColumnElement[Any] = literal_column(f"{source.fts}.rowid")
-        query = (
-            select(
-                literal(source.type, String).label("type"),
-                table.c.id,
-                (-func.bm25(fts, *weights)).label("rank"),
-            )
-            .select_from(table.join(_fts_table(source), rowid == table.c.id))
-            .where(fts.op("MATCH")(bindparam(f"q_{source.type}", fts5_query(context.query))))
+    fts: ColumnElement[Any] = literal_column(source.fts)
+    weights = [literal(w, Float) for w in source.fts_weights]
+    rowid: ColumnElement[Any] = literal_column(f"{source.fts}.rowid")
+    query = (
+        select(
+            literal(source.type, String).label("type"),
+            table.c.id,
+            (-func.bm25(fts, *weights)).label("rank"),
         )
+        .select_from(table.join(_fts_table(source), rowid == table.c.id))
+        .where(fts.op("MATCH")(bindparam(f"q_{source.type}", fts5_query(context.query))))
+    )
     return query.where(*_where(source, context))
 
 
@@ -505,7 +585,92 @@ def _where(source: Source, context: _Context) -> list[ColumnElement[bool]]:
         if source.type == "note" and end is not None:
             conditions.append(DossierNote.written_at < end)
         return conditions
-    return []  # stakeholders: every signed-in reader sees them, and no filter applies
+    if source.type == "contact" and context.theme_ids:
+        return [_in_portfolio(ContactPerson.id, context.theme_ids)]
+    # Stakeholders and contact persons: every signed-in reader sees them.
+    return []
+
+
+def _in_portfolio(
+    row_id: ColumnElement[int] | InstrumentedAttribute[int], theme_ids: list[int]
+) -> ColumnElement[bool]:
+    return row_id.in_(
+        select(contact_person_themes.c.contact_person_id).where(
+            contact_person_themes.c.theme_id.in_(theme_ids)
+        )
+    )
+
+
+def _entry_where(kind: HitType, context: _Context) -> list[ColumnElement[bool]]:
+    """PostgreSQL: the reader's permission and the filters for entries of one kind, as
+    conditions on the entry (its row id in a set: hashed once, not looked up per match)."""
+    entries, filters, (start, end) = _ENTRIES.c, context.filters, context.period
+    row_id: ColumnElement[int] = entries.row_id
+    conditions: list[ColumnElement[bool]] = []
+    if kind == "item":
+        if not isinstance(context.reader, Everyone):
+            mine = select(item_participants.c.item_id).where(
+                item_participants.c.person_id == context.reader.id
+            )
+            conditions.append(
+                or_(
+                    not_(entries.confidential),
+                    entries.owner_id == context.reader.id,
+                    row_id.in_(mine),
+                )
+            )
+        if context.theme_ids:
+            conditions.append(
+                row_id.in_(
+                    select(item_themes.c.item_id).where(
+                        item_themes.c.theme_id.in_(context.theme_ids)
+                    )
+                )
+            )
+        if context.dossier_id is not None:
+            conditions.append(
+                row_id.in_(
+                    select(item_dossiers.c.item_id).where(
+                        item_dossiers.c.dossier_id == context.dossier_id
+                    )
+                )
+            )
+        on_items: list[ColumnElement[bool]] = []
+        if filters.kinds:
+            on_items.append(AgendaItem.kind.in_(filters.kinds))
+        if end is not None:
+            on_items.append(AgendaItem.starts_at < end)
+        if start is not None:
+            on_items.append(or_(AgendaItem.last_ends_at.is_(None), AgendaItem.last_ends_at > start))
+        if on_items:
+            conditions.append(row_id.in_(select(AgendaItem.id).where(*on_items)))
+        return conditions
+    if kind == "dossier":
+        if context.theme_ids:
+            conditions.append(row_id.in_(_dossiers_on(context.theme_ids)))
+        if context.dossier_id is not None:
+            conditions.append(row_id == context.dossier_id)
+        return conditions
+    if kind == "note":
+        on_notes: list[ColumnElement[bool]] = []
+        if context.theme_ids:
+            on_notes.append(DossierNote.dossier_id.in_(_dossiers_on(context.theme_ids)))
+        if context.dossier_id is not None:
+            on_notes.append(DossierNote.dossier_id == context.dossier_id)
+        if start is not None:
+            on_notes.append(DossierNote.written_at >= start)
+        if end is not None:
+            on_notes.append(DossierNote.written_at < end)
+        if on_notes:
+            conditions.append(row_id.in_(select(DossierNote.id).where(*on_notes)))
+        return conditions
+    if kind == "contact" and context.theme_ids:
+        return [_in_portfolio(row_id, context.theme_ids)]
+    return []
+
+
+def _dossiers_on(theme_ids: list[int]) -> Select[tuple[int]]:
+    return select(dossier_themes.c.dossier_id).where(dossier_themes.c.theme_id.in_(theme_ids))
 
 
 def _may_see_item(reader: Reader) -> ColumnElement[bool]:
@@ -566,6 +731,12 @@ def _hit(hit_type: HitType, row: Any, marked: str, rank: float) -> Hit:
         return Hit(
             "note", note.dossier.slug, note.dossier.title, plain, html, rank,
             f"/dossiers/{note.dossier.slug}", when=note.written_at, note_id=note.id,
+        )  # fmt: skip
+    if hit_type == "contact":
+        contact: ContactPerson = row
+        return Hit(
+            "contact", contact.slug, f"{contact.name} ({contact.stakeholder.name})", plain, html,
+            rank, f"/contacts/{contact.slug}",
         )  # fmt: skip
     stakeholder: Stakeholder = row
     return Hit(

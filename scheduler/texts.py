@@ -608,8 +608,8 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     # search (the page, and the messages of scheduler.search)
     "nav_search": {"nl": "Zoeken", "en": "Search"},
     "search_intro": {
-        "nl": 'Zoek in agendapunten, uitkomsten, dossiers, notities en partners. Alle woorden moeten voorkomen; "tussen aanhalingstekens" zoekt een zinsdeel, -woord sluit uit, OR geeft keuze, woord* zoekt het begin van een woord.',
-        "en": 'Search items, outcomes, dossiers, notes and stakeholders. All words must occur; "in quotes" finds a phrase, -word leaves out, OR gives a choice, word* finds the start of a word.',
+        "nl": 'Zoek in agendapunten, uitkomsten, dossiers, notities, partners en contactpersonen. Alle woorden moeten voorkomen; "tussen aanhalingstekens" zoekt een zinsdeel, -woord sluit uit, OR geeft keuze, woord* zoekt het begin van een woord.',
+        "en": 'Search items, outcomes, dossiers, notes, stakeholders and contact persons. All words must occur; "in quotes" finds a phrase, -word leaves out, OR gives a choice, word* finds the start of a word.',
     },
     "search_words": {"nl": "Zoekwoorden", "en": "Search words"},
     "search_button": {"nl": "Zoeken", "en": "Search"},
@@ -633,6 +633,7 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "search_hit_dossier": {"nl": "Dossier", "en": "Dossier"},
     "search_hit_note": {"nl": "Dossiernotitie", "en": "Dossier note"},
     "search_hit_stakeholder": {"nl": "Partner", "en": "Stakeholder"},
+    "search_hit_contact": {"nl": "Contactpersoon", "en": "Contact person"},
     "search_empty": {
         "nl": "q: typ een of meer woorden om naar te zoeken",
         "en": "q: type one or more words to search for",
