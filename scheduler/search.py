@@ -7,11 +7,10 @@ someone typed into a query for either (never passing their text on as query synt
 filters, and leaves out in the query itself what the reader may not see, so that a
 confidential hit is neither shown nor counted.
 
-Order: on PostgreSQL, hits with the words in their title (a contact person's or
-stakeholder's name) come first, then the others, each best first by `ts_rank`; a broad query
-(tens of thousands of hits) then ranks only the title hits to fill its first pages, and
-counts every hit exactly. On SQLite, bm25 with the title weighted most (its index is fast
-enough to rank every hit).
+Order: hits with the words in their title (a contact person's or stakeholder's name) come
+first, then the others, each best first (PostgreSQL's `ts_rank`, SQLite's bm25, both with
+the title weighted most). On PostgreSQL a broad query (tens of thousands of hits) then ranks
+only the title hits to fill its first pages, and still counts every hit exactly.
 
 A contact person's hit holds their own fields only (name, function, notes, organisation):
 never the meetings they were at, so a confidential meeting shows through no hit.
@@ -107,12 +106,13 @@ _HEADLINE = ", ".join(
 @dataclass(frozen=True)
 class Source:
     """One searchable table: its FTS5 columns (SQLite) in the migration's order with their
-    ranking weights, and the columns a snippet is cut from."""
+    ranking weights, the columns a snippet is cut from, and its title (hits in it first)."""
 
     type: HitType
     table: Table
     fts_weights: tuple[float, ...]
     snippet_columns: tuple[str, ...]
+    head: str | None = None
 
     @property
     def fts(self) -> str:
@@ -130,13 +130,17 @@ _A, _B, _C, _D = 10.0, 4.0, 2.0, 1.0
 SOURCES: Final[dict[HitType, Source]] = {
     "item": Source(
         "item", _table(AgendaItem), (_A, _B, _B, _C, _C, _D),
-        ("goal", "message", "description", "outcome", "location"),
+        ("goal", "message", "description", "outcome", "location"), "title",
     ),
-    "dossier": Source("dossier", _table(Dossier), (_A, _B, _B), ("goal", "ask")),
+    "dossier": Source("dossier", _table(Dossier), (_A, _B, _B), ("goal", "ask"), "title"),
     "note": Source("note", _table(DossierNote), (_B,), ("text",)),
-    "stakeholder": Source("stakeholder", _table(Stakeholder), (_A, _B), ("description",)),
+    "stakeholder": Source(
+        "stakeholder", _table(Stakeholder), (_A, _B), ("description",), "name"
+    ),
     # FTS5 columns name, function, organisation, notes (a table with its own copy of them).
-    "contact": Source("contact", _table(ContactPerson), (_A, _B, _C, _C), ("function", "notes")),
+    "contact": Source(
+        "contact", _table(ContactPerson), (_A, _B, _C, _C), ("function", "notes"), "name"
+    ),
 }  # fmt: skip
 _MODELS: Final[dict[str, Any]] = {
     "item": AgendaItem, "dossier": Dossier, "note": DossierNote, "stakeholder": Stakeholder,
@@ -418,7 +422,7 @@ def _sqlite_page(
     ]
     page = session.execute(
         select(matches.c.type, matches.c.id, matches.c.rank, *per_type)
-        .order_by(matches.c.rank.desc(), matches.c.type, matches.c.id)
+        .order_by(matches.c.titled.desc(), matches.c.rank.desc(), matches.c.type, matches.c.id)
         .limit(limit)
         .offset(offset)
     ).all()
@@ -523,14 +527,25 @@ def _branch(source: Source, context: _Context) -> Select[Any]:
     fts: ColumnElement[Any] = literal_column(source.fts)
     weights = [literal(w, Float) for w in source.fts_weights]
     rowid: ColumnElement[Any] = literal_column(f"{source.fts}.rowid")
+    wanted = fts5_query(context.query)
+    # As on PostgreSQL, hits with the words in their title first: a tier above any rank.
+    titled: ColumnElement[Any] = literal(0)
+    if source.head is not None:
+        in_title = (
+            select(literal_column("rowid"))
+            .select_from(_fts_table(source))
+            .where(fts.op("MATCH")(bindparam(f"t_{source.type}", f"{source.head} : ({wanted})")))
+        )
+        titled = case((table.c.id.in_(in_title), 1), else_=0)
     query = (
         select(
             literal(source.type, String).label("type"),
             table.c.id,
             (-func.bm25(fts, *weights)).label("rank"),
+            titled.label("titled"),
         )
         .select_from(table.join(_fts_table(source), rowid == table.c.id))
-        .where(fts.op("MATCH")(bindparam(f"q_{source.type}", fts5_query(context.query))))
+        .where(fts.op("MATCH")(bindparam(f"q_{source.type}", wanted)))
     )
     return query.where(*_where(source, context))
 

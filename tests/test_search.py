@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 
-from scheduler import agenda, search, tokens
+from scheduler import agenda, contacts, search, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import NotFound, ValidationError
@@ -515,6 +515,176 @@ def test_the_index_lives_in_the_database_not_in_the_models(filled: Database) -> 
             ).scalars()
         named = {name.removesuffix("_fts") for name in columns}
     assert named == set(search.SEARCHABLE_TABLES)
+
+
+# ---------------------------------------------------------------- order of many hits
+
+
+def test_a_title_hit_comes_before_text_that_repeats_the_word(filled: Database) -> None:
+    # By ts_rank alone the short text with the word four times would win on PostgreSQL
+    # (a long item's rank is divided by its length); a hit in the title comes first.
+    long_text = " ".join(f"woord{n}" for n in range(200))
+    more = {"items": [
+        item("herhaald", "Overleg", goal="kabeltracé kabeltracé kabeltracé",
+             message="kabeltracé"),
+        item("titel", "Kabeltracé", description=long_text),
+    ]}  # fmt: skip
+    import_data(filled, more, "more", ACTOR)
+    assert found(filled, "kabeltracé") == ["item:titel", "item:herhaald"]
+
+
+def test_pages_of_a_broad_query_join_up_across_title_and_text_hits(filled: Database) -> None:
+    more = {"items": [
+        item(f"p{n}", "Overleg" if n % 3 else "Bezoek",
+             description="Over de haven" if n % 3 else "Nog eens over de haven en de havens",
+             confidentiality="confidential" if n % 4 == 0 else "internal")
+        for n in range(14)
+    ] + [item("h-titel", "Haven"), item("h-beide", "Haven", description="haven en haven")]}  # fmt: skip
+    import_data(filled, more, "more", ACTOR)
+    reader = person(filled, OTHER)  # sees no confidential item (OWNER owns them all)
+    with filled.read() as session:
+        whole = search.search(session, "haven", reader, limit=100)
+        pages = [search.search(session, "haven", reader, limit=5, offset=n) for n in (0, 5, 10)]
+    joined = [hit.key for page in pages for hit in page.hits]
+    assert joined == [hit.key for hit in whole.hits]
+    assert {page.total for page in pages} == {whole.total} == {12}
+    assert set(joined[:2]) == {"h-beide", "h-titel"}  # the word in the title, then in the text
+    assert not any(hit.confidential for hit in whole.hits)
+
+
+# ---------------------------------------------------------------- contact persons
+
+CONTACTS: dict[str, Any] = {
+    "contacts": [
+        {"slug": "jan-de-vries", "name": "Jan de Vries", "stakeholder": "pnh",
+         "function": "gedeputeerde mobiliteit", "themes": ["mobiliteit"],
+         "notes": "Liefst een ochtendafspraak"},
+        {"slug": "els-bakker", "name": "Els Bakker", "stakeholder": "mra",
+         "function": "regio-secretaris"},
+    ],
+    "items": [
+        item("kabelbaan", "Gesprek over de kabelbaan", confidentiality="confidential",
+             participants=[GUEST], contacts=["jan-de-vries"],
+             description="Jan de Vries wil de kabelbaan"),
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def with_contacts(filled: Database) -> Database:
+    with time_machine.travel(NOW, tick=False):
+        import_data(filled, CONTACTS, "contacts", ACTOR)
+    return filled
+
+
+def test_contact_persons_are_found_by_name_function_notes_and_organisation(
+    with_contacts: Database,
+) -> None:
+    db = with_contacts
+    assert found(db, "ochtendafspraak") == ["contact:jan-de-vries"]
+    assert found(db, "regio-secretaris") == ["contact:els-bakker"]
+    # Words from the name and the organisation together; the organisation itself first.
+    assert found(db, "Vries Noord-Holland") == ["contact:jan-de-vries"]
+    assert found(db, "Metropoolregio") == ["stakeholder:mra", "contact:els-bakker"]
+    with db.read() as session:
+        hit = search.search(session, "ochtendafspraak", EVERYTHING).hits[0]
+    assert (hit.title, hit.url) == (
+        "Jan de Vries (Provincie Noord-Holland)",
+        "/contacts/jan-de-vries",
+    )
+    assert "<mark>ochtendafspraak</mark>" in str(hit.snippet_html)
+
+
+def test_a_contact_hit_never_shows_the_confidential_meeting_they_were_at(
+    with_contacts: Database,
+) -> None:
+    for email, sees in MATRIX:
+        with with_contacts.read() as session:
+            reader = person(with_contacts, email)
+            meeting = search.search(session, "kabelbaan", reader)
+            contact = search.search(session, "Vries", reader)
+        # The meeting's words find the meeting (for who may see it), never the person.
+        assert [h.key for h in meeting.hits] == (["kabelbaan"] if sees else []), email
+        assert meeting.counts == ({"item": 1} if sees else {}), email
+        # The person's hit holds their own fields only, whoever reads it.
+        keys = [f"{h.type}:{h.key}" for h in contact.hits]
+        assert "contact:jan-de-vries" in keys, email
+        assert ("item:kabelbaan" in keys) is sees, email
+        shown = json.dumps([h for h in contact.as_json()["hits"] if h["type"] == "contact"])
+        assert "kabelbaan" not in shown.lower(), email
+
+
+def test_an_erased_contact_person_is_found_no_more_and_leaves_nothing_in_the_index(
+    with_contacts: Database,
+) -> None:
+    from tests.test_contacts import every_value
+
+    db = with_contacts
+    assert found(db, "ochtendafspraak") == ["contact:jan-de-vries"]
+    assert "ochtendafspraak" in every_value(db)
+    with time_machine.travel(NOW, tick=False), db.write() as session:
+        contacts.erase(session, "jan-de-vries", agenda.Actor(ADMIN, "cli"), NOW)
+    for words in ("ochtendafspraak", "Vries", "gedeputeerde mobiliteit", "Jan"):
+        assert [k for k in found(db, words) if k.startswith("contact:")] == [], words
+    # Nor in the index's own tables (FTS5's segments are merged at once on SQLite).
+    assert "ochtendafspraak" not in every_value(db)
+    assert found(db, "regio-secretaris") == ["contact:els-bakker"]
+
+
+def test_a_renamed_organisation_is_found_at_its_contact_persons(with_contacts: Database) -> None:
+    with with_contacts.write() as session:
+        session.execute(
+            update(Stakeholder).where(Stakeholder.slug == "pnh").values(name="Gewest Kennemerland")
+        )
+    assert found(with_contacts, "Kennemerland Vries") == ["contact:jan-de-vries"]
+    assert found(with_contacts, "Vries Noord-Holland") == []
+
+
+def test_contact_persons_meet_the_type_and_theme_filters_and_no_others(
+    with_contacts: Database,
+) -> None:
+    db = with_contacts
+    assert set(found(db, "Vries OR Bakker", types=("contact",))) == {
+        "contact:els-bakker", "contact:jan-de-vries"
+    }  # fmt: skip
+    # The portfolio: Jan has mobiliteit, Els none.
+    assert found(db, "Vries OR Bakker", themes=("mobiliteit",)) == ["contact:jan-de-vries"]
+    # Contact persons have no kind, dossier or period: such a filter leaves them out.
+    assert found(db, "Vries OR Bakker", kinds=(ItemKind.MEETING,)) == ["item:kabelbaan"]
+    assert found(db, "Bakker", dossier="spoor") == []
+    assert found(db, "Bakker", first=date(2026, 1, 1)) == []
+
+
+def test_the_api_the_page_and_the_command_line_find_contact_persons(
+    with_contacts: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scheduler.cli import main
+
+    with with_contacts.write() as session:
+        _, api = tokens.create(session, STAFF, scope="api-read", today=NOW.date())
+        _, login = tokens.create(session, STAFF, scope="login", today=NOW.date())
+    with (
+        time_machine.travel(NOW, tick=False),
+        TestClient(create_app(Settings(database_url=with_contacts.url), run_jobs=False)) as http,
+    ):
+        answer = http.get(
+            "/api/v1/search", params={"q": "Bakker", "type": "contact"},
+            headers={"authorization": f"Bearer {api}"},
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        assert [(h["type"], h["url"]) for h in answer.json()["hits"]] == [
+            ("contact", "/contacts/els-bakker")
+        ]
+        assert http.get(f"/login/{login}", follow_redirects=False).status_code == 303
+        page = http.get("/zoeken", params={"q": "Bakker", "type": "contact"})
+        assert page.status_code == 200
+        assert "Contactpersoon" in page.text and 'href="/contacts/els-bakker"' in page.text
+        assert '<option value="contact" selected>' in page.text
+    monkeypatch.setenv("LOBBY_DATABASE_URL", with_contacts.url)
+    with pytest.raises(SystemExit) as exited:
+        main(["search", "Bakker", "--type", "contact", "--json"])
+    assert exited.value.code in (0, None)
+    assert [h["key"] for h in json.loads(capsys.readouterr().out)["hits"]] == ["els-bakker"]
 
 
 # ---------------------------------------------------------------- in a real browser
