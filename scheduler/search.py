@@ -531,7 +531,7 @@ def _branch(source: Source, context: _Context) -> Select[Any]:
     # As on PostgreSQL, hits with the words in their title first: a tier above any rank.
     titled: ColumnElement[Any] = literal(0)
     if source.head is not None:
-        in_title = (
+        in_title: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(_fts_table(source))
             .where(fts.op("MATCH")(bindparam(f"t_{source.type}", f"{source.head} : ({wanted})")))

@@ -30,7 +30,10 @@ def search_command(
     end: str | None = typer.Option(None, "--to", metavar="DATE", help="Last day, YYYY-MM-DD."),
     dossier: str | None = typer.Option(None, "--dossier", metavar="SLUG", help="Within a dossier."),
     hit_type: list[str] = typer.Option(
-        [], "--type", metavar="TYPE", help="item, dossier, note or stakeholder (repeatable)."
+        [],
+        "--type",
+        metavar="TYPE",
+        help="item, dossier, note, stakeholder or contact (repeatable).",
     ),
     reader: str | None = typer.Option(
         None,
@@ -41,7 +44,8 @@ def search_command(
     limit: int = typer.Option(20, "--limit", min=1, max=search.MAX_LIMIT, help="Hits to show."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Search items, outcomes, dossiers, dossier notes and stakeholders, best hit first."""
+    """Search items, outcomes, dossiers, dossier notes, stakeholders and contact persons, best
+    hit first (the words in a title first)."""
     types = tuple(_hit_type(value) for value in hit_type)
     filters = search.Filters(
         tuple(theme), tuple(kind), parse_day(start, "--from"), parse_day(end, "--to"),

@@ -33,8 +33,8 @@ def search_page(
     type: str = "",
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> Response:
-    """Search items, outcomes, dossiers, notes and stakeholders; filters by type, theme,
-    kind, dossier and period."""
+    """Search items, outcomes, dossiers, notes, stakeholders and contact persons; filters by
+    type, theme, kind, dossier and period."""
     form = {
         "q": q, "theme": theme.strip(), "kind": kind.strip(), "start": start.strip(),
         "end": end.strip(), "dossier": dossier.strip(), "type": type.strip(),

@@ -31,8 +31,10 @@ def search_api(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> dict[str, Any]:
     """Hits in items (title, goal, key message, description, outcome, location), dossiers,
-    dossier notes and stakeholders, best first. A confidential item is found only by its
-    owner and participants; `total` and `counts` count only what the caller may see."""
+    dossier notes, stakeholders and contact persons (name, function, notes, organisation),
+    best first, hits with the words in their title first. A confidential item is found only
+    by its owner and participants; `total` and `counts` count exactly what the caller may
+    see. A contact person's hit holds their own fields only, never the meetings they were at."""
     settings: Settings = request.app.state.settings
     filters = search.Filters(tuple(theme), tuple(kind), start, end, dossier or None, tuple(type))
     with reading(request, who) as (session, person):
