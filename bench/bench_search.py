@@ -4,11 +4,12 @@ Run: .venv/bin/python bench/bench_search.py [--items 100000] [--notes 20000]
                                              [--sqlite-items 10000] [--rounds 5]
 
 Starts a throwaway PostgreSQL cluster (as the tests do; as the `postgres` user when root),
-fills it with --items items and --notes dossier notes from bench/search_data.py (seeded, so
-every run has the same data), and a SQLite file with --sqlite-items items (a tenth as many
-notes). Each query below runs --rounds times as a lobbyist (so the permission check is in
-the query) through `scheduler.search.search`, the whole call the API makes: ranked page of
-20, totals per type, snippets. The baseline in the same run: the same words looked for with
+fills it with --items items, --notes dossier notes and 2,000 contact persons from
+bench/search_data.py (seeded, so every run has the same data), and a SQLite file with
+--sqlite-items items (a tenth as many notes, a fiftieth as many contact persons). Each query
+below runs --rounds times as a lobbyist (so the permission check is in the query) through
+`scheduler.search.search`, the whole call the API makes: ranked page of 20, exact totals per
+type, snippets. The baseline in the same run: the same words looked for with
 LIKE '%word%' over the same item columns (no stemming, no ranking, no notes) — the scan a
 search without an index would do. Targets (issue 17): p95 ≤ 100 ms on PostgreSQL with
 100,000 items and 20,000 notes, ≤ 200 ms on SQLite with 10,000 items.
@@ -136,7 +137,10 @@ def main() -> None:
         sqlite = Database(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         sqlite.upgrade()
         started = time.perf_counter()
-        filled = fill(sqlite, args.sqlite_items, args.sqlite_items // 10)
+        filled = fill(
+            sqlite, args.sqlite_items, args.sqlite_items // 10,
+            contact_persons=args.sqlite_items // 50,
+        )  # fmt: skip
         print(f"SQLite: filled {filled} in {time.perf_counter() - started:.0f} s", flush=True)
         report["sqlite"] = {"rows": filled} | measure(sqlite, args.rounds)
         sqlite.dispose()

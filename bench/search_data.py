@@ -18,6 +18,7 @@ from sqlalchemy import insert
 from scheduler.db import Database
 from scheduler.models import (
     AgendaItem,
+    ContactPerson,
     Dossier,
     DossierNote,
     Person,
@@ -152,7 +153,9 @@ def _text(rng: random.Random, low: int, high: int) -> str:
     return " ".join(_zipf_words(rng, rng.randint(low, high))).capitalize() + "."
 
 
-def fill(db: Database, items: int, notes: int, *, seed: int = 17) -> dict[str, int]:
+def fill(
+    db: Database, items: int, notes: int, *, contact_persons: int = 2000, seed: int = 17
+) -> dict[str, int]:
     """Fill an empty, migrated database; returns what went in, by table."""
     rng = random.Random(seed)
     people = [
@@ -176,10 +179,20 @@ def fill(db: Database, items: int, notes: int, *, seed: int = 17) -> dict[str, i
          "created_at": START, "updated_at": START}
         for n in range(200)
     ]  # fmt: skip
+    # Their own random stream: the items are the same as before contact persons came in.
+    other = random.Random(seed + 1)
+    contacts = [
+        {"id": n + 1, "slug": f"contact-{n}", "name": f"{other.choice(TAIL).title()} {n}",
+         "function": _text(other, 1, 3), "stakeholder_id": other.randint(1, 500), "email": "",
+         "phone": "", "notes": _text(other, 0, 15), "owner_id": other.randint(1, 50),
+         "left_on": None, "created_at": START, "updated_at": START}
+        for n in range(contact_persons)
+    ]  # fmt: skip
     with db.write() as session:
         for model, rows in ((Person, people), (Theme, themes), (Stakeholder, stakeholders),
-                            (Dossier, dossiers)):  # fmt: skip
-            session.execute(insert(model), rows)
+                            (Dossier, dossiers), (ContactPerson, contacts)):  # fmt: skip
+            if rows:
+                session.execute(insert(model), rows)
     rows: list[dict[str, Any]] = []
     links: dict[str, list[dict[str, int]]] = {"themes": [], "participants": [], "dossiers": []}
     for n in range(items):
@@ -218,7 +231,7 @@ def fill(db: Database, items: int, notes: int, *, seed: int = 17) -> dict[str, i
             connection.exec_driver_sql("ANALYZE")
             connection.commit()
     return {"items": items, "notes": notes, "dossiers": len(dossiers),
-            "stakeholders": len(stakeholders)}  # fmt: skip
+            "stakeholders": len(stakeholders), "contact_persons": len(contacts)}  # fmt: skip
 
 
 def _flush(
