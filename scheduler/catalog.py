@@ -37,7 +37,10 @@ def _require(session: Session, model: type[Keyed], slugs: Sequence[str], field: 
     found = {row.slug: row for row in session.scalars(select(model).where(model.slug.in_(slugs)))}
     missing = [slug for slug in slugs if slug not in found]
     if missing:
-        raise NotFound(f"unknown {_noun(model)} {missing[0]!r}", field=field)
+        raise NotFound(
+            f"unknown {_noun(model)} {missing[0]!r}", field=field, key="unknown_name",
+            params={"value": missing[0]},
+        )  # fmt: skip
     return sorted(found.values(), key=lambda row: row.slug)  # the order relationships load in
 
 
@@ -69,7 +72,10 @@ def stakeholders(
 def person(session: Session, email: str, field: str = "owner") -> Person:
     found = session.scalar(select(Person).where(Person.email == email.lower()))
     if found is None:
-        raise NotFound(f"unknown person {email!r}; add them with 'people add'", field=field)
+        raise NotFound(
+            f"unknown person {email!r}; add them with 'people add'", field=field,
+            key="unknown_person", params={"value": email},
+        )  # fmt: skip
     return found
 
 

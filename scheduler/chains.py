@@ -96,7 +96,7 @@ def find_chain(session: Session, chain_id: int) -> PreparationChain:
 def find_task(session: Session, task_id: int) -> PreparationTask:
     task = session.get(PreparationTask, task_id)
     if task is None:
-        raise NotFound(f"no preparation task with id {task_id}", field="task")
+        raise NotFound(f"no preparation task with id {task_id}", field="task", key="no_step")
     return task
 
 
@@ -160,7 +160,10 @@ def attach(
     template = templates.get(slug)
     if template is None:
         known = ", ".join(sorted(templates)) or "none are configured"
-        raise ValidationError(f"no chain template {slug!r} (known: {known})", field="template")
+        raise ValidationError(
+            f"no chain template {slug!r} (known: {known})", field="template",
+            key="unknown_name", params={"value": slug},
+        )  # fmt: skip
     rid = _occurrence_to_lead_up_to(item, occurrence, now)
     key = rid.isoformat() if rid is not None else ""
     exists = select(PreparationChain.id).where(
@@ -169,18 +172,21 @@ def attach(
         PreparationChain.template == slug,
     )
     if session.scalar(exists) is not None:
-        raise ValidationError(f"{item.uid} already has the chain {slug!r}", field="template")
+        raise ValidationError(
+            f"{item.uid} already has the chain {slug!r}", field="template", key="chain_twice"
+        )
     chain_owner = catalog.person(session, owner) if owner else item.owner
     if chain_owner is None:
         raise ValidationError(
-            f"{item.uid} has no owner: name the chain's owner (--owner EMAIL)", field="owner"
-        )
+            f"{item.uid} has no owner: name the chain's owner (--owner EMAIL)", field="owner",
+            key="chain_no_owner",
+        )  # fmt: skip
     if not may_see(item, chain_owner):
         raise ValidationError(
             f"{chain_owner.email} may not see the confidential {item.uid}: the chain's owner "
             "must be its owner or a participant",
-            field="owner",
-        )
+            field="owner", key="chain_owner_confidential",
+        )  # fmt: skip
     chain = PreparationChain(
         item=item, occurrence=key, template=slug, name=template.name, owner=chain_owner,
         created_at=now, created_by=actor.who,
@@ -201,11 +207,13 @@ def _occurrence_to_lead_up_to(
 ) -> datetime | None:
     """The recurrence id of the occurrence a new chain leads up to (None: a one-off item)."""
     if item.status == ItemStatus.CANCELLED:
-        raise ValidationError(f"{item.uid} is cancelled", field="uid")
+        raise ValidationError(f"{item.uid} is cancelled", field="uid", key="item_cancelled")
     if occurrence is None:
         upcoming = _next_occurrence(item, now)
         if upcoming is None:
-            raise ValidationError(f"{item.uid} has no occurrence ahead", field="uid")
+            raise ValidationError(
+                f"{item.uid} has no occurrence ahead", field="uid", key="no_occurrence_ahead"
+            )
         return upcoming.recurrence_id
     try:
         wall = parse_wall_time(occurrence)

@@ -57,13 +57,15 @@ def may_create(person: Person) -> bool:
 
 def check_create(person: Person) -> None:
     if not may_create(person):
-        raise Forbidden("only lobbyists, managers and admins create agenda items")
+        raise Forbidden(
+            "only lobbyists, managers and admins create agenda items", key="may_not_create"
+        )
 
 
 def check_plan(person: Person, what: str) -> None:
     """Dossiers are planned by those who plan items: lobbyists, managers and admins."""
     if not may_create(person):
-        raise Forbidden(f"only lobbyists, managers and admins {what}")
+        raise Forbidden(f"only lobbyists, managers and admins {what}", key="planners_only")
 
 
 def check_edit(item: AgendaItem, person: Person) -> None:
@@ -71,10 +73,10 @@ def check_edit(item: AgendaItem, person: Person) -> None:
         raise Forbidden(
             f"you may not change {item.uid}: lobbyists change the items they own or take part "
             "in, managers and admins the non-confidential ones",
-            field="uid",
-        )
+            field="uid", key="may_not_edit",
+        )  # fmt: skip
 
 
 def check_admin(person: Person, what: str) -> None:
     if not has_role(person, PersonRole.ADMIN):
-        raise Forbidden(f"only admins {what}")
+        raise Forbidden(f"only admins {what}", key="admins_only")
