@@ -602,6 +602,10 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Agendapunten op deze thema's en met deze partners staan in mijn agenda-abonnement, mijn overzicht en (als ik herinneringen volg) mijn herinneringen.",
         "en": "Items on these themes and with these stakeholders are in my calendar subscription, my digest and (when I follow reminders) my reminders.",
     },
+    # multi-selects as a filterable list with chips (site.js; the select works without it)
+    "choices_filter": {"nl": "Zoek", "en": "Search"},
+    "choices_chosen": {"nl": "gekozen", "en": "chosen"},
+    "choices_remove": {"nl": "Haal weg", "en": "Remove"},
     # the agenda as a list, a week or a month
     "view_label": {"nl": "Weergave", "en": "View"},
     "view_list": {"nl": "Lijst", "en": "List"},
