@@ -242,6 +242,8 @@ def _link(name: str, left: str, right: str) -> Table:
 item_themes = _link("item_themes", "item", "theme")
 item_stakeholders = _link("item_stakeholders", "item", "stakeholder")
 item_participants = _link("item_participants", "item", "person")
+# A reader's own items, looked up by person (search's permission check, migration 0017).
+Index("ix_item_participants_person_id", item_participants.c.person_id)
 partnership_themes = _link("partnership_themes", "partnership", "theme")
 partnership_members = _link("partnership_members", "partnership", "stakeholder")
 person_themes = _link("person_themes", "person", "theme")

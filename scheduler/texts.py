@@ -602,6 +602,10 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Agendapunten op deze thema's en met deze partners staan in mijn agenda-abonnement, mijn overzicht en (als ik herinneringen volg) mijn herinneringen.",
         "en": "Items on these themes and with these stakeholders are in my calendar subscription, my digest and (when I follow reminders) my reminders.",
     },
+    # multi-selects as a filterable list with chips (site.js; the select works without it)
+    "choices_filter": {"nl": "Zoek", "en": "Search"},
+    "choices_chosen": {"nl": "gekozen", "en": "chosen"},
+    "choices_remove": {"nl": "Haal weg", "en": "Remove"},
     # the agenda as a list, a week or a month
     "view_label": {"nl": "Weergave", "en": "View"},
     "view_list": {"nl": "Lijst", "en": "List"},
@@ -653,6 +657,59 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "public_page_intro": {
         "nl": "De openbare lobbyagenda van de gemeente. Vraag een beheerder om een persoonlijke link voor de volledige agenda.",
         "en": "The municipality's public lobby agenda. Ask an administrator for a personal link to the full agenda.",
+    },
+    # search (the page, and the messages of scheduler.search)
+    "nav_search": {"nl": "Zoeken", "en": "Search"},
+    "search_intro": {
+        "nl": 'Zoek in agendapunten, uitkomsten, dossiers, notities, partners en contactpersonen. Alle woorden moeten voorkomen; "tussen aanhalingstekens" zoekt een zinsdeel, -woord sluit uit, OR geeft keuze, woord* zoekt het begin van een woord.',
+        "en": 'Search items, outcomes, dossiers, notes, stakeholders and contact persons. All words must occur; "in quotes" finds a phrase, -word leaves out, OR gives a choice, word* finds the start of a word.',
+    },
+    "search_words": {"nl": "Zoekwoorden", "en": "Search words"},
+    "search_button": {"nl": "Zoeken", "en": "Search"},
+    "search_type": {"nl": "Soort treffer", "en": "Kind of hit"},
+    "search_any": {"nl": "alle", "en": "any"},
+    "search_from": {"nl": "Van", "en": "From"},
+    "search_to": {"nl": "Tot en met", "en": "Through"},
+    "search_dossier": {"nl": "Dossier", "en": "Dossier"},
+    "search_theme": {"nl": "Thema", "en": "Theme"},
+    "search_results": {
+        "nl": "{count} resultaten voor {query}",
+        "en": "{count} results for {query}",
+    },
+    "search_none": {
+        "nl": "Niets gevonden. Probeer minder of andere woorden.",
+        "en": "Nothing found. Try fewer or other words.",
+    },
+    "search_next": {"nl": "Volgende", "en": "Next"},
+    "search_previous": {"nl": "Vorige", "en": "Previous"},
+    "search_hit_item": {"nl": "Agendapunt", "en": "Agenda item"},
+    "search_hit_dossier": {"nl": "Dossier", "en": "Dossier"},
+    "search_hit_note": {"nl": "Dossiernotitie", "en": "Dossier note"},
+    "search_hit_stakeholder": {"nl": "Partner", "en": "Stakeholder"},
+    "search_hit_contact": {"nl": "Contactpersoon", "en": "Contact person"},
+    "search_empty": {
+        "nl": "q: typ een of meer woorden om naar te zoeken",
+        "en": "q: type one or more words to search for",
+    },
+    "search_too_long": {
+        "nl": "q: hoogstens {limit} tekens (dit zijn er {length})",
+        "en": "q: at most {limit} characters (this has {length})",
+    },
+    "search_no_words": {
+        "nl": "q: er staan geen woorden in om naar te zoeken (alleen leestekens)",
+        "en": "q: there are no words in it to search for (only punctuation)",
+    },
+    "search_too_many_words": {
+        "nl": "q: hoogstens {limit} woorden",
+        "en": "q: at most {limit} words",
+    },
+    "search_only_excluded": {
+        "nl": "q: zeg ook wat je zoekt, niet alleen wat je uitsluit (-woord)",
+        "en": "q: say what to look for, not only what to leave out (-word)",
+    },
+    "search_period_reversed": {
+        "nl": "'tot en met' ligt voor 'van'",
+        "en": "'to' lies before 'from'",
     },
 }
 

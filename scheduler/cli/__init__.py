@@ -21,6 +21,7 @@ from scheduler.cli import (
     feeds,
     items,
     outbox,
+    search,
     sources,
 )
 from scheduler.cli.common import app
@@ -49,6 +50,7 @@ app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
     outbox.dispatch_command
 )
 app.add_typer(admin.db_app, name="db")
+app.command("search", epilog=common.example(search.EXAMPLE))(search.search_command)
 admin.register(app)
 audit.register(app)
 

@@ -35,6 +35,7 @@ from scheduler.web import (
     me,
     metrics,
     pages,
+    search_page,
 )
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(contact_pages.router)
     app.include_router(attachments.router)
     app.include_router(api.router)
+    app.include_router(search_page.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,7 +1,7 @@
 """notes and documents
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-05 10:00:00
 
 Notes on items (markdown, their changes in the item's history), documents attached to items
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
