@@ -152,6 +152,7 @@ def describe_item(item: AgendaItem) -> dict[str, Any]:
             for f in item.follow_ups
         ],
         "dossiers": [dossier.slug for dossier in item.dossiers],
+        "contacts": [contact.slug for contact in item.contacts],
     }
 
 
@@ -169,7 +170,10 @@ class _Times:
         is_day = not isinstance(wall, datetime)
         if is_day != self.all_day:
             want = "a date (all-day item)" if self.all_day else "a date and time"
-            raise ValidationError(f"{wall.isoformat()} should be {want}, like start", field=name)
+            raise ValidationError(
+                f"{wall.isoformat()} should be {want}, like start", field=name,
+                key="want_day" if self.all_day else "want_time", params={"value": wall},
+            )  # fmt: skip
         if isinstance(wall, datetime):
             if wall.tzinfo is not None:
                 return wall.astimezone(UTC)
@@ -178,8 +182,9 @@ class _Times:
                 raise ValidationError(
                     f"{wall.isoformat(timespec='minutes')} does not exist in {self.tz.key} "
                     "(the clock skips that hour at the change to summer time)",
-                    field=name,
-                )
+                    field=name, key="skipped_hour",
+                    params={"value": f"{wall:%H:%M}", "day": wall.date()},
+                )  # fmt: skip
             return local.astimezone(UTC)
         return clock.local_midnight(wall, self.tz)
 
@@ -199,16 +204,18 @@ def _end_instant(spec: ItemIn, times: _Times, start: datetime, default: timedelt
         times.instant(last_day, "end")  # refuses a time where a date belongs
         if last_day < spec.start:
             raise ValidationError(
-                f"end {_show(last_day)} is before start {_show(spec.start)}", field="end"
-            )
+                f"end {_show(last_day)} is before start {_show(spec.start)}", field="end",
+                key="end_before_start",
+            )  # fmt: skip
         return clock.local_midnight(last_day + timedelta(days=1), times.tz)
     if spec.end is None:
         return start + default
     end = times.instant(spec.end, "end")
     if end < start:
         raise ValidationError(
-            f"end {_show(spec.end)} is before start {_show(spec.start)}", field="end"
-        )
+            f"end {_show(spec.end)} is before start {_show(spec.start)}", field="end",
+            key="end_before_start",
+        )  # fmt: skip
     return end
 
 
@@ -218,7 +225,7 @@ def _end_instant(spec: ItemIn, times: _Times, start: datetime, default: timedelt
 def find_item(session: Session, uid: str) -> AgendaItem:
     item = session.scalar(item_query().where(AgendaItem.uid == uid))
     if item is None:
-        raise NotFound(f"no agenda item with uid {uid!r}", field="uid")
+        raise NotFound(f"no agenda item with uid {uid!r}", field="uid", key="no_item")
     return item
 
 
@@ -231,6 +238,7 @@ def item_query() -> Select[AgendaItem]:
         selectinload(AgendaItem.overrides),
         selectinload(AgendaItem.follow_ups).selectinload(FollowUp.owner),
         selectinload(AgendaItem.dossiers),
+        selectinload(AgendaItem.contacts),
     )
 
 
@@ -298,8 +306,8 @@ def read_only(item: AgendaItem, detail: str, field: str = "uid") -> ReadOnly:
     name = item.source.name if item.source is not None else f"#{item.source_id}"
     return ReadOnly(
         f"{item.uid} comes from the outside calendar {name!r}; it changes there ({detail})",
-        field=field,
-    )
+        field=field, key="read_only", params={"source": name},
+    )  # fmt: skip
 
 
 def update(
@@ -353,6 +361,7 @@ def _build(session: Session, item: AgendaItem, spec: ItemIn, defaults: Defaults)
     item.owner = catalog.person(session, spec.owner) if spec.owner else None
     item.participants = catalog.people(session, spec.participants)
     item.dossiers = catalog.dossiers(session, spec.dossiers)
+    item.contacts = catalog.contact_persons(session, spec.contacts)
     _check_rule_start(item, spec)
     _check_exdates(item, spec)
     _set_overrides(item, spec.occurrences, times)
@@ -369,24 +378,26 @@ def _check_rule_start(item: AgendaItem, spec: ItemIn) -> None:
             f"start {local.isoformat(timespec='minutes')} is the second time the clock shows "
             f"{local:%H:%M} that night; a series repeats at a wall-clock time and starts at "
             f"the first, {earlier}",
-            field="start",
-        )
+            field="start", key="second_hour", params={"value": f"{local:%H:%M}"},
+        )  # fmt: skip
     first = first_rule_start(item)
     if first is not None:
         tz = clock.zone(item.timezone)
         raise ValidationError(
             f"start {_show(spec.start)} is not an occurrence of {item.rrule}; start the series "
             f"on its first occurrence, {_format_moment(first, tz, item.all_day)}",
-            field="start",
-        )
+            field="start", key="not_first_occurrence",
+            params={"first": _format_moment(first, tz, item.all_day)},
+        )  # fmt: skip
 
 
 def _check_exdates(item: AgendaItem, spec: ItemIn) -> None:
     for wall, moment in zip(spec.exdates, item.exdates, strict=True):
         if not is_original_start(item, moment, honour_exdates=False):
             raise ValidationError(
-                f"{_show(wall)} is not an occurrence of this item", field="exdates"
-            )
+                f"{_show(wall)} is not an occurrence of this item", field="exdates",
+                key="not_an_occurrence", params={"value": _show(wall)},
+            )  # fmt: skip
 
 
 def _set_overrides(item: AgendaItem, entries: Sequence[OverrideIn], times: _Times) -> None:
@@ -402,8 +413,9 @@ def _set_overrides(item: AgendaItem, entries: Sequence[OverrideIn], times: _Time
             raise ValidationError(
                 f"{_show(entry.recurrence_id)} is not an occurrence of this item "
                 "(or is listed twice)",
-                field="occurrences.recurrence_id",
-            )
+                field="occurrences.recurrence_id", key="not_an_occurrence",
+                params={"value": _show(entry.recurrence_id)},
+            )  # fmt: skip
         starts_at, ends_at = _moved_times(item, entry, times)
         fields = (entry.cancelled, starts_at, ends_at, entry.title, entry.location)
         override = current.get(rid) or OccurrenceOverride(recurrence_id=rid)
@@ -435,8 +447,8 @@ def _moved_times(
     if starts_at and ends_at and ends_at - starts_at < shortest:
         raise ValidationError(
             f"end {_show(entry.end)} is before start {_show(entry.start)}",
-            field="occurrences.end",
-        )
+            field="occurrences.end", key="end_before_start",
+        )  # fmt: skip
     return starts_at, ends_at
 
 
@@ -559,7 +571,12 @@ def _check_wall_time(value: str, field: str) -> None:
     try:
         parse_wall_time(value)
     except ValueError as exc:
-        raise ValidationError(f"{field}: {exc}", field=field) from exc
+        raise ValidationError(
+            f"{field}: {exc}",
+            field=field,
+            key=getattr(exc, "key", "invalid"),
+            params=getattr(exc, "params", {"value": value}),
+        ) from exc
 
 
 def delete(session: Session, uid: str, actor: Actor) -> None:

@@ -12,6 +12,7 @@ from scheduler.errors import NotFound, ValidationError
 from scheduler.models import (
     AgendaItem,
     Base,
+    ContactPerson,
     DigestFrequency,
     Dossier,
     Level,
@@ -25,7 +26,7 @@ from scheduler.models import (
 from scheduler.schemas import WEEKDAYS, PartnershipIn, PersonIn, StakeholderIn, ThemeIn
 
 Outcome = Literal["created", "updated", "unchanged"]
-Keyed = TypeVar("Keyed", Theme, Stakeholder, Partnership, Dossier)
+Keyed = TypeVar("Keyed", Theme, Stakeholder, Partnership, Dossier, ContactPerson)
 
 
 def _by_slug(session: Session, model: type[Keyed], slug: str) -> Keyed | None:
@@ -36,13 +37,26 @@ def _require(session: Session, model: type[Keyed], slugs: Sequence[str], field: 
     found = {row.slug: row for row in session.scalars(select(model).where(model.slug.in_(slugs)))}
     missing = [slug for slug in slugs if slug not in found]
     if missing:
-        noun = model.__name__.lower()
-        raise NotFound(f"unknown {noun} {missing[0]!r}", field=field)
+        raise NotFound(
+            f"unknown {_noun(model)} {missing[0]!r}", field=field, key="unknown_name",
+            params={"value": missing[0]},
+        )  # fmt: skip
     return sorted(found.values(), key=lambda row: row.slug)  # the order relationships load in
+
+
+def _noun(model: type[Base]) -> str:
+    """ "contact person" for ContactPerson."""
+    return "".join(f" {c.lower()}" if c.isupper() else c for c in model.__name__).strip()
 
 
 def dossiers(session: Session, slugs: Sequence[str], field: str = "dossiers") -> list[Dossier]:
     return _require(session, Dossier, slugs, field)
+
+
+def contact_persons(
+    session: Session, slugs: Sequence[str], field: str = "contacts"
+) -> list[ContactPerson]:
+    return _require(session, ContactPerson, slugs, field)
 
 
 def themes(session: Session, slugs: Sequence[str], field: str = "themes") -> list[Theme]:
@@ -58,7 +72,10 @@ def stakeholders(
 def person(session: Session, email: str, field: str = "owner") -> Person:
     found = session.scalar(select(Person).where(Person.email == email.lower()))
     if found is None:
-        raise NotFound(f"unknown person {email!r}; add them with 'people add'", field=field)
+        raise NotFound(
+            f"unknown person {email!r}; add them with 'people add'", field=field,
+            key="unknown_person", params={"value": email},
+        )  # fmt: skip
     return found
 
 
@@ -169,7 +186,7 @@ def is_empty(session: Session) -> bool:
 def by_slug(session: Session, model: type[Keyed], slug: str) -> Keyed:
     found = _by_slug(session, model, slug)
     if found is None:
-        raise NotFound(f"unknown {model.__name__.lower()} {slug!r}", field="slug")
+        raise NotFound(f"unknown {_noun(model)} {slug!r}", field="slug")
     return found
 
 

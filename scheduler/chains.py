@@ -96,7 +96,7 @@ def find_chain(session: Session, chain_id: int) -> PreparationChain:
 def find_task(session: Session, task_id: int) -> PreparationTask:
     task = session.get(PreparationTask, task_id)
     if task is None:
-        raise NotFound(f"no preparation task with id {task_id}", field="task")
+        raise NotFound(f"no preparation task with id {task_id}", field="task", key="no_step")
     return task
 
 
@@ -160,7 +160,10 @@ def attach(
     template = templates.get(slug)
     if template is None:
         known = ", ".join(sorted(templates)) or "none are configured"
-        raise ValidationError(f"no chain template {slug!r} (known: {known})", field="template")
+        raise ValidationError(
+            f"no chain template {slug!r} (known: {known})", field="template",
+            key="unknown_name", params={"value": slug},
+        )  # fmt: skip
     rid = _occurrence_to_lead_up_to(item, occurrence, now)
     key = rid.isoformat() if rid is not None else ""
     exists = select(PreparationChain.id).where(
@@ -169,18 +172,21 @@ def attach(
         PreparationChain.template == slug,
     )
     if session.scalar(exists) is not None:
-        raise ValidationError(f"{item.uid} already has the chain {slug!r}", field="template")
+        raise ValidationError(
+            f"{item.uid} already has the chain {slug!r}", field="template", key="chain_twice"
+        )
     chain_owner = catalog.person(session, owner) if owner else item.owner
     if chain_owner is None:
         raise ValidationError(
-            f"{item.uid} has no owner: name the chain's owner (--owner EMAIL)", field="owner"
-        )
+            f"{item.uid} has no owner: name the chain's owner (--owner EMAIL)", field="owner",
+            key="chain_no_owner",
+        )  # fmt: skip
     if not may_see(item, chain_owner):
         raise ValidationError(
             f"{chain_owner.email} may not see the confidential {item.uid}: the chain's owner "
             "must be its owner or a participant",
-            field="owner",
-        )
+            field="owner", key="chain_owner_confidential",
+        )  # fmt: skip
     chain = PreparationChain(
         item=item, occurrence=key, template=slug, name=template.name, owner=chain_owner,
         created_at=now, created_by=actor.who,
@@ -188,7 +194,13 @@ def attach(
     for position, step in enumerate(template.steps, start=1):
         task_owner = _owner_for(session, step.owner, item, chain_owner, slug)
         chain.tasks.append(
-            PreparationTask(position=position, title=step.task, offset=step.when, owner=task_owner)
+            PreparationTask(
+                position=position,
+                title=step.task,
+                offset=step.when,
+                owner=task_owner,
+                ticked_by=step.ticked_by,
+            )
         )
     session.add(chain)
     session.flush()
@@ -201,11 +213,13 @@ def _occurrence_to_lead_up_to(
 ) -> datetime | None:
     """The recurrence id of the occurrence a new chain leads up to (None: a one-off item)."""
     if item.status == ItemStatus.CANCELLED:
-        raise ValidationError(f"{item.uid} is cancelled", field="uid")
+        raise ValidationError(f"{item.uid} is cancelled", field="uid", key="item_cancelled")
     if occurrence is None:
         upcoming = _next_occurrence(item, now)
         if upcoming is None:
-            raise ValidationError(f"{item.uid} has no occurrence ahead", field="uid")
+            raise ValidationError(
+                f"{item.uid} has no occurrence ahead", field="uid", key="no_occurrence_ahead"
+            )
         return upcoming.recurrence_id
     try:
         wall = parse_wall_time(occurrence)
@@ -269,6 +283,31 @@ def set_task(
             _note(session, task.chain, actor, now, "chain_step_owner", before, new_owner.email)
     session.flush()
     return task
+
+
+def tick_by_document(
+    session: Session, item: AgendaItem, actor: Actor, now: datetime
+) -> list[PreparationTask]:
+    """A document was attached to the item: tick off the open steps that a document ticks
+    (`ticked_by = "document"` in their template, e.g. "Positiepaper gereed") of the chain
+    that leads up to the item's next occurrence still ahead (a paper is for one moment)."""
+    live = [
+        (occurrence, chain)
+        for chain in chains_of(session, [item])
+        if chain.cancelled_at is None and (occurrence := anchor(chain)) is not None
+        and occurrence.end > now
+    ]  # fmt: skip
+    if not live:
+        return []  # no chain waits for a paper
+    first = min(occurrence.start for occurrence, _ in live)
+    ticked = [
+        task
+        for occurrence, chain in live if occurrence.start == first
+        for task in chain.tasks if task.ticked_by == "document" and task.done_at is None
+    ]  # fmt: skip
+    for task in ticked:
+        set_task(session, task, actor=actor, now=now, done=True)
+    return ticked
 
 
 def detach(session: Session, chain: PreparationChain, actor: Actor, now: datetime) -> None:

@@ -24,12 +24,15 @@ def zone(name: str) -> ZoneInfo:
     if name not in _known_zones():
         raise ValidationError(
             f"unknown time zone {name!r}; use an IANA name such as 'Europe/Amsterdam'",
-            field="timezone",
-        )
+            field="timezone", key="unknown_zone", params={"value": name},
+        )  # fmt: skip
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover - listed but unloadable
-        raise ValidationError(f"unknown time zone {name!r}", field="timezone") from exc
+        raise ValidationError(
+            f"unknown time zone {name!r}", field="timezone", key="unknown_zone",
+            params={"value": name},
+        ) from exc  # fmt: skip
 
 
 @cache

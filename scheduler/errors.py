@@ -2,10 +2,14 @@
 
 The edges (CLI, HTTP) turn these into one line or one JSON answer, each in one place.
 Each class subclasses the nearest builtin and carries the HTTP status it maps to.
+
+The message is English (for logs, the CLI and the JSON API). An error a person may meet on a
+page also carries a `key` and its `params`: `texts.say_error` tells it in the reader's language.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -14,13 +18,28 @@ class LobbyError(Exception):
 
     status: int = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, key: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.field = field
+        self.key = key
+        self.params = {name: str(value) for name, value in (params or {}).items()}
 
     def __str__(self) -> str:
         return self.message
+
+
+class BadValue(ValueError):
+    """A value a record's validator refuses, with the key and params of its message (pydantic
+    wraps a ValueError; `schemas.parse` takes the key back out)."""
+
+    def __init__(self, message: str, *, key: str, **params: object) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = {name: str(value) for name, value in params.items()}
 
 
 class ConfigError(LobbyError, ValueError):
@@ -45,7 +64,7 @@ class SignInRequired(LobbyError):
     status = 401
 
     def __init__(self, message: str = "sign in with your personal link first") -> None:
-        super().__init__(message)
+        super().__init__(message, key="sign_in_required")
 
 
 class NotFound(LobbyError, LookupError):
@@ -70,6 +89,12 @@ class PreconditionRequired(LobbyError):
     """An update without If-Match: it could overwrite someone else's change unseen."""
 
     status = 428
+
+
+class TooLarge(LobbyError, ValueError):
+    """An upload over the size limit: refused while it streamed in, nothing kept."""
+
+    status = 413
 
 
 class Gone(LobbyError, LookupError):
@@ -99,8 +124,11 @@ class FetchFailed(LobbyError, ConnectionError):
 
     status = 502
 
-    def __init__(self, message: str, *, http_status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, http_status: int | None = None, key: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(message, key=key, params=params)
         self.http_status = http_status
 
 

@@ -19,10 +19,11 @@ import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from scheduler import agenda, catalog, clock, dossiers, ics_reader
+from scheduler import agenda, catalog, clock, contacts, dossiers, ics_reader
 from scheduler.db import Database
 from scheduler.errors import ImportFileError, ImportRejected, LobbyError, Problem
 from scheduler.schemas import (
+    ContactPersonIn,
     DossierIn,
     ItemIn,
     PartnershipIn,
@@ -39,13 +40,14 @@ SECTIONS: dict[str, tuple[type[Record], str]] = {
     "people": (PersonIn, "email"),
     "partnerships": (PartnershipIn, "slug"),
     "dossiers": (DossierIn, "slug"),
+    "contacts": (ContactPersonIn, "slug"),
     "items": (ItemIn, "uid"),
 }
 CSV_COLUMNS = [
     "uid", "title", "kind", "start", "end", "timezone", "rrule", "rdates", "exdates",
     "location", "online_url", "description", "themes", "stakeholders", "owner",
     "participants", "goal", "message", "role", "status", "confidentiality", "reminders", "outcome",
-    "dossiers",
+    "dossiers", "contacts",
 ]  # fmt: skip
 # An empty CSV cell clears these fields; for the others it means "not given".
 CSV_CLEARABLE = frozenset(CSV_COLUMNS) - {
@@ -197,9 +199,15 @@ def _yaml_entries(text: str, source: str) -> list[Entry]:
         raise ImportFileError(f"{source}:1: expected sections such as 'themes:' and 'items:'")
     reader = _YamlReader(source)
     entries: list[Entry] = []
+    seen: dict[str, int] = {}
     for key_node, section_node in root.value:
         section = str(key_node.value)
         line = key_node.start_mark.line + 1
+        if section in seen:
+            problem = f"section given twice (also line {seen[section]}): merge them"
+            reader.problems.append(Problem(source, line, section, problem))
+            continue
+        seen[section] = line
         if section not in SECTIONS:
             known = ", ".join(SECTIONS)
             reader.problems.append(Problem(source, line, section, f"unknown section; use {known}"))
@@ -306,6 +314,8 @@ def _apply(
         return catalog.save_partnership(session, record)
     if isinstance(record, DossierIn):
         return dossiers.save(session, record, actor, clock.now_utc())
+    if isinstance(record, ContactPersonIn):
+        return contacts.save(session, record, actor, clock.now_utc())
     assert isinstance(record, ItemIn)
     return agenda.save_item(session, record, actor, defaults)[0]
 
@@ -452,6 +462,10 @@ def export_data(session: Session) -> dict[str, list[dict[str, Any]]]:
         "dossiers": [
             _compact(dossiers.describe(d), ("slug", "title", "status"))
             for d in dossiers.all_dossiers(session)
+        ],
+        "contacts": [
+            _compact(contacts.describe(c), ("slug", "name", "stakeholder"))
+            for c in contacts.listing(session)
         ],
         "items": [
             _compact(agenda.describe_item(item), ("uid", "title", "kind", "start", "end", "status"))

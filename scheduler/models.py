@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -241,6 +242,8 @@ def _link(name: str, left: str, right: str) -> Table:
 item_themes = _link("item_themes", "item", "theme")
 item_stakeholders = _link("item_stakeholders", "item", "stakeholder")
 item_participants = _link("item_participants", "item", "person")
+# A reader's own items, looked up by person (search's permission check, migration 0017).
+Index("ix_item_participants_person_id", item_participants.c.person_id)
 partnership_themes = _link("partnership_themes", "partnership", "theme")
 partnership_members = _link("partnership_members", "partnership", "stakeholder")
 person_themes = _link("person_themes", "person", "theme")
@@ -248,6 +251,8 @@ person_stakeholders = _link("person_stakeholders", "person", "stakeholder")
 item_dossiers = _link("item_dossiers", "item", "dossier")
 dossier_themes = _link("dossier_themes", "dossier", "theme")
 dossier_coalition = _link("dossier_coalition", "dossier", "stakeholder")
+item_contacts = _link("item_contacts", "item", "contact_person")
+contact_person_themes = _link("contact_person_themes", "contact_person", "theme")
 
 
 class Theme(Base):
@@ -300,6 +305,54 @@ class Person(Base):
     stakeholders: Mapped[list[Stakeholder]] = relationship(
         secondary=person_stakeholders, order_by=Stakeholder.slug
     )
+
+
+class ContactPerson(Base):
+    """Someone we speak to at a stakeholder (a gedeputeerde, a regio-secretaris): personal
+    data of an outsider, so it can be erased (`scheduler.contacts.erase`). One who moves on
+    gets a `left_on` date and keeps their history."""
+
+    __tablename__ = "contact_persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    function: Mapped[str] = mapped_column(String(200), default="")
+    stakeholder_id: Mapped[int] = mapped_column(
+        ForeignKey("stakeholders.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # The colleague who owns the relationship.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    left_on: Mapped[date | None] = mapped_column(Date)  # None: still there
+    created_at: Mapped[datetime] = mapped_column(default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(default=now_utc)
+    stakeholder: Mapped[Stakeholder] = relationship()
+    owner: Mapped[Person | None] = relationship()
+    themes: Mapped[list[Theme]] = relationship(secondary=contact_person_themes, order_by=Theme.slug)
+
+    @property
+    def active(self) -> bool:
+        return self.left_on is None
+
+
+class ContactChange(Base):
+    """One field of one contact person changed: who, when, through which channel. When the
+    person is erased, the values go and one row says that (and by whom) without them."""
+
+    __tablename__ = "contact_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign key: the record of an erasure outlives the erased person.
+    contact_id: Mapped[int] = mapped_column(Integer, index=True)
+    changed_at: Mapped[datetime] = mapped_column(default=now_utc)
+    changed_by: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(50))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
 
 
 class Partnership(Base):
@@ -452,6 +505,10 @@ class AgendaItem(Base):
         back_populates="item", cascade="all, delete-orphan", order_by="FollowUp.id"
     )
     dossiers: Mapped[list[Dossier]] = relationship(secondary=item_dossiers, order_by=Dossier.slug)
+    # The contact persons met (beside our participants).
+    contacts: Mapped[list[ContactPerson]] = relationship(
+        secondary=item_contacts, order_by=ContactPerson.slug
+    )
 
     __table_args__ = (Index("ix_items_window", "starts_at", "ends_at"),)
 
@@ -532,8 +589,57 @@ class PreparationTask(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     done_at: Mapped[datetime | None]
     done_by: Mapped[str] = mapped_column(String(320), default="")
+    # What ticks the step off by itself besides a person: "document" (a document attached to
+    # the item, e.g. the position paper), as its template step says; "": nothing.
+    ticked_by: Mapped[str] = mapped_column(String(20), default="", server_default="")
     chain: Mapped[PreparationChain] = relationship(back_populates="tasks")
     owner: Mapped[Person | None] = relationship()
+
+
+class ItemNote(Base):
+    """A note on an item (what was said at a meeting), in markdown, shown sanitized. Who
+    wrote it and when; each change goes into the item's history (ItemChange, field "note")."""
+
+    __tablename__ = "item_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(default=now_utc)
+    written_by: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+    item: Mapped[AgendaItem] = relationship()
+
+
+class Document(Base):
+    """A file attached to an item or a dossier (a position paper, a presentation, a letter).
+    The file lives in the files directory under `stored_name`, a random name of ours: the
+    uploader's `name` is for display only and never reaches the file system."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), index=True
+    )
+    dossier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))  # sniffed from the bytes
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(320))
+    uploaded_at: Mapped[datetime] = mapped_column(default=now_utc)
+    item: Mapped[AgendaItem | None] = relationship()
+    dossier: Mapped[Dossier | None] = relationship()
+
+    # Exactly one of item and dossier.
+    __table_args__ = (
+        CheckConstraint("(item_id IS NULL) <> (dossier_id IS NULL)", name="one_owner"),
+    )
 
 
 class ItemChange(Base):

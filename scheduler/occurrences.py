@@ -69,23 +69,32 @@ def normalize_rrule(text: str, tz: ZoneInfo, *, all_day: bool = False, field: st
     """
     body = text.strip().removeprefix("RRULE:").strip().rstrip(";")
     if not body:
-        raise ValidationError("RRULE is empty", field=field)
+        raise ValidationError("RRULE is empty", field=field, key="rrule_empty")
     parts: dict[str, str] = {}
     written: dict[str, str] = {}  # as the user wrote each part, for quoting in messages
     for part in body.split(";"):
         name, sep, value = part.partition("=")
         name = name.strip().upper()
         if not sep or not value.strip():
-            raise ValidationError(f"RRULE part {part!r} is not NAME=VALUE", field=field)
+            raise ValidationError(
+                f"RRULE part {part!r} is not NAME=VALUE", field=field, key="rrule_part",
+                params={"part": part},
+            )  # fmt: skip
         if name not in RRULE_PARTS:
-            raise ValidationError(f"RRULE part {part!r}: unknown name {name!r}", field=field)
+            raise ValidationError(
+                f"RRULE part {part!r}: unknown name {name!r}", field=field, key="rrule_part",
+                params={"part": part},
+            )  # fmt: skip
         if name in TIME_OF_DAY_PARTS:
             raise ValidationError(
                 f"RRULE part {part!r}: an item repeats at most daily, at the time of its start",
-                field=field,
-            )
+                field=field, key="rrule_daily",
+            )  # fmt: skip
         if name in parts:
-            raise ValidationError(f"RRULE part {part!r} is given twice", field=field)
+            raise ValidationError(
+                f"RRULE part {part!r} is given twice", field=field, key="rrule_part",
+                params={"part": part},
+            )  # fmt: skip
         parts[name] = value.strip().upper()
         written[name] = part.strip()
     _check_frequency(parts, field)
@@ -95,16 +104,18 @@ def normalize_rrule(text: str, tz: ZoneInfo, *, all_day: bool = False, field: st
             raise ValidationError(
                 f"RRULE part {written['UNTIL']!r}: end the series by {LAST_UNTIL_YEAR} "
                 "or leave UNTIL out",
-                field=field,
-            )
+                field=field, key="rrule_until_year", params={"year": LAST_UNTIL_YEAR},
+            )  # fmt: skip
     if parts.get("COUNT", "").isdigit() and int(parts["COUNT"]) > MAX_COUNT:
         raise ValidationError(
             f"RRULE part {written['COUNT']!r}: at most {MAX_COUNT} occurrences; "
             "leave COUNT out for a series without end",
-            field=field,
-        )
+            field=field, key="rrule_count", params={"count": MAX_COUNT},
+        )  # fmt: skip
     if "UNTIL" in parts and "COUNT" in parts:
-        raise ValidationError("RRULE has both COUNT and UNTIL; keep one", field=field)
+        raise ValidationError(
+            "RRULE has both COUNT and UNTIL; keep one", field=field, key="rrule_count_and_until"
+        )
     for name, value in parts.items():
         if name not in ("FREQ", "UNTIL"):
             _try_rule(f"FREQ={parts['FREQ']};{name}={value}", written[name], field)
@@ -119,12 +130,14 @@ def normalize_rrule(text: str, tz: ZoneInfo, *, all_day: bool = False, field: st
 
 def _check_frequency(parts: dict[str, str], field: str) -> None:
     if "FREQ" not in parts:
-        raise ValidationError("RRULE needs FREQ (DAILY, WEEKLY, MONTHLY or YEARLY)", field=field)
+        raise ValidationError(
+            "RRULE needs FREQ (DAILY, WEEKLY, MONTHLY or YEARLY)", field=field, key="rrule_freq"
+        )
     if parts["FREQ"] not in ALLOWED_FREQUENCIES:
         raise ValidationError(
             f"RRULE part 'FREQ={parts['FREQ']}': use DAILY, WEEKLY, MONTHLY or YEARLY",
-            field=field,
-        )
+            field=field, key="rrule_freq",
+        )  # fmt: skip
 
 
 def _until_in_utc(value: str, tz: ZoneInfo, field: str) -> str:
@@ -132,8 +145,8 @@ def _until_in_utc(value: str, tz: ZoneInfo, field: str) -> str:
     if not match:
         raise ValidationError(
             f"RRULE part 'UNTIL={value}': write a date (20271231) or a time (20271231T120000Z)",
-            field=field,
-        )
+            field=field, key="rrule_part", params={"part": f"UNTIL={value}"},
+        )  # fmt: skip
     day, hms, zulu = match.groups()
     try:
         if zulu:
@@ -143,7 +156,10 @@ def _until_in_utc(value: str, tz: ZoneInfo, field: str) -> str:
         else:
             moment = datetime.strptime(day + "235959", "%Y%m%d%H%M%S").replace(tzinfo=tz)
     except ValueError as exc:
-        raise ValidationError(f"RRULE part 'UNTIL={value}': {exc}", field=field) from exc
+        raise ValidationError(
+            f"RRULE part 'UNTIL={value}': {exc}", field=field, key="rrule_part",
+            params={"part": f"UNTIL={value}"},
+        ) from exc  # fmt: skip
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
@@ -151,7 +167,10 @@ def _try_rule(rule_text: str, quoted: str, field: str) -> None:
     try:
         rrulestr(rule_text, dtstart=datetime(2026, 1, 1, tzinfo=UTC))
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise ValidationError(f"RRULE part {quoted!r} does not parse: {exc}", field=field) from exc
+        raise ValidationError(
+            f"RRULE part {quoted!r} does not parse: {exc}", field=field, key="rrule_part",
+            params={"part": quoted},
+        ) from exc  # fmt: skip
 
 
 def _rule(rule_text: str, dtstart: datetime) -> rrule:
@@ -188,8 +207,9 @@ def first_rule_start(item: AgendaItem) -> datetime | None:
     first = _rule(item.rrule, local_start).after(local_start, inc=True)
     if first is None:
         raise ValidationError(
-            f"{item.rrule} has no occurrence on or after the start", field="rrule"
-        )
+            f"{item.rrule} has no occurrence on or after the start", field="rrule",
+            key="rrule_no_occurrence",
+        )  # fmt: skip
     if _localize(first.replace(tzinfo=None), tz) == item.starts_at:
         return None
     return _localize(first.replace(tzinfo=None), tz)

@@ -58,13 +58,19 @@ def parse_offset(text: str, *, field: str = "reminders") -> ReminderOffset:
             if re.fullmatch(r"P.*\d+[YM].*", body.split("T")[0])
             else "write an ISO 8601 duration such as P7D, PT2H or +P1D, or working days as 5WD"
         )
-        raise ValidationError(f"{text!r} is not a reminder offset: {hint}", field=field)
+        raise ValidationError(
+            f"{text!r} is not a reminder offset: {hint}", field=field, key="not_an_offset",
+            params={"value": text},
+        )  # fmt: skip
     parts = {name: int(value) for name, value in match.groupdict().items() if value}
     days = parts.get("weeks", 0) * 7 + parts.get("days", 0)
     try:
         return ReminderOffset(raw, after, duration=timedelta(**parts), days=days)
     except OverflowError:
-        raise ValidationError(f"{text!r} is not a reminder offset: too long", field=field) from None
+        raise ValidationError(
+            f"{text!r} is not a reminder offset: too long", field=field, key="offset_too_far",
+            params={"value": text},
+        ) from None  # fmt: skip
 
 
 def parse_length(text: str, *, field: str, example: str = "P6W") -> ReminderOffset:
@@ -97,8 +103,8 @@ def within_a_year(offset: ReminderOffset, *, field: str) -> ReminderOffset:
         raise ValidationError(
             f"{offset.text!r} lies too far from its moment: a reminder comes at most a year "
             f"before or after it ({MAX_DURATION.days} days, e.g. P52W, or {MAX_WORKDAYS}WD)",
-            field=field,
-        )
+            field=field, key="offset_too_far", params={"value": offset.text},
+        )  # fmt: skip
     return offset
 
 

@@ -30,6 +30,10 @@ class SignOnFailed(LobbyError):
 
     status = 401
 
+    def __init__(self, message: str) -> None:
+        # The provider's reason is technical, not ours to translate: it goes along as it is.
+        super().__init__(message, key="sign_on_failed", params={"detail": message})
+
 
 @dataclass(frozen=True)
 class Provider:
@@ -102,7 +106,9 @@ def finish(provider: Provider, code: str, nonce: str, verifier: str) -> str:
     if not isinstance(email, str) or "@" not in email:
         raise SignOnFailed(f"the ID token has no email in claim {provider.email_claim!r}")
     if claims.get("email_verified") is False:
-        raise Forbidden("the provider has not verified this email address")
+        raise Forbidden(
+            "the provider has not verified this email address", key="email_not_verified"
+        )
     return email.lower()
 
 

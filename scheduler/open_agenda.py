@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-import icalendar
 from sqlalchemy.orm import Session
 
 from scheduler import clock
 from scheduler.agenda import Actor, find_item, item_query
 from scheduler.errors import ValidationError
+from scheduler.ics_writer import all_day_calendar
 from scheduler.models import AgendaItem, Confidentiality, ItemChange, ItemStatus
 from scheduler.occurrences import expand
 
@@ -47,15 +47,18 @@ def review(
     if item.confidentiality != Confidentiality.PUBLIC:
         raise ValidationError(
             f"{uid} is {item.confidentiality.value}: only public items go on the open agenda",
-            field="confidentiality",
-        )
+            field="confidentiality", key="only_public_reviewed",
+        )  # fmt: skip
     for name, reason in redactions.items():
         if name not in REDACTABLE:
             raise ValidationError(
-                f"cannot redact {name!r}: choose from {', '.join(REDACTABLE)}", field="redact"
-            )
+                f"cannot redact {name!r}: choose from {', '.join(REDACTABLE)}", field="redact",
+                key="invalid", params={"value": name},
+            )  # fmt: skip
         if not reason.strip():
-            raise ValidationError(f"give the reason for redacting {name}", field="redact")
+            raise ValidationError(
+                f"give the reason for redacting {name}", field="redact", key="redact_reason"
+            )
     item.reviewed_revision, item.reviewed_by = item.revision, actor.who
     item.redactions = {name: reason.strip() for name, reason in redactions.items()}
     _note(session, item, actor, now, {"revision": item.revision, "redactions": item.redactions})
@@ -135,19 +138,11 @@ def render(found: Sequence[Contact], fmt: str, domain: str) -> str:
         writer.writeheader()
         writer.writerows(asdict(c) for c in found)
         return out.getvalue()
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//lobby-agenda//open agenda//NL")
-    calendar.add("version", "2.0")
-    for contact in found:
-        event = icalendar.Event()
-        event.add("uid", f"{contact.uid}-{contact.date}@{domain}")
-        event.add("dtstamp", clock.now_utc())
-        event.add("dtstart", date.fromisoformat(contact.date))
-        event.add("summary", contact.subject)
-        event.add(
-            "description",
-            f"Organisaties: {contact.organisations}\nThema's: {contact.themes}\n"
-            f"Deelnemers: {contact.participants}",
-        )
-        calendar.add_component(event)
-    return bytes(calendar.to_ical()).decode()
+    return all_day_calendar(
+        (
+            (f"{c.uid}-{c.date}@{domain}", date.fromisoformat(c.date), c.subject,
+             f"Organisaties: {c.organisations}\nThema's: {c.themes}\nDeelnemers: {c.participants}")
+            for c in found
+        ),
+        "open agenda",
+    )  # fmt: skip

@@ -7,6 +7,8 @@
 - lobbyist: creates items; changes those they own or take part in; keeps dossiers.
 - staff: reads, also the items they take part in; manages their own reminders and digest.
 A confidential item's content is for its owner and participants alone, whatever their role.
+Notes and documents on an item are its content: who may see the item reads them; who may
+change it, and its participants, add them (`may_contribute`).
 The README's role table is this module in words; tests/test_roles.py checks them against each other.
 """
 
@@ -51,19 +53,27 @@ def may_edit(item: AgendaItem, person: Person) -> bool:
     return any(has_role(person, role) for role in _STEERING)
 
 
+def may_contribute(item: AgendaItem, person: Person) -> bool:
+    """Whether `person` may add notes and documents to the item: who may change it, and its
+    participants of any role (staff who were at a meeting write down what was said)."""
+    return may_see(item, person) and (may_edit(item, person) or involved(item, person))
+
+
 def may_create(person: Person) -> bool:
     return any(has_role(person, role) for role in _PLANNERS)
 
 
 def check_create(person: Person) -> None:
     if not may_create(person):
-        raise Forbidden("only lobbyists, managers and admins create agenda items")
+        raise Forbidden(
+            "only lobbyists, managers and admins create agenda items", key="may_not_create"
+        )
 
 
 def check_plan(person: Person, what: str) -> None:
     """Dossiers are planned by those who plan items: lobbyists, managers and admins."""
     if not may_create(person):
-        raise Forbidden(f"only lobbyists, managers and admins {what}")
+        raise Forbidden(f"only lobbyists, managers and admins {what}", key="planners_only")
 
 
 def check_edit(item: AgendaItem, person: Person) -> None:
@@ -71,10 +81,10 @@ def check_edit(item: AgendaItem, person: Person) -> None:
         raise Forbidden(
             f"you may not change {item.uid}: lobbyists change the items they own or take part "
             "in, managers and admins the non-confidential ones",
-            field="uid",
-        )
+            field="uid", key="may_not_edit",
+        )  # fmt: skip
 
 
 def check_admin(person: Person, what: str) -> None:
     if not has_role(person, PersonRole.ADMIN):
-        raise Forbidden(f"only admins {what}")
+        raise Forbidden(f"only admins {what}", key="admins_only")

@@ -25,7 +25,7 @@ from scheduler.agenda import item_query
 from scheduler.composer import Attachment, Letterhead, compose, language_of, message_id, one_line
 from scheduler.config import Settings
 from scheduler.errors import NotFound, ValidationError
-from scheduler.feeds import FeedOptions, occurrence_calendar, options_from
+from scheduler.ics_writer import FeedOptions, occurrence_calendar, options_from
 from scheduler.mailer import Flattened, SmtpSettings
 from scheduler.models import (
     AgendaItem,

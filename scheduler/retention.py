@@ -8,7 +8,9 @@ What goes, each after its own setting's number of days (0 keeps it forever):
 3. sign-in links and web sessions, that long after they expired or were signed out;
 4. heartbeats of stopped processes (never one within the time `liveness` counts as alive);
 5. the audit trail (item history), only when configured;
-6. rate-limit buckets untouched long enough to be full again (not a setting: throttle.py).
+6. rate-limit buckets untouched long enough to be full again (not a setting: throttle.py);
+7. contact persons who left, that long after the day they left, only when configured: erased
+   (`contacts.erase`, which also takes their data out of the items' history), one at a time.
 Pending, failed and claimed deliveries, valid links and sessions, and a live process's
 heartbeat are never touched.
 
@@ -26,18 +28,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from scheduler import clock, liveness, throttle
+from scheduler import clock, contacts, liveness, throttle
+from scheduler.agenda import Actor
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.models import (
     AgendaItem,
     Base,
+    ContactPerson,
     Delivery,
     DeliveryState,
     DossierTarget,
@@ -56,7 +60,7 @@ from scheduler.sources import SOURCE_CHANGE
 # The tables the prune deletes from (the labels of /metrics).
 TABLES = (
     "deliveries", "source_runs", "login_links", "web_sessions", "heartbeats", "item_changes",
-    "rate_buckets",
+    "rate_buckets", "contact_persons",
 )  # fmt: skip
 # Rows per transaction: on SQLite a batch of 500 sent deliveries holds the write lock for
 # about 8 ms (median; 65,000 in 2 s of transactions, measured on the 2-core test machine).
@@ -79,6 +83,7 @@ class RetentionSettings:
     source_runs: timedelta | None = timedelta(days=90)
     sign_in: timedelta | None = timedelta(days=30)
     heartbeats: timedelta | None = timedelta(days=7)
+    contact_persons: timedelta | None = None  # after they left
     heartbeat_interval: timedelta = timedelta(minutes=1)
     batch: int = BATCH
     pause: timedelta = PAUSE
@@ -95,6 +100,7 @@ def settings_from(conf: Settings) -> RetentionSettings:
         source_runs=days(conf.source_run_retention_days),
         sign_in=days(conf.sign_in_retention_days),
         heartbeats=days(conf.heartbeat_retention_days),
+        contact_persons=days(conf.contact_person_retention_days),
         heartbeat_interval=timedelta(seconds=conf.heartbeat_seconds),
     )
 
@@ -211,7 +217,7 @@ def prune(
     (it records no run either)."""
     rules = _rules(settings)
     if dry_run:
-        return PruneResult(_count(db, rules, now), complete=True, dry_run=True)
+        return PruneResult(_count(db, rules, settings, now), complete=True, dry_run=True)
     cutoffs = {rule.name: rule.cutoff(now) for rule in rules}
     run_id = _start(db, ran_by or liveness.instance_name(), now, cutoffs)
     done = dict.fromkeys(cutoffs, 0)
@@ -228,12 +234,50 @@ def prune(
                 break  # nothing left (rows another process holds, it deletes)
             if db.is_sqlite:
                 _pause(settings.pause, stopping)
-    _finish(db, run_id, complete)
     results = [RuleResult(r.name, r.setting, r.table, cutoffs[r.name], done[r.name]) for r in rules]
+    left, erased = _contacts_cutoff(settings, now), 0
+    if complete and left is not None:
+        erased = _erase_left(db, settings, now, run_id, ran_by or liveness.instance_name())
+    results.append(RuleResult(_LEFT, _LEFT_SETTING, "contact_persons", left, erased))
+    _finish(db, run_id, complete)
     return PruneResult(results, complete)
 
 
-def _count(db: Database, rules: list[_Rule], now: datetime) -> list[RuleResult]:
+_LEFT, _LEFT_SETTING = "contact persons who left", "contact_person_retention_days"
+
+
+def _contacts_cutoff(settings: RetentionSettings, now: datetime) -> datetime | None:
+    """Contact persons who left before this day's midnight (UTC) are erased."""
+    if settings.contact_persons is None:
+        return None
+    return datetime.combine(now.date() - settings.contact_persons, datetime.min.time(), UTC)
+
+
+def _erase_left(
+    db: Database, settings: RetentionSettings, now: datetime, run_id: int, ran_by: str
+) -> int:
+    """Erase, one person a transaction, those who left before the cutoff (an erasure rewrites
+    the history of their items: a few rows each, not worth batching)."""
+    assert settings.contact_persons is not None
+    erased = 0
+    while True:
+        with db.write() as session:
+            done = contacts.erase_left(
+                session, settings.contact_persons, now.date(), Actor(ran_by, "prune"), now,
+                limit=1,
+            )  # fmt: skip
+            run = session.get(PruneRun, run_id)
+            if run is not None and done:
+                counts = run.counts
+                run.counts = {**counts, "contact_persons": counts.get("contact_persons", 0) + done}
+        erased += done
+        if not done:
+            return erased
+
+
+def _count(
+    db: Database, rules: list[_Rule], settings: RetentionSettings, now: datetime
+) -> list[RuleResult]:
     results = []
     with db.read() as session:
         for rule in rules:
@@ -243,6 +287,12 @@ def _count(db: Database, rules: list[_Rule], now: datetime) -> list[RuleResult]:
                 query = select(func.count()).select_from(rule.model).where(rule.condition(cutoff))
                 rows = session.scalar(query) or 0
             results.append(RuleResult(rule.name, rule.setting, rule.table, cutoff, rows))
+        left = _contacts_cutoff(settings, now)
+        rows = 0
+        if left is not None:
+            query = select(func.count()).where(ContactPerson.left_on < left.date())
+            rows = session.scalar(query) or 0
+        results.append(RuleResult(_LEFT, _LEFT_SETTING, "contact_persons", left, rows))
     return results
 
 

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic import ValidationError as PydanticValidationError
 
 from scheduler import clock
-from scheduler.errors import ValidationError
+from scheduler.errors import BadValue, ValidationError
 from scheduler.models import (
     Confidentiality,
     DigestFrequency,
@@ -51,11 +51,16 @@ def parse_wall_time(value: Any) -> WallTime:
         return check_year(value)
     text = str(value).strip()
     if not _WALL.fullmatch(text):
-        raise ValueError(f"{text!r} is not a date (2026-12-08) or date and time (2026-12-08T10:00)")
+        raise BadValue(
+            f"{text!r} is not a date (2026-12-08) or date and time (2026-12-08T10:00)",
+            key="not_a_date", value=text,
+        )  # fmt: skip
     try:
         found = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"{text!r} is not a real date or time: {exc}") from exc
+        raise BadValue(
+            f"{text!r} is not a real date or time: {exc}", key="not_a_real_date", value=text
+        ) from exc
     return check_year(found)
 
 
@@ -64,7 +69,10 @@ _Day = TypeVar("_Day", bound=date)  # a date or a datetime
 
 def check_year(value: _Day) -> _Day:
     if value.year not in YEARS:
-        raise ValueError(f"{value.isoformat()} lies outside the years {YEARS[0]}–{YEARS[-1]}")
+        raise BadValue(
+            f"{value.isoformat()} lies outside the years {YEARS[0]}–{YEARS[-1]}",
+            key="year_out_of_range", value=value.isoformat(), first=YEARS[0], last=YEARS[-1],
+        )  # fmt: skip
     return value
 
 
@@ -83,7 +91,10 @@ def _as_list(value: Any) -> Any:
 
 def check_slug(value: str) -> str:
     if not _SLUG.fullmatch(value):
-        raise ValueError(f"{value!r} is not a slug: use lower-case letters, digits and hyphens")
+        raise BadValue(
+            f"{value!r} is not a slug: use lower-case letters, digits and hyphens",
+            key="not_a_slug", value=value,
+        )  # fmt: skip
     return value
 
 
@@ -91,7 +102,9 @@ def check_email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise ValueError(f"{value!r} is not a valid email address: {exc}") from exc
+        raise BadValue(
+            f"{value!r} is not a valid email address: {exc}", key="not_an_email", value=value
+        ) from exc
 
 
 def check_zone(value: str) -> str:
@@ -127,7 +140,8 @@ def parse_weekday(value: Any) -> int:
     for names in (WEEKDAYS, _WEEKDAYS_NL):
         if name in names:
             return names.index(name)
-    raise ValueError(f"{value!r} is not a weekday: use monday … sunday")
+    raise BadValue(f"{value!r} is not a weekday: use monday … sunday", key="not_a_weekday",
+                   value=value)  # fmt: skip
 
 
 def parse_digest_time(value: Any) -> str:
@@ -136,12 +150,16 @@ def parse_digest_time(value: Any) -> str:
     text = str(value).strip()
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ValueError(f"{text!r} is not a time of day: write HH:MM, such as 07:30")
+        raise BadValue(
+            f"{text!r} is not a time of day: write HH:MM, such as 07:30",
+            key="not_a_time", value=text,
+        )  # fmt: skip
     if int(match[1]) == 2:
-        raise ValueError(
+        raise BadValue(
             f"{text!r} falls between 02:00 and 03:00, which daylight saving time makes "
-            "missing or ambiguous once a year: choose another time"
-        )
+            "missing or ambiguous once a year: choose another time",
+            key="time_in_clock_change", value=text,
+        )  # fmt: skip
     return f"{int(match[1]):02d}:{match[2]}"
 
 
@@ -165,7 +183,28 @@ def parse(model: type[RecordT], data: Any) -> RecordT:
             if first["type"] == "missing"
             else str(first["msg"]).removeprefix("Value error, ")
         )
-        raise ValidationError(f"{field}: {reason}", field=field) from None
+        key, params = _key_of(first)
+        raise ValidationError(f"{field}: {reason}", field=field, key=key, params=params) from None
+
+
+def _key_of(error: Any) -> tuple[str, dict[str, object]]:
+    """The message key of pydantic's first error: our own validators' (BadValue, or a
+    LobbyError raised inside one), else one by pydantic's error type."""
+    context = error.get("ctx") or {}
+    cause: Any = context.get("error")
+    if getattr(cause, "key", None):
+        return cause.key, dict(cause.params)
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "missing" or (kind == "string_too_short" and not str(value or "").strip()):
+        return "required", {}
+    if kind == "string_too_long":
+        return "too_long", {"max": context.get("max_length", "")}
+    if kind == "enum":
+        return "not_a_choice", {"value": value}
+    if kind.startswith("date"):
+        return "not_a_day", {"value": value}
+    return "invalid", {"value": "" if isinstance(value, dict | list) else value}
 
 
 class ThemeIn(Record):
@@ -245,6 +284,29 @@ class DossierIn(Record):
     notes: list[DossierNoteIn] = []
 
 
+def check_phone(value: str) -> str:
+    """A telephone number as people write it: digits, spaces and + - ( ) . only."""
+    if value and not re.fullmatch(r"\+?[0-9][0-9 ().-]{4,48}", value):
+        raise ValueError(f"{value!r} is not a telephone number such as +31 72 548 0000")
+    return value
+
+
+class ContactPersonIn(Record):
+    """A contact person at a stakeholder as people write it (the `contacts` section of an
+    import). Fields left out keep their stored value on update."""
+
+    slug: Slug
+    name: str = Field(min_length=1, max_length=200)
+    stakeholder: Slug
+    function: Text = Field("", max_length=200)
+    themes: SlugList = []
+    email: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    phone: Annotated[str, BeforeValidator(lambda v: check_phone(str(v or "").strip()))] = ""
+    owner: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    notes: Text = Field("", max_length=5000)
+    left_on: OptionalDate = None
+
+
 class PersonIn(Record):
     email: Email
     name: str = Field(min_length=1, max_length=200)
@@ -313,19 +375,24 @@ class ItemIn(Record):
     outcome: Text = ""
     follow_ups: list[FollowUpIn] = []
     dossiers: SlugList = []
+    contacts: SlugList = []  # contact persons met
 
     @field_validator("uid")
     @classmethod
     def _printable_uid(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[A-Za-z0-9._@:+-]+", value):
-            raise ValueError(f"{value!r}: a uid uses letters, digits and . _ @ : + - only")
+            raise BadValue(
+                f"{value!r}: a uid uses letters, digits and . _ @ : + - only",
+                key="not_a_uid", value=value,
+            )  # fmt: skip
         return value
 
     @field_validator("online_url")
     @classmethod
     def _web_link(cls, value: str) -> str:
         if value and not value.startswith(("https://", "http://")):
-            raise ValueError(f"{value!r} is not a web link (https://…)")
+            raise BadValue(f"{value!r} is not a web link (https://…)", key="not_a_link",
+                           value=value)  # fmt: skip
         return value
 
     @field_validator("reminders")

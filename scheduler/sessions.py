@@ -64,13 +64,18 @@ def sign_in(session: Session, login_secret: str, now: datetime, today: date) -> 
         )
         if int(used.rowcount or 0) != 1:  # type: ignore[attr-defined]
             if link.used_at is None and link.expires_at <= now:
-                raise Gone("this sign-in link expired (they last 15 minutes); ask for a new one")
-            raise Gone("this sign-in link was used already; ask for a new one")
+                raise Gone(
+                    "this sign-in link expired (they last 15 minutes); ask for a new one",
+                    key="sign_in_link_expired",
+                )
+            raise Gone(
+                "this sign-in link was used already; ask for a new one", key="sign_in_link_used"
+            )
         person_id = link.person_id
     else:
         token = tokens.resolve(session, login_secret, today)
         if token.scope != tokens.LOGIN:
-            raise NotFound("no such sign-in link")
+            raise NotFound("no such sign-in link", key="no_sign_in_link")
         person_id = token.person_id
     return open_session(session, person_id, now)
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_interval, format_timedelta
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_interval,
+    format_timedelta,
+    get_day_names,
+)
 
 from scheduler import clock
+from scheduler.errors import LobbyError
 
 Lang = Literal["nl", "en"]
 
@@ -324,8 +332,8 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "lobby": {"nl": "Lobby", "en": "Lobby"},
     "title": {"nl": "Titel", "en": "Title"},
     "start": {
-        "nl": "Begin (2026-12-08T10:00, of een datum)",
-        "en": "Start (2026-12-08T10:00, or a date)",
+        "nl": "Begin (9-12-2026 10:00, of alleen een datum)",
+        "en": "Start (9-12-2026 10:00, or just a date)",
     },
     "end": {"nl": "Einde (leeg: standaardduur)", "en": "End (empty: default length)"},
     "all_day": {"nl": "Hele dag", "en": "All day"},
@@ -343,8 +351,10 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "rrule": {"nl": "Eigen regel (RRULE)", "en": "Custom rule (RRULE)"},
     "preview_button": {"nl": "Toon de volgende vijf keer", "en": "Show the next five"},
     "reminders_field": {
-        "nl": "Herinneringen (bijv. P7D, P1D, 5WD; leeg: standaard)",
-        "en": "Reminders (e.g. P7D, P1D, 5WD; empty: the defaults)",
+        "nl": "Herinneringen (bijv. 7 dagen vooraf, 1 dag vooraf, 5 werkdagen vooraf; "
+        "leeg: standaard)",
+        "en": "Reminders (e.g. 7 days before, 1 day before, 5 working days before; "
+        "empty: the defaults)",
     },
     "save": {"nl": "Opslaan", "en": "Save"},
     "follow_up_text": {"nl": "Actie", "en": "Action"},
@@ -543,6 +553,21 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "en": "and {count} confidential item(s) of others",
     },
     "note": {"nl": "Notitie", "en": "Note"},
+    # contact persons
+    "contact_persons": {"nl": "Contactpersonen", "en": "Contact persons"},
+    "contact_persons_at": {"nl": "Contactpersonen bij {name}", "en": "Contact persons at {name}"},
+    "contacts_met": {"nl": "Gesproken contactpersonen", "en": "Contact persons met"},
+    "function": {"nl": "Functie", "en": "Function"},
+    "organisation": {"nl": "Organisatie", "en": "Organisation"},
+    "portfolio": {"nl": "Portefeuille", "en": "Portfolio"},
+    "relationship_owner": {"nl": "Relatiebeheerder", "en": "Relationship owner"},
+    "phone": {"nl": "Telefoon", "en": "Phone"},
+    "notes": {"nl": "Notities", "en": "Notes"},
+    "left_on": {"nl": "vertrokken op {day}", "en": "left on {day}"},
+    "every_contact": {"nl": "Alle contacten", "en": "Every contact"},
+    "matters_for": {"nl": "Van belang voor", "en": "Matters for"},
+    "show_left": {"nl": "Toon ook vertrokken contactpersonen", "en": "Show those who left too"},
+    "all_contact_persons": {"nl": "Alle contactpersonen", "en": "All contact persons"},
     "feeds_per_dossier": {"nl": "Per lobbydossier", "en": "Per lobby dossier"},
     "feeds_per_stakeholder": {"nl": "Per partner", "en": "Per stakeholder"},
     "feed_link": {"nl": "Link voor {name}", "en": "Link for {name}"},
@@ -571,6 +596,29 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Nieuwe agenda → Op het netwerk; plak de https-link. Vernieuwt elk half uur.",
         "en": "New calendar → On the network; paste the https link. Refreshes every 30 minutes.",
     },
+    # what a person follows, chosen on /me
+    "what_i_follow": {"nl": "Wat ik volg", "en": "What I follow"},
+    "what_i_follow_intro": {
+        "nl": "Agendapunten op deze thema's en met deze partners staan in mijn agenda-abonnement, mijn overzicht en (als ik herinneringen volg) mijn herinneringen.",
+        "en": "Items on these themes and with these stakeholders are in my calendar subscription, my digest and (when I follow reminders) my reminders.",
+    },
+    # multi-selects as a filterable list with chips (site.js; the select works without it)
+    "choices_filter": {"nl": "Zoek", "en": "Search"},
+    "choices_chosen": {"nl": "gekozen", "en": "chosen"},
+    "choices_remove": {"nl": "Haal weg", "en": "Remove"},
+    # the agenda as a list, a week or a month
+    "view_label": {"nl": "Weergave", "en": "View"},
+    "view_list": {"nl": "Lijst", "en": "List"},
+    "view_week": {"nl": "Week", "en": "Week"},
+    "view_month": {"nl": "Maand", "en": "Month"},
+    "previous_week": {"nl": "Vorige week", "en": "Previous week"},
+    "next_week": {"nl": "Volgende week", "en": "Next week"},
+    "this_week": {"nl": "Deze week", "en": "This week"},
+    "previous_month": {"nl": "Vorige maand", "en": "Previous month"},
+    "next_month": {"nl": "Volgende maand", "en": "Next month"},
+    "this_month": {"nl": "Deze maand", "en": "This month"},
+    "today": {"nl": "vandaag", "en": "today"},
+    "filters_on": {"nl": "aan", "en": "on"},
     # keeping dossiers in the browser
     "new_dossier": {"nl": "Nieuw dossier", "en": "New dossier"},
     "edit_dossier": {"nl": "Dossier bewerken", "en": "Edit dossier"},
@@ -586,9 +634,82 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "note_text": {"nl": "Wat is er gebeurd?", "en": "What happened?"},
     "new_status": {"nl": "Nieuwe status", "en": "New status"},
     "keep_status": {"nl": "blijft {status}", "en": "stays {status}"},
+    # notes and documents (issue 17)
+    "notes_heading": {"nl": "Notities", "en": "Notes"},
+    "no_notes": {"nl": "Nog geen notities.", "en": "No notes yet."},
+    "note_by": {"nl": "{who}, {when}", "en": "{who}, {when}"},
+    "note_edited": {"nl": "bewerkt door {who}, {when}", "en": "edited by {who}, {when}"},
+    "item_note_text": {"nl": "Notitie (markdown)", "en": "Note (markdown)"},
+    "add_item_note": {"nl": "Notitie plaatsen", "en": "Post note"},
+    "edit_note": {"nl": "Notitie bewerken", "en": "Edit note"},
+    "save_note": {"nl": "Opslaan", "en": "Save"},
+    "delete_note": {"nl": "Notitie verwijderen", "en": "Delete note"},
+    "documents_heading": {"nl": "Documenten", "en": "Documents"},
+    "no_documents": {"nl": "Nog geen documenten.", "en": "No documents yet."},
+    "document_file": {
+        "nl": "Document (positiepaper, presentatie, brief)",
+        "en": "Document (position paper, presentation, letter)",
+    },
+    "document_hint": {"nl": "Hoogstens {mb} MB.", "en": "At most {mb} MB."},
+    "attach_document": {"nl": "Document bijvoegen", "en": "Attach document"},
+    "delete_document": {"nl": "Verwijderen", "en": "Remove"},
+    "document_by": {"nl": "{size}, {who}, {when}", "en": "{size}, {who}, {when}"},
     "public_page_intro": {
         "nl": "De openbare lobbyagenda van de gemeente. Vraag een beheerder om een persoonlijke link voor de volledige agenda.",
         "en": "The municipality's public lobby agenda. Ask an administrator for a personal link to the full agenda.",
+    },
+    # search (the page, and the messages of scheduler.search)
+    "nav_search": {"nl": "Zoeken", "en": "Search"},
+    "search_intro": {
+        "nl": 'Zoek in agendapunten, uitkomsten, dossiers, notities, partners en contactpersonen. Alle woorden moeten voorkomen; "tussen aanhalingstekens" zoekt een zinsdeel, -woord sluit uit, OR geeft keuze, woord* zoekt het begin van een woord.',
+        "en": 'Search items, outcomes, dossiers, notes, stakeholders and contact persons. All words must occur; "in quotes" finds a phrase, -word leaves out, OR gives a choice, word* finds the start of a word.',
+    },
+    "search_words": {"nl": "Zoekwoorden", "en": "Search words"},
+    "search_button": {"nl": "Zoeken", "en": "Search"},
+    "search_type": {"nl": "Soort treffer", "en": "Kind of hit"},
+    "search_any": {"nl": "alle", "en": "any"},
+    "search_from": {"nl": "Van", "en": "From"},
+    "search_to": {"nl": "Tot en met", "en": "Through"},
+    "search_dossier": {"nl": "Dossier", "en": "Dossier"},
+    "search_theme": {"nl": "Thema", "en": "Theme"},
+    "search_results": {
+        "nl": "{count} resultaten voor {query}",
+        "en": "{count} results for {query}",
+    },
+    "search_none": {
+        "nl": "Niets gevonden. Probeer minder of andere woorden.",
+        "en": "Nothing found. Try fewer or other words.",
+    },
+    "search_next": {"nl": "Volgende", "en": "Next"},
+    "search_previous": {"nl": "Vorige", "en": "Previous"},
+    "search_hit_item": {"nl": "Agendapunt", "en": "Agenda item"},
+    "search_hit_dossier": {"nl": "Dossier", "en": "Dossier"},
+    "search_hit_note": {"nl": "Dossiernotitie", "en": "Dossier note"},
+    "search_hit_stakeholder": {"nl": "Partner", "en": "Stakeholder"},
+    "search_hit_contact": {"nl": "Contactpersoon", "en": "Contact person"},
+    "search_empty": {
+        "nl": "q: typ een of meer woorden om naar te zoeken",
+        "en": "q: type one or more words to search for",
+    },
+    "search_too_long": {
+        "nl": "q: hoogstens {limit} tekens (dit zijn er {length})",
+        "en": "q: at most {limit} characters (this has {length})",
+    },
+    "search_no_words": {
+        "nl": "q: er staan geen woorden in om naar te zoeken (alleen leestekens)",
+        "en": "q: there are no words in it to search for (only punctuation)",
+    },
+    "search_too_many_words": {
+        "nl": "q: hoogstens {limit} woorden",
+        "en": "q: at most {limit} words",
+    },
+    "search_only_excluded": {
+        "nl": "q: zeg ook wat je zoekt, niet alleen wat je uitsluit (-woord)",
+        "en": "q: say what to look for, not only what to leave out (-word)",
+    },
+    "search_period_reversed": {
+        "nl": "'tot en met' ligt voor 'van'",
+        "en": "'to' lies before 'from'",
     },
 }
 
@@ -738,6 +859,15 @@ class Words:
         """ "7–21 dec 2026", "28 dec 2026 – 10 jan 2027"."""
         return format_interval(first, last, "yMMMd", locale=self.locale)
 
+    def month(self, day: date) -> str:
+        """ "december 2026": the month `day` lies in."""
+        return format_date(day, "LLLL y", locale=self.locale)
+
+    def weekdays(self) -> list[str]:
+        """ "ma" … "zo" (Monday first), as a grid's column heads."""
+        names = get_day_names("abbreviated", locale=self.locale)
+        return [names[n] for n in range(7)]
+
     def week(self, day: date) -> str:
         """ "Week 50 (7–13 dec 2026)": the ISO week `day` lies in."""
         year, number, _ = day.isocalendar()
@@ -748,3 +878,515 @@ class Words:
             week=str(number),
             span=self.span(monday, monday + timedelta(days=6)),
         )
+
+
+# ---------------------------------------------------------------- errors on pages (issue 16)
+# A LobbyError's `key` and `params` in words; the field it names goes in front ("Begin: …").
+
+_ERRORS: dict[str, dict[Lang, str]] = {
+    "required": {"nl": "vul dit in", "en": "fill this in"},
+    "too_long": {
+        "nl": "te lang: hoogstens {max} tekens",
+        "en": "too long: at most {max} characters",
+    },
+    "invalid": {"nl": "'{value}' klopt niet", "en": "'{value}' is not right"},
+    "invalid_blank": {"nl": "dit klopt niet", "en": "this is not right"},
+    "not_a_choice": {
+        "nl": "'{value}' is geen van de keuzes",
+        "en": "'{value}' is not one of the choices",
+    },
+    "not_a_date": {
+        "nl": "'{value}' is geen datum; schrijf bijvoorbeeld 9-12-2026 10:00",
+        "en": "'{value}' is not a date; write for example 9-12-2026 10:00",
+    },
+    "not_a_day": {
+        "nl": "'{value}' is geen datum; schrijf bijvoorbeeld 9-12-2026",
+        "en": "'{value}' is not a date; write for example 9-12-2026",
+    },
+    "not_a_real_date": {
+        "nl": "'{value}' bestaat niet als datum of tijd",
+        "en": "'{value}' is not a real date or time",
+    },
+    "year_out_of_range": {
+        "nl": "{value} ligt buiten de jaren {first}–{last}",
+        "en": "{value} lies outside the years {first}–{last}",
+    },
+    "not_a_slug": {
+        "nl": "'{value}' kan geen korte naam zijn: gebruik kleine letters, cijfers en streepjes",
+        "en": "'{value}' cannot be a short name: use lower-case letters, digits and hyphens",
+    },
+    "not_an_email": {
+        "nl": "'{value}' is geen e-mailadres",
+        "en": "'{value}' is not an email address",
+    },
+    "not_a_weekday": {
+        "nl": "'{value}' is geen dag van de week",
+        "en": "'{value}' is not a weekday",
+    },
+    "not_a_time": {
+        "nl": "'{value}' is geen tijd; schrijf bijvoorbeeld 07:30",
+        "en": "'{value}' is not a time of day; write for example 07:30",
+    },
+    "time_in_clock_change": {
+        "nl": "{value} valt tussen 02:00 en 03:00, het uur dat bij het verzetten van de klok "
+        "ontbreekt of twee keer komt: kies een andere tijd",
+        "en": "{value} falls between 02:00 and 03:00, the hour the clock change skips or "
+        "repeats: choose another time",
+    },
+    "not_a_uid": {
+        "nl": "'{value}' kan geen kenmerk zijn: gebruik letters, cijfers en . _ @ : + -",
+        "en": "'{value}' cannot be an identifier: use letters, digits and . _ @ : + -",
+    },
+    "not_a_link": {
+        "nl": "'{value}' is geen weblink; begin met https://",
+        "en": "'{value}' is not a web link; start with https://",
+    },
+    "want_day": {
+        "nl": "'{value}' moet een datum zonder tijd zijn, net als het begin (hele dag)",
+        "en": "'{value}' should be a date without a time, like the start (all day)",
+    },
+    "want_time": {
+        "nl": "'{value}' moet een datum met tijd zijn, net als het begin",
+        "en": "'{value}' should be a date and time, like the start",
+    },
+    "skipped_hour": {
+        "nl": "{value} bestaat niet op {day}: de klok springt dan een uur vooruit",
+        "en": "{value} does not exist on {day}: the clock skips that hour",
+    },
+    "second_hour": {
+        "nl": "{value} komt die nacht twee keer voor; een reeks begint bij de eerste keer",
+        "en": "{value} happens twice that night; a series starts at the first one",
+    },
+    "end_before_start": {
+        "nl": "het einde ligt voor het begin",
+        "en": "the end lies before the start",
+    },
+    "not_first_occurrence": {
+        "nl": "het begin valt niet op de herhaling; laat de reeks beginnen op de eerste keer, "
+        "{first}",
+        "en": "the start is not on the repeat; start the series on its first occurrence, {first}",
+    },
+    "not_an_occurrence": {
+        "nl": "{value} is geen keer van dit agendapunt",
+        "en": "{value} is not an occurrence of this item",
+    },
+    "rrule_empty": {"nl": "de herhaalregel is leeg", "en": "the rule is empty"},
+    "rrule_part": {
+        "nl": "'{part}' in de herhaalregel klopt niet",
+        "en": "'{part}' in the rule is not right",
+    },
+    "rrule_daily": {
+        "nl": "een agendapunt herhaalt hoogstens dagelijks, op de tijd van het begin",
+        "en": "an item repeats at most daily, at the time of its start",
+    },
+    "rrule_until_year": {
+        "nl": "laat de reeks uiterlijk in {year} eindigen, of zonder einde",
+        "en": "end the series by {year}, or leave the end out",
+    },
+    "rrule_count": {
+        "nl": "hoogstens {count} keer; laat het aantal weg voor een reeks zonder einde",
+        "en": "at most {count} times; leave the number out for a series without end",
+    },
+    "rrule_count_and_until": {
+        "nl": "geef een aantal keer of een einddatum, niet allebei",
+        "en": "give a number of times or an end date, not both",
+    },
+    "rrule_freq": {
+        "nl": "de herhaling moet dagelijks, wekelijks, maandelijks of jaarlijks zijn",
+        "en": "the series repeats daily, weekly, monthly or yearly",
+    },
+    "rrule_no_occurrence": {
+        "nl": "deze herhaling valt nooit op of na het begin",
+        "en": "this repeat never falls on or after the start",
+    },
+    "not_an_offset": {
+        "nl": "'{value}' is geen herinnering; schrijf bijvoorbeeld 7 dagen, 1 dag, 2 uur of "
+        "5 werkdagen (na afloop: 1 dag na)",
+        "en": "'{value}' is not a reminder; write for example 7 days, 1 day, 2 hours or "
+        "5 working days (afterwards: 1 day after)",
+    },
+    "offset_too_far": {
+        "nl": "'{value}' ligt te ver van het moment: een herinnering komt hoogstens een jaar "
+        "ervoor of erna",
+        "en": "'{value}' lies too far from its moment: a reminder comes at most a year before "
+        "or after it",
+    },
+    "unknown_zone": {
+        "nl": "'{value}' is geen tijdzone; kies bijvoorbeeld Europe/Amsterdam",
+        "en": "'{value}' is not a time zone; choose for example Europe/Amsterdam",
+    },
+    "unknown_name": {"nl": "'{value}' kennen we niet", "en": "'{value}' is unknown"},
+    "unknown_person": {
+        "nl": "'{value}' is geen bekende collega",
+        "en": "'{value}' is not a known colleague",
+    },
+    "no_item": {
+        "nl": "dit agendapunt bestaat niet, of je mag het niet zien",
+        "en": "this agenda item does not exist, or is not yours to see",
+    },
+    "no_page": {"nl": "deze pagina bestaat niet", "en": "this page does not exist"},
+    "wrong_method": {
+        "nl": "zo kan deze pagina niet worden opgevraagd",
+        "en": "this page cannot be asked for this way",
+    },
+    "may_not_create": {
+        "nl": "alleen lobbyisten, managers en beheerders maken agendapunten aan",
+        "en": "only lobbyists, managers and admins create agenda items",
+    },
+    "may_not_edit": {
+        "nl": "je mag dit agendapunt niet wijzigen: lobbyisten wijzigen de agendapunten waarvan "
+        "ze eigenaar of deelnemer zijn, managers en beheerders de niet-vertrouwelijke",
+        "en": "you may not change this item: lobbyists change the items they own or take part "
+        "in, managers and admins the non-confidential ones",
+    },
+    "planners_only": {
+        "nl": "alleen lobbyisten, managers en beheerders mogen dit",
+        "en": "only lobbyists, managers and admins may do this",
+    },
+    "admins_only": {"nl": "alleen beheerders mogen dit", "en": "only admins may do this"},
+    "stale_form": {
+        "nl": "iemand anders wijzigde dit agendapunt terwijl jij het bewerkte; er is niets "
+        "opgeslagen. Laad de pagina opnieuw om de wijziging te zien.",
+        "en": "someone else changed this item while you edited it; nothing was saved. Reload "
+        "the page to see their change.",
+    },
+    "sign_in_required": {
+        "nl": "log eerst in met je persoonlijke link",
+        "en": "sign in with your personal link first",
+    },
+    "sign_in_link_expired": {
+        "nl": "deze inloglink is verlopen (hij werkt 15 minuten); vraag een nieuwe aan",
+        "en": "this sign-in link expired (they last 15 minutes); ask for a new one",
+    },
+    "sign_in_link_used": {
+        "nl": "deze inloglink is al gebruikt; vraag een nieuwe aan",
+        "en": "this sign-in link was used already; ask for a new one",
+    },
+    "no_sign_in_link": {
+        "nl": "deze inloglink bestaat niet",
+        "en": "this sign-in link does not exist",
+    },
+    "no_feed": {"nl": "deze agenda-link bestaat niet", "en": "this calendar link does not exist"},
+    "feed_link_revoked": {
+        "nl": "deze agenda-link is ingetrokken; vraag een nieuwe aan",
+        "en": "this calendar link was revoked; ask for a new one",
+    },
+    "feed_link_expired": {
+        "nl": "deze agenda-link is verlopen; vraag een nieuwe aan",
+        "en": "this calendar link expired; ask for a new one",
+    },
+    "feed_link_person": {
+        "nl": "deze agenda-link is van iemand die geen toegang meer heeft",
+        "en": "this calendar link belongs to someone who no longer has access",
+    },
+    "feed_link_other": {
+        "nl": "deze agenda-link opent die agenda niet",
+        "en": "this calendar link does not open that calendar",
+    },
+    "too_many_sign_in": {
+        "nl": "te veel aanvragen voor een inloglink vanaf dit adres; probeer het over {minutes} "
+        "opnieuw",
+        "en": "too many sign-in requests from this address; try again in {minutes}",
+    },
+    "too_many_bad_token": {
+        "nl": "te veel onbekende links vanaf dit adres; probeer het over {minutes} opnieuw",
+        "en": "too many unknown links from this address; try again in {minutes}",
+    },
+    "to_before_from": {
+        "nl": "'tot en met' ligt voor 'van'",
+        "en": "'until' lies before 'from'",
+    },
+    "no_sign_on": {
+        "nl": "inloggen met een werkaccount is hier niet ingesteld; vraag een inloglink per mail",
+        "en": "single sign-on is not set up here; ask for a sign-in link by email",
+    },
+    "sign_on_failed": {
+        "nl": "inloggen met je werkaccount lukte niet; probeer het opnieuw ({detail})",
+        "en": "signing in with your work account did not work; try again ({detail})",
+    },
+    "email_not_verified": {
+        "nl": "je werkaccount heeft dit e-mailadres niet bevestigd; vraag het een beheerder",
+        "en": "your work account has not verified this email address; ask an administrator",
+    },
+    "no_access": {
+        "nl": "{email} heeft geen toegang tot de lobbyagenda; vraag het een beheerder",
+        "en": "{email} has no access to the lobby agenda; ask an administrator",
+    },
+    "give_new_start": {
+        "nl": "geef het nieuwe begin van deze keer",
+        "en": "give the new start of this occurrence",
+    },
+    "no_token": {
+        "nl": "deze link of dit token heb je niet",
+        "en": "you have no such link or token",
+    },
+    "no_step": {
+        "nl": "deze voorbereidingsstap bestaat niet, of je mag hem niet zien",
+        "en": "this preparation step does not exist, or is not yours to see",
+    },
+    "only_public_reviewed": {
+        "nl": "alleen openbare agendapunten komen op de openbare agenda",
+        "en": "only public items go on the open agenda",
+    },
+    "redact_reason": {
+        "nl": "geef de reden om weg te lakken",
+        "en": "give the reason for redacting",
+    },
+    "chain_twice": {
+        "nl": "dit agendapunt heeft deze voorbereiding al",
+        "en": "this item has this preparation already",
+    },
+    "chain_no_owner": {
+        "nl": "dit agendapunt heeft geen eigenaar; geef het eerst een eigenaar",
+        "en": "this item has no owner; give it one first",
+    },
+    "chain_owner_confidential": {
+        "nl": "de eigenaar van de voorbereiding moet eigenaar of deelnemer van dit vertrouwelijke "
+        "agendapunt zijn",
+        "en": "the preparation's owner must own or take part in this confidential item",
+    },
+    "item_cancelled": {"nl": "dit agendapunt is geannuleerd", "en": "this item is cancelled"},
+    "no_occurrence_ahead": {
+        "nl": "dit agendapunt komt niet meer terug",
+        "en": "this item has no occurrence ahead",
+    },
+    "form_expired": _TEXTS["form_expired"],
+    "read_only": {
+        "nl": "dit agendapunt komt uit de buitenagenda {source} en verandert alleen daar; "
+        "eigenaar, deelnemers, doel, kernboodschap, rol, herinneringen, uitkomst en "
+        "vervolgacties vul je hier in",
+        "en": "this item comes from the outside calendar {source} and changes only there; "
+        "owner, participants, goal, key message, role, reminders, outcome and follow-ups are "
+        "yours to fill in here",
+    },
+    "database_down": {
+        "nl": "de agenda is even niet bereikbaar; probeer het over een minuut opnieuw",
+        "en": "the agenda is unavailable for a moment; try again in a minute",
+    },
+    # notes and documents (issue 17)
+    "file_too_large": {
+        "nl": "het bestand is groter dan {mb} MB; er is niets bewaard",
+        "en": "the file is larger than {mb} MB; nothing was stored",
+    },
+    "file_empty": {"nl": "het bestand is leeg", "en": "the file is empty"},
+    "file_missing": {"nl": "kies een bestand", "en": "choose a file"},
+    "note_empty": {"nl": "schrijf iets in de notitie", "en": "a note needs some text"},
+    "note_too_long": {
+        "nl": "een notitie is hoogstens {max} tekens lang",
+        "en": "a note is at most {max} characters long",
+    },
+}
+
+# What an error says when it has no key of its own: by its HTTP status.
+_ERRORS_BY_STATUS: dict[int, dict[Lang, str]] = {
+    400: {"nl": "dit klopt niet", "en": "this is not right"},
+    401: _ERRORS["sign_in_required"],
+    403: {"nl": "dat mag je niet met jouw rol", "en": "your role does not allow this"},
+    404: {"nl": "dit bestaat niet (meer), of je mag het niet zien",
+          "en": "this does not exist (any more), or is not yours to see"},
+    409: {"nl": "dit botst met een andere wijziging; laad de pagina opnieuw",
+          "en": "this conflicts with another change; reload the page"},
+    410: {"nl": "deze link werkt niet meer; vraag een nieuwe aan",
+          "en": "this link no longer works; ask for a new one"},
+    412: _ERRORS["stale_form"],
+    429: {"nl": "te veel pogingen; probeer het over een paar minuten opnieuw",
+          "en": "too many attempts; try again in a few minutes"},
+    502: {"nl": "een buitenagenda kon niet worden opgehaald",
+          "en": "an outside calendar could not be fetched"},
+    503: _ERRORS["database_down"],
+}  # fmt: skip
+
+# The item page's own words (issue 16).
+_TEXTS["add_to_my_calendar"] = {
+    "nl": "Zet in mijn agenda (.ics)",
+    "en": "Add to my calendar (.ics)",
+}
+_TEXTS["history_created"] = {"nl": "aangemaakt", "en": "created"}
+_TEXTS["yes"] = {"nl": "ja", "en": "yes"}
+_TEXTS["no"] = {"nl": "nee", "en": "no"}
+
+# The names of fields as the forms and filters call them.
+_FIELD_NAMES: dict[str, dict[Lang, str]] = {
+    "file": {"nl": "Bestand", "en": "File"},
+    "document": {"nl": "Document", "en": "Document"},
+    "title": {"nl": "Titel", "en": "Title"},
+    "kind": {"nl": "Soort", "en": "Kind"},
+    "start": {"nl": "Begin", "en": "Start"},
+    "end": {"nl": "Einde", "en": "End"},
+    "timezone": {"nl": "Tijdzone", "en": "Time zone"},
+    "rrule": {"nl": "Herhaling", "en": "Repeats"},
+    "repeat": {"nl": "Herhaling", "en": "Repeats"},
+    "until": {"nl": "Herhaling tot en met", "en": "Repeats until"},
+    "location": {"nl": "Waar", "en": "Where"},
+    "online_url": {"nl": "Online", "en": "Online"},
+    "description": {"nl": "Beschrijving", "en": "Description"},
+    "themes": {"nl": "Thema's", "en": "Themes"},
+    "theme": {"nl": "Thema", "en": "Theme"},
+    "stakeholders": {"nl": "Partners", "en": "Stakeholders"},
+    "stakeholder": {"nl": "Partner", "en": "Stakeholder"},
+    "owner": {"nl": "Eigenaar", "en": "Owner"},
+    "participants": {"nl": "Deelnemers", "en": "Participants"},
+    "goal": {"nl": "Doel", "en": "Goal"},
+    "message": {"nl": "Kernboodschap", "en": "Key message"},
+    "role": {"nl": "Rol", "en": "Role"},
+    "status": {"nl": "Status", "en": "Status"},
+    "confidentiality": {"nl": "Vertrouwelijkheid", "en": "Confidentiality"},
+    "reminders": {"nl": "Herinneringen", "en": "Reminders"},
+    "outcome": {"nl": "Uitkomst", "en": "Outcome"},
+    "follow_ups": {"nl": "Vervolgactie", "en": "Follow-up action"},
+    "text": {"nl": "actie", "en": "action"},
+    "due": {"nl": "uiterlijk", "en": "due"},
+    "dossiers": {"nl": "Dossiers", "en": "Dossiers"},
+    "occurrence": {"nl": "Deze keer", "en": "This occurrence"},
+    "occurrences": {"nl": "Gewijzigde keer", "en": "Changed occurrence"},
+    "exdates": {"nl": "Vervallen keer", "en": "Cancelled occurrence"},
+    "from": {"nl": "Van", "en": "From"},
+    "to": {"nl": "Tot en met", "en": "Until"},
+    "digest_time": {"nl": "Tijd van het overzicht", "en": "Time of the digest"},
+    "digest_day": {"nl": "Dag van het overzicht", "en": "Day of the digest"},
+    "language": {"nl": "Taal", "en": "Language"},
+    "email": {"nl": "E-mailadres", "en": "Email address"},
+    "template": {"nl": "Voorbereiding", "en": "Preparation"},
+    "redact": {"nl": "Weglakken", "en": "Redaction"},
+    "scope": {"nl": "Soort link", "en": "Kind of link"},
+    "label": {"nl": "Omschrijving", "en": "Label"},
+}
+
+_MINUTES: dict[Lang, tuple[str, str]] = {"nl": ("minuut", "minuten"), "en": ("minute", "minutes")}
+
+
+def field_name(field: str, lang: Lang) -> str:
+    """ "Begin"; "Vervolgactie 2: uiterlijk" for `follow_ups.1.due`; "" for an unknown one."""
+    parts = field.split(".")
+    names = _FIELD_NAMES.get(parts[0])
+    if names is None:
+        return ""
+    name = names[lang]
+    number = next((int(p) + 1 for p in parts[1:] if p.isdigit()), None)
+    if number is not None:
+        name = f"{name} {number}"
+    last = parts[-1]
+    if len(parts) > 1 and not last.isdigit() and last in _FIELD_NAMES:
+        name = f"{name}: {_FIELD_NAMES[last][lang].lower()}"
+    return name
+
+
+def say_error(error: LobbyError, lang: Lang) -> str:
+    """An error as a person reads it on a page: in their language, the field named in words
+    ("Begin: '9 december 2026 10:00' is geen datum; schrijf bijvoorbeeld 9-12-2026 10:00")."""
+    params = {name: _as_typed(value) for name, value in error.params.items()}
+    if "minutes" in params and params["minutes"].isdigit():
+        one, more = _MINUTES[lang]
+        params["minutes"] = f"{params['minutes']} {one if params['minutes'] == '1' else more}"
+    key = error.key
+    if key == "invalid" and not params.get("value"):
+        key = "invalid_blank"
+    if key in _ERRORS:
+        body = _ERRORS[key][lang].format_map(_Lenient(params))
+    elif lang == "en":
+        body = error.message  # the English message is the one it has
+    else:
+        body = _ERRORS_BY_STATUS.get(error.status, _ERRORS_BY_STATUS[400])[lang]
+    name = field_name(error.field, lang) if error.field else ""
+    sentence = f"{name}: {body}" if name else body
+    return sentence[:1].upper() + sentence[1:]
+
+
+_ISO_WALL = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2})?)?")
+
+
+def _as_typed(value: str) -> str:
+    """An ISO date or wall time, as forms take and show it: "9-12-2026 10:00"."""
+    match = _ISO_WALL.fullmatch(value.strip())
+    if not match:
+        return value
+    year, month, day, hour, minute = match.groups()
+    shown = f"{int(day)}-{int(month)}-{year}"
+    return f"{shown} {hour}:{minute}" if hour else shown
+
+
+class _Lenient(dict[str, str]):
+    """Params for a phrase; one that is missing reads as nothing rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+# ---------------------------------------------------------------- recurrence in words (issue 16)
+
+_ORDINALS: dict[Lang, dict[int, str]] = {
+    "nl": {1: "eerste", 2: "tweede", 3: "derde", 4: "vierde", 5: "vijfde", -1: "laatste"},
+    "en": {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"},
+}
+_SMALL: dict[Lang, dict[int, str]] = {
+    "nl": {2: "twee", 3: "drie", 4: "vier", 5: "vijf", 6: "zes"},
+    "en": {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"},
+}
+_UNIT: dict[Lang, dict[str, tuple[str, str, str]]] = {  # (every one, plural, article)
+    "nl": {"DAILY": ("elke dag", "dagen", "elke"), "WEEKLY": ("elke week", "weken", "elke"),
+           "MONTHLY": ("elke maand", "maanden", "elke"), "YEARLY": ("elk jaar", "jaar", "elke")},
+    "en": {"DAILY": ("every day", "days", "every"), "WEEKLY": ("every week", "weeks", "every"),
+           "MONTHLY": ("every month", "months", "every"), "YEARLY": ("every year", "years", "every")},
+}  # fmt: skip
+_DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_RULE_WORDS: dict[str, dict[Lang, str]] = {
+    "on": {"nl": "op", "en": "on"},
+    "on_the": {"nl": "op de", "en": "on the"},
+    "until": {"nl": "tot en met", "en": "until"},
+    "times": {"nl": "{n} keer", "en": "{n} times"},
+    "own_rule": {"nl": "volgens een eigen regel", "en": "by a rule of its own"},
+}
+
+
+def say_rule(rule: str, start: datetime, words: Words) -> str:
+    """An RRULE in words, read from `start` (aware) in `words`' zone and language: "elke twee
+    weken op woensdag, tot en met woensdag 30 juni 2027"; "elke maand op de tweede dinsdag,
+    4 keer". A rule with parts beyond these reads "volgens een eigen regel"."""
+    lang = words.lang
+    parts = dict(p.split("=", 1) for p in rule.upper().split(";") if "=" in p)
+    known = {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "COUNT", "UNTIL", "WKST"}
+    if parts.get("FREQ") not in _UNIT[lang] or set(parts) - known:
+        return _RULE_WORDS["own_rule"][lang]
+    local = start.astimezone(words.zone)
+    every, plural, article = _UNIT[lang][parts["FREQ"]]
+    interval = int(parts.get("INTERVAL", "1") or 1)
+    if interval > 1:
+        every = f"{article} {_SMALL[lang].get(interval, str(interval))} {plural}"
+    said = [every]
+    days = [d for d in parts.get("BYDAY", "").split(",") if d]
+    # 5 January 2026 is a Monday: the weekdays' names in the reader's language.
+    day_names = [format_date(date(2026, 1, 5 + i), "EEEE", locale=words.locale) for i in range(7)]
+    if parts["FREQ"] == "WEEKLY":
+        chosen = [day_names[_DAY_CODES.index(d[-2:])] for d in days] or [day_names[local.weekday()]]
+        said.append(f"{_RULE_WORDS['on'][lang]} {_joined(chosen, lang)}")
+    elif parts["FREQ"] == "MONTHLY" and days:
+        nth = [
+            f"{_ORDINALS[lang].get(int(d[:-2] or 1), d[:-2])} {day_names[_DAY_CODES.index(d[-2:])]}"
+            for d in days
+        ]
+        said.append(f"{_RULE_WORDS['on_the'][lang]} {_joined(nth, lang)}")
+    elif parts["FREQ"] == "MONTHLY":
+        day = parts.get("BYMONTHDAY") or str(local.day)
+        said.append(f"{_RULE_WORDS['on_the'][lang]} {day}{'e' if lang == 'nl' else '.'}")
+    elif parts["FREQ"] == "YEARLY":
+        said.append(
+            f"{_RULE_WORDS['on'][lang]} {format_date(local, 'd MMMM', locale=words.locale)}"
+        )
+    text_ = " ".join(said)
+    if "UNTIL" in parts:
+        until = parts["UNTIL"]
+        if len(until) == 8:
+            last = date(int(until[:4]), int(until[4:6]), int(until[6:8]))
+        else:
+            moment = datetime.strptime(until, "%Y%m%dT%H%M%SZ").replace(tzinfo=ZoneInfo("UTC"))
+            last = moment.astimezone(words.zone).date()
+        text_ += f", {_RULE_WORDS['until'][lang]} {words.long_day(last)}"
+    if parts.get("COUNT", "").isdigit():
+        text_ += ", " + _RULE_WORDS["times"][lang].format(n=parts["COUNT"])
+    return text_
+
+
+def _joined(names: list[str], lang: Lang) -> str:
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {text('and', lang)} {names[-1]}"

@@ -54,7 +54,10 @@ class TooMany(LobbyError):
         self.retry_after = max(1, math.ceil(retry_after))
         minutes = math.ceil(self.retry_after / 60)
         wait = "a minute" if minutes == 1 else f"{minutes} minutes"
-        super().__init__(f"too many {limit.what}; try again in {wait}")
+        super().__init__(
+            f"too many {limit.what}; try again in {wait}",
+            key=f"too_many_{limit.name.replace('-', '_')}", params={"minutes": minutes},
+        )  # fmt: skip
 
 
 def check(session: Session, limit: Limit, client: str, now: datetime) -> None:

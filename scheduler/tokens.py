@@ -106,13 +106,18 @@ def resolve(session: Session, secret: str, today: date) -> FeedToken:
         .where(FeedToken.token_hash == hash_token(secret))
     )
     if token is None:
-        raise NotFound("no such feed")
+        raise NotFound("no such feed", key="no_feed")
     if token.revoked_at is not None:
-        raise Gone("this feed link was revoked; ask for a new one")
+        raise Gone("this feed link was revoked; ask for a new one", key="feed_link_revoked")
     if token.expires_on is not None and token.expires_on < today:
-        raise Gone(f"this feed link expired on {token.expires_on}; ask for a new one")
+        raise Gone(
+            f"this feed link expired on {token.expires_on}; ask for a new one",
+            key="feed_link_expired", params={"day": token.expires_on},
+        )  # fmt: skip
     if not token.person.active:
-        raise Gone("this feed link belongs to someone who no longer has access")
+        raise Gone(
+            "this feed link belongs to someone who no longer has access", key="feed_link_person"
+        )
     return token
 
 
@@ -124,7 +129,7 @@ def allows(token: FeedToken, kind: str, slug: str | None) -> None:
         return
     if slug is not None and token.scope == f"{kind}:{slug}":
         return
-    raise Forbidden("this feed link does not open that feed")
+    raise Forbidden("this feed link does not open that feed", key="feed_link_other")
 
 
 def use_worth_noting(token: FeedToken, user_agent: str, now: datetime) -> bool:

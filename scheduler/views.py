@@ -7,6 +7,7 @@ absent from the agenda and an item page answers "not found", as for an unknown u
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -35,7 +36,7 @@ from scheduler.models import (
 from scheduler.occurrences import Occurrence, expand
 from scheduler.permissions import may_see
 from scheduler.reminders import describe_offset
-from scheduler.texts import Lang, Words, label, text
+from scheduler.texts import Lang, Words, field_name, label, say_rule, text
 
 
 @dataclass(frozen=True)
@@ -91,10 +92,107 @@ def agenda_weeks(
     return [weeks[key] for key in sorted(weeks)]
 
 
+VIEWS = ("list", "week", "month")
+
+
+@dataclass(frozen=True)
+class GridEntry:
+    """One occurrence in a day of the week or month grid."""
+
+    uid: str
+    title: str
+    time: str  # "10:00", "" for an all-day item
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    heading: str  # "di 8 dec"
+    today: bool
+    outside: bool  # in the month grid: a day of the month before or after
+    entries: list[GridEntry]
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The week or month grid around a day: weeks of seven days, Monday first."""
+
+    view: str
+    title: str  # "Week 50 (7–13 dec 2026)", "december 2026"
+    weekdays: list[str]  # "ma" … "zo"
+    weeks: list[list[Day]]
+    previous: date
+    next: date
+    focus: date  # the day the keyboard starts on: today, else the first of the period
+
+
+def agenda_calendar(
+    session: Session, person: Person, query: AgendaQuery, lang: Lang, zone: str, now: datetime,
+    view: str, around: date | None,
+) -> Calendar:  # fmt: skip
+    """The week or month (`view`) around the day `around` (default today), with what `person`
+    may see in it under the query's filters (its period is the grid's)."""
+    words = Words(lang, zone)
+    today = now.astimezone(words.zone).date()
+    anchor = around or today
+    if view == "week":
+        first = anchor - timedelta(days=anchor.weekday())
+        last, title = first + timedelta(days=6), words.week(anchor)
+        previous, following = first - timedelta(days=7), first + timedelta(days=7)
+    else:
+        month_start = anchor.replace(day=1)
+        following = (month_start + timedelta(days=32)).replace(day=1)
+        previous = (month_start - timedelta(days=1)).replace(day=1)
+        first = month_start - timedelta(days=month_start.weekday())
+        month_end = following - timedelta(days=1)
+        last, title = month_end + timedelta(days=6 - month_end.weekday()), words.month(anchor)
+    entries = _entries_by_day(session, person, query, words, first, last)
+    days = [
+        Day(d, words.day(d), d == today, view == "month" and d.month != anchor.month,
+            entries.get(d, []))
+        for d in (first + timedelta(days=n) for n in range((last - first).days + 1))
+    ]  # fmt: skip
+    weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
+    start_of = (
+        anchor - timedelta(days=anchor.weekday()) if view == "week" else anchor.replace(day=1)
+    )
+    focus = today if first <= today <= last and not days[(today - first).days].outside else start_of
+    return Calendar(view, title, words.weekdays(), weeks, previous, following, focus)
+
+
+def _entries_by_day(
+    session: Session, person: Person, query: AgendaQuery, words: Words, first: date, last: date
+) -> dict[date, list[GridEntry]]:
+    """Each day's occurrences: all-day ones first (on every day they cover), then by time."""
+    start, end = _local_span(words, first, last)
+    where = ItemFilter(query.themes, query.stakeholders, query.kinds, query.statuses)
+    found = [o for o in occurrences(session, start, end, where) if _shown(o, person, query, False)]
+    by_day: dict[date, list[tuple[tuple[bool, datetime], GridEntry]]] = {}
+    for o in found:
+        local_start = o.start.astimezone(words.zone)
+        cancelled = o.cancelled or o.item.status == ItemStatus.CANCELLED
+        time = "" if o.item.all_day else local_start.strftime("%H:%M")
+        entry = GridEntry(o.item.uid, " ".join(o.title.split()), time, cancelled)
+        covered = [local_start.date()]
+        if o.item.all_day:
+            final = (o.end.astimezone(words.zone) - timedelta(seconds=1)).date()
+            covered = [local_start.date() + timedelta(days=n)
+                       for n in range((final - local_start.date()).days + 1)]  # fmt: skip
+        for day in covered:
+            if first <= day <= last:
+                by_day.setdefault(day, []).append(((not o.item.all_day, o.start), entry))
+    return {day: [e for _, e in sorted(pairs, key=lambda p: p[0])] for day, pairs in by_day.items()}
+
+
 def _period(query: AgendaQuery, words: Words, now: datetime) -> tuple[datetime, datetime]:
     today = now.astimezone(words.zone).date()
     first = query.start or today
-    last = query.end or first + timedelta(days=27)
+    return _local_span(words, first, query.end or first + timedelta(days=27))
+
+
+def _local_span(words: Words, first: date, last: date) -> tuple[datetime, datetime]:
+    """From the reader's midnight before `first` to the one after `last`."""
     start = datetime.combine(first, datetime.min.time(), tzinfo=words.zone)
     end = datetime.combine(last + timedelta(days=1), datetime.min.time(), tzinfo=words.zone)
     return start, end
@@ -159,12 +257,38 @@ class ChangeRow:
     new: str
 
 
-def change_row(change: ItemChange, words: Words) -> ChangeRow:
+def change_row(change: ItemChange, words: Words, start: datetime | None = None) -> ChangeRow:
+    """The change in the reader's words: the field's name, values as text (a rule in words)."""
+    created = change.field == "created"
     return ChangeRow(
         when=words.moment(change.changed_at, False), by=f"{change.changed_by} ({change.channel})",
-        field=change.field, old=(change.old_value or "")[:200],
-        new="" if change.field == "created" else (change.new_value or "")[:200],
+        field=text("history_created", words.lang) if created
+        else field_name(change.field, words.lang) or change.field,
+        old=_value_words(change.field, change.old_value, words, start),
+        new="" if created else _value_words(change.field, change.new_value, words, start),
     )  # fmt: skip
+
+
+def _value_words(name: str, stored: str | None, words: Words, start: datetime | None) -> str:
+    """A stored (JSON) value as a person reads it: text as is, lists joined, a rule in words,
+    reminders in words, a kind or status by its label."""
+    try:
+        value = json.loads(stored) if stored else None
+    except ValueError:
+        value = stored
+    if value is None or value == "" or value == []:
+        return "—"
+    if name == "rrule" and isinstance(value, str) and start is not None:
+        return say_rule(value, start, words)
+    if name == "reminders" and isinstance(value, list):
+        return ", ".join(describe_offset(str(v), words.lang) for v in value)
+    if isinstance(value, list):
+        return ", ".join(str(v) if not isinstance(v, dict) else "…" for v in value)[:200]
+    if isinstance(value, dict):
+        return "…"
+    if isinstance(value, bool):
+        return text("yes" if value else "no", words.lang)
+    return label(str(value), words.lang)[:200]
 
 
 @dataclass(frozen=True)
@@ -254,7 +378,7 @@ def visible_item(session: Session, person: Person, uid: str) -> AgendaItem:
     except NotFound:
         item = None
     if item is None or not may_see(item, person):
-        raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid")
+        raise NotFound(f"no agenda item {uid!r} (or not yours to see)", field="uid", key="no_item")
     return item
 
 
@@ -288,7 +412,7 @@ def item_page(
             for o in ahead
         ],
         deliveries=[mail_row(d, words) for d in deliveries],
-        history=[change_row(c, words) for c in history],
+        history=[change_row(c, words, item.starts_at) for c in history],
         labels=labels,
         chains=_chain_views(session, item, words, now.astimezone(words.zone).date(), closed),
         overlaps=[

@@ -81,9 +81,10 @@ def test_the_pages_of_a_signed_in_lobbyist_have_no_serious_violations(
     internal, recurring, dossier = uids(db)
     feeds = link(db, LOBBYIST)
     paths = [
-        "/agenda", f"/items/{internal}", f"/items/{recurring}", f"/items/{internal}/edit",
+        "/agenda", "/agenda?view=week", "/agenda?view=month", f"/items/{internal}",
+        f"/items/{recurring}", f"/items/{internal}/edit",
         "/items/new", "/dossiers", f"/dossiers/{dossier}", f"/dossiers/{dossier}/edit",
-        "/dossiers/new", "/partnerships", "/digest", "/me",
+        "/dossiers/new", "/partnerships", "/digest", "/me", "/zoeken?q=overleg", "/contacts",
         f"/feeds/{feeds}", "/items/no-such-item",
     ]  # fmt: skip
     problems = check_pages(browser, base, paths, sign_in=link(db, LOBBYIST, scope="login"))

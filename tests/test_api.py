@@ -306,6 +306,13 @@ def test_a_person_changes_their_own_digest_and_reminders_but_not_their_roles(api
     )  # fmt: skip
     assert error(client.patch("/api/v1/me", json={"roles": ["admin"]}, headers=auth))[1] == "roles"
     assert client.get("/api/v1/me", headers=auth).json()["roles"] == ["staff"]
+    follows = client.patch("/api/v1/me", json={"themes": ["wonen"]}, headers=auth)
+    assert follows.status_code == 200 and follows.json()["themes"] == ["wonen"]
+    assert error(client.patch("/api/v1/me", json={"themes": ["x"]}, headers=auth)) == (
+        404,
+        "themes",
+    )
+    assert client.get("/api/v1/me", headers=auth).json()["themes"] == ["wonen"]
 
 
 def test_people_and_the_outbox_are_for_admins(api: API) -> None:
@@ -393,7 +400,7 @@ def test_a_chain_is_attached_read_ticked_off_and_detached_through_the_api(api: A
     client, _, headers = api
     templates = client.get("/api/v1/chain-templates", headers=headers[STAFF]).json()
     assert templates["lobbyvenster"]["steps"][0] == {
-        "when": "P21D", "task": "Positiepaper gereed", "owner": "owner"
+        "when": "P21D", "task": "Positiepaper gereed", "owner": "owner", "ticked_by": "document"
     }  # fmt: skip
     made = client.post(
         "/api/v1/items/intern/chains", json={"template": "lobbyvenster"}, headers=headers[OWNER]

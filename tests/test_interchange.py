@@ -104,6 +104,7 @@ def test_an_import_with_one_bad_record_changes_nothing(db: Database, tmp_path: P
         "people": [],
         "partnerships": [],
         "dossiers": [],
+        "contacts": [],
         "items": [],
     }
 
@@ -174,6 +175,16 @@ def test_the_same_key_twice_in_one_record_is_refused(db: Database, tmp_path: Pat
     text = "themes:\n  - slug: wonen\n    name: Wonen\n    name: Wonen 2\n"
     with pytest.raises(ImportRejected, match=r"a.yaml:4: name: key 'name' given twice"):
         import_file(db, write(tmp_path, "a.yaml", text), ACTOR)
+
+
+def test_a_section_given_twice_is_refused_not_half_read(db: Database, tmp_path: Path) -> None:
+    text = "themes:\n  - {slug: wonen, name: Wonen}\nthemes:\n  - {slug: zorg, name: Zorg}\n"
+    with pytest.raises(
+        ImportRejected, match=r"a.yaml:3: themes: section given twice \(also line 1\)"
+    ):
+        import_file(db, write(tmp_path, "a.yaml", text), ACTOR)
+    with db.read() as session:
+        assert catalog.all_themes(session) == []
 
 
 @pytest.mark.parametrize(

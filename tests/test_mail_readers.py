@@ -19,7 +19,7 @@ from aiosmtpd.controller import Controller
 from scheduler import agenda, digest_mail, sessions
 from scheduler.composer import Letterhead
 from scheduler.db import Database
-from scheduler.feeds import FeedOptions
+from scheduler.ics_writer import FeedOptions
 from scheduler.interchange import import_data
 from scheduler.mailer import Flattened, Mailer, SmtpSettings
 from scheduler.models import Delivery, ItemKind, Language, NudgeKind, Person

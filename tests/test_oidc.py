@@ -167,9 +167,9 @@ def test_a_colleague_signs_on_with_the_municipalitys_provider(client: TestClient
         ({"exp": int(time.time()) - 3600}, "Signature has expired"),
         ({"nonce": "another-sign-in"}, "another sign-in"),
         ({"iss": "https://evil.example"}, "Invalid issuer"),
-        ({"email": "nobody@example.nl"}, "has no access"),
-        ({"email": "old@example.nl"}, "has no access"),
-        ({"email_verified": False}, "not verified"),
+        ({"email": "nobody@example.nl"}, "heeft geen toegang"),
+        ({"email": "old@example.nl"}, "heeft geen toegang"),
+        ({"email_verified": False}, "niet bevestigd"),
     ],
 )
 def test_an_id_token_that_does_not_hold_signs_nobody_in(

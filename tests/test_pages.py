@@ -311,19 +311,20 @@ def test_sign_in_by_a_link_read_from_the_mail(sqlite_db: Database, browser: Any)
             page.get_by_role("link", name="Bestuurlijk overleg MRA").click()
             page.get_by_role("link", name="Bewerken").click()
             start = page.get_by_label("Begin")  # the end moves along
-            new_start = start.input_value()[:11] + "16:30"
+            day = start.input_value().split(" ")[0]  # as the form shows it: 5-12-2026 10:00
+            new_start = f"{day} 16:30"
+            ical_day = "".join(reversed([f"{int(p):02d}" for p in day.split("-")]))
             start.fill(new_start)
             page.get_by_role("button", name="Opslaan").click()
             assert page.url == f"{base}/items/mob"
             assert "om 16:30" in page.locator("dl.fields").inner_text()
             history = page.locator("section", has_text="Geschiedenis").inner_text()
-            assert "j.jansen@example.nl (web)" in history and "start" in history
+            assert "j.jansen@example.nl (web)" in history and "Begin" in history
             page.screenshot(path=str(ARTIFACTS / "item-edited.png"), full_page=True)
             after = _event(httpx.get(feed).text, "mob")
             assert (
                 "SEQUENCE:2" in after
-                and f"DTSTART;TZID=Europe/Amsterdam:{new_start.replace('-', '').replace(':', '')}00"
-                in after
+                and f"DTSTART;TZID=Europe/Amsterdam:{ical_day}T163000" in after
             )
             page.get_by_role("button", name="Uitloggen").click()
             assert page.url == f"{base}/public"
@@ -432,4 +433,63 @@ def test_the_api_docs_render_with_every_request_off_this_server_blocked(
     answered.wait_for(timeout=30_000)
     assert answered.inner_text().startswith("401")  # it reached us: the API wants a token
     assert (elsewhere, refused) == ([], [])
+    page.close()
+
+
+def test_a_form_error_shows_in_dutch_next_to_its_field_and_the_file_download_is_offered(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    secret = link(db, "j.jansen@example.nl", scope="login")
+    page = browser.new_page()
+    page.goto(f"{base}/login/{secret}")
+    page.goto(f"{base}/items/new")
+    page.get_by_label("Titel").fill("Werkbezoek station")
+    page.get_by_label("Begin (9-12-2026 10:00, of alleen een datum)").fill("9 december 2026 10:00")
+    page.get_by_role("button", name="Opslaan").click()
+    start = page.get_by_label("Begin (9-12-2026 10:00, of alleen een datum)")
+    assert start.get_attribute("aria-invalid") == "true"
+    error = page.locator(f"#{start.get_attribute('aria-describedby')}")
+    assert error.inner_text() == (
+        "Begin: '9 december 2026 10:00' is geen datum; schrijf bijvoorbeeld 9-12-2026 10:00"
+    )
+    # next to its field: in the same field block, right below the input
+    assert error.evaluate("e => e.previousElementSibling.id") == "f-start"
+    start.fill("9-12-2026 10:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Opslaan").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Zet in mijn agenda (.ics)").click()
+    assert b"SUMMARY:Werkbezoek station" in Path(download.value.path()).read_bytes()
+    page.close()
+
+
+def test_a_multi_select_becomes_chips_a_search_field_and_checkboxes(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    page = browser.new_page()
+    page.goto(f"{base}/login/{link(db, 'j.jansen@example.nl', scope='login')}")
+    page.goto(f"{base}/items/new")
+    themes = page.get_by_label("Thema's")  # the label now names the search field
+    assert themes.get_attribute("type") == "search"
+    assert page.locator("select#f-themes").is_hidden()
+    themes.fill("won")
+    assert page.locator("#f-themes ~ .choice-box li:visible").all_inner_texts() == ["Wonen"]
+    page.get_by_label("Wonen", exact=True).check()
+    assert page.evaluate(
+        "[...document.querySelector('#f-themes').selectedOptions].map(o => o.value)"
+    ) == ["wonen"]
+    chip = page.get_by_role("button", name="Haal weg: Wonen")
+    assert chip.is_visible()
+    chip.click()
+    assert page.evaluate("document.querySelector('#f-themes').selectedOptions.length") == 0
+    assert not page.get_by_label("Wonen", exact=True).is_checked()
+    themes.fill("")
+    page.get_by_label("Mobiliteit", exact=True).check()
+    page.get_by_label("Titel").fill("Fietsoverleg")
+    page.get_by_label("Begin (9-12-2026 10:00, of alleen een datum)").fill("9-12-2026 10:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Opslaan").click()
+    assert "Mobiliteit" in page.locator("dl").inner_text()
     page.close()

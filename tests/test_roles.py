@@ -106,7 +106,11 @@ def site(db: Database) -> Iterator[Site]:
     people = [{"email": email(r), "name": r.title(), "roles": [r]} for r in ROLES]
     people.append({"email": OTHER, "name": "Collega", "roles": ["lobbyist"]})
     with time_machine.travel(NOW, tick=False):
-        import_data(db, {"themes": [{"slug": "wonen", "name": "Wonen"}], "people": people}, "t", actor)  # fmt: skip
+        catalog = {"themes": [{"slug": "wonen", "name": "Wonen"}], "people": people,
+                   "stakeholders": [{"slug": "provincie-nh", "name": "Provincie Noord-Holland"}],
+                   "contacts": [{"slug": "jan-de-vries", "name": "Jan de Vries",
+                                 "stakeholder": "provincie-nh"}]}  # fmt: skip
+        import_data(db, catalog, "t", actor)
         with db.write() as session:
             specs = OTHERS | {uid: s for r in ROLES for uid, s in items_for(r).items()}
             for uid, fields in specs.items():
@@ -179,6 +183,40 @@ def keeps_dossiers(site: Site, role: str) -> str:
     return _agreed(by_api, site.page(role, "/dossiers/new") == 200, f"{role} keeping dossiers")
 
 
+def keeps_contact_persons(site: Site, role: str) -> str:
+    person = {"slug": f"els-{role}", "name": "Els Bakker", "stakeholder": "provincie-nh"}
+    return (
+        "yes" if site.api(role, "PUT", f"/api/v1/contacts/els-{role}", json=person) == 201 else "no"
+    )
+
+
+def erases_contact_persons(site: Site, role: str) -> str:
+    return "yes" if site.api(role, "DELETE", "/api/v1/contacts/jan-de-vries") == 204 else "no"
+
+
+def adds_to(site: Site, role: str, uids: tuple[str, ...]) -> str:
+    """A note and a document on each of the items: all allowed, or none."""
+    answers = set()
+    for uid in uids:
+        note = site.api(role, "POST", f"/api/v1/items/{uid}/notes", json={"text": "*Goed* gesprek"})
+        upload = site.client.post(
+            f"/api/v1/items/{uid}/documents", headers=site.auth[role],
+            files={"file": ("verslag.txt", b"Verslag van het overleg\n", "text/plain")},
+        )  # fmt: skip
+        assert upload.status_code < 500, upload.text
+        answers |= {note == 201, upload.status_code == 201}
+    assert len(answers) == 1, f"{role} may add some notes or documents of {uids} but not all"
+    return "yes" if answers.pop() else "no"
+
+
+def adds_to_own(site: Site, role: str) -> str:
+    return adds_to(site, role, (f"mee-{role}",))
+
+
+def adds_to_others(site: Site, role: str) -> str:
+    return adds_to(site, role, ("open", "intern"))
+
+
 def keeps_the_house(site: Site, role: str) -> str:
     theme = {"slug": "zorg", "name": "Zorg"}
     answers = {
@@ -205,6 +243,10 @@ CHECKS: dict[str, Callable[[Site, str], str]] = {
     "see a confidential item they are not part of": sees_confidential,
     "change a confidential item they are not part of": changes_confidential,
     "create and change dossiers, and log progress notes on them": keeps_dossiers,
+    "add and change contact persons": keeps_contact_persons,
+    "erase a contact person (AVG)": erases_contact_persons,
+    "add notes and documents to items they take part in": adds_to_own,
+    "add notes and documents to others' public and internal items": adds_to_others,
     "see the outbox, manage people, themes, stakeholders and partnerships": keeps_the_house,
     "their own settings, reminders, digest, feed links and API tokens": keeps_own_settings,
 }

@@ -701,7 +701,7 @@ def test_the_edit_form_changes_our_goal_of_an_outside_item_but_refuses_a_new_tim
         form | {"start": "2026-12-20T10:00", "revision": str(item.revision + 1)},
     )  # fmt: skip
     assert refused.status_code != 303
-    assert "comes from the outside calendar" in refused.text
+    assert "komt uit de buitenagenda" in refused.text
     with db.read() as session:
         stored = agenda.describe_item(agenda.find_item(session, uid))
     assert (stored["goal"], stored["start"]) == ("Fietsbrug", "2026-12-14T14:00")

@@ -190,7 +190,7 @@ def test_the_sign_in_limit_refills_with_time_and_the_refusal_says_when(db_url: s
             "too many sign-in requests from this address; try again in 2 minutes"
         )
         page = ask_link(client, accept="text/html")
-        assert page.status_code == 429 and "try again in 2 minutes" in page.text
+        assert page.status_code == 429 and "probeer het over 2 minuten opnieuw" in page.text
         assert page.headers["retry-after"] == "90"
         traveller.shift(STEP)
         assert [ask_link(client).status_code for _ in range(2)] == [200, 429]

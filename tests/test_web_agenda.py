@@ -105,7 +105,7 @@ def test_visitors_who_are_not_signed_in_see_only_the_public_menu(
         assert "Uitloggen" not in answer.text
     sign_in(client, db, MANAGER)
     full_menu = [
-        "Agenda", "Overzicht", "Dossiers", "Samenwerkingen", "Abonnementen",
+        "Agenda", "Overzicht", "Dossiers", "Samenwerkingen", "Zoeken", "Abonnementen",
         "Mijn instellingen", "Openbare agenda",
     ]  # fmt: skip
     for path in ("/public", "/feeds", "/agenda"):
@@ -185,7 +185,7 @@ def test_an_item_page_shows_every_field_its_next_occurrences_and_history(
     sign_in(client, db, MANAGER)
     page = client.get("/items/mob", headers=HTML).text
     for expected in ("dinsdag 8 december 2026 om 10:00–11:30", "Fietsparkeren", "Alkmaar draagt bij",
-                     "Metropoolregio Amsterdam", "Lars Lobbyist", "Geschiedenis", "created"):  # fmt: skip
+                     "Metropoolregio Amsterdam", "Lars Lobbyist", "Geschiedenis", "aangemaakt"):  # fmt: skip
         assert expected in page, expected
 
 

@@ -29,12 +29,15 @@ from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.digests import build as build_digest
 from scheduler.errors import Forbidden, Gone, LobbyError, NotFound, SignInRequired, ValidationError
+from scheduler.feeds import FeedBuilder
+from scheduler.ics_writer import item_calendar
 from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person
 from scheduler.rendering import render
-from scheduler.texts import Lang, text
-from scheduler.web import limits
+from scheduler.texts import Lang, Words, say_error, say_rule, text
+from scheduler.web import attached, limits
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
+from scheduler.web.item_form import iso_wall
 from scheduler.web.pages import COOKIE, PAGE_HEADERS, visitor
 
 log = logging.getLogger(__name__)
@@ -77,9 +80,12 @@ def page_with_status(
 ) -> HTMLResponse:
     """A page; its forms carry the CSRF token that the cookie of the same name holds."""
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+    error = context.get("error")
+    error_text = say_error(error, lang) if isinstance(error, LobbyError) else ""
     html = render(
-        template, lang, path=request.url.path, me=context.get("person"), csrf=token, **context
-    )
+        template, lang, path=request.url.path, me=context.get("person"), csrf=token,
+        error_text=error_text, **context,
+    )  # fmt: skip
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     if request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(
@@ -93,7 +99,7 @@ def check_csrf(request: Request, sent: str) -> None:
     """A form post must carry the token of the cookie set with the page (double submit)."""
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, sent):
-        raise Forbidden(text("form_expired", language(request, None)), field="csrf")
+        raise Forbidden(text("form_expired", "en"), field="csrf", key="form_expired")
 
 
 # ---------------------------------------------------------------- signing in and out
@@ -168,7 +174,9 @@ def sign_on(request: Request) -> Response:
     """Off to the municipality's identity provider (OpenID Connect)."""
     provider = provider_of(request)
     if provider is None:
-        raise NotFound("no single sign-on is configured here; ask for a link by email")
+        raise NotFound(
+            "no single sign-on is configured here; ask for a link by email", key="no_sign_on"
+        )
     started = oidc.start(provider)
     response = RedirectResponse(started.url, status_code=302, headers=PAGE_HEADERS)
     response.set_cookie(
@@ -185,7 +193,7 @@ def signed_on(request: Request, code: str = "", state: str = "", error: str = ""
     in the active person with that email."""
     provider = provider_of(request)
     if provider is None:
-        raise NotFound("no single sign-on is configured here")
+        raise NotFound("no single sign-on is configured here", key="no_sign_on")
     if error:
         raise oidc.SignOnFailed(f"the sign-on provider answered: {error[:200]}")
     kept = request.cookies.get(OIDC_COOKIE, "").split(".")
@@ -196,7 +204,10 @@ def signed_on(request: Request, code: str = "", state: str = "", error: str = ""
     with database_of(request).write() as session:
         person = session.scalar(select(Person).where(Person.email == email))
         if person is None or not person.active:
-            raise Forbidden(f"{email} has no access to the lobby agenda; ask an administrator")
+            raise Forbidden(
+                f"{email} has no access to the lobby agenda; ask an administrator",
+                key="no_access", params={"email": email},
+            )  # fmt: skip
         secret = sessions.open_session(session, person.id, now)
     response = RedirectResponse("/agenda", status_code=303, headers=PAGE_HEADERS)
     response.delete_cookie(OIDC_COOKIE, path="/login/oidc")
@@ -246,18 +257,23 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=100)] = "") ->
 # ---------------------------------------------------------------- the pages
 
 
-def _dates(start: str | None, end: str | None) -> tuple[date | None, date | None]:
+def _dates(
+    start: str | None, end: str | None, *, field: str = "from"
+) -> tuple[date | None, date | None]:
     def parse(value: str | None, field: str) -> date | None:
         if not value:
             return None
         try:
-            return date.fromisoformat(value)
+            return date.fromisoformat(iso_wall(value))
         except ValueError:
-            raise ValidationError(f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+            raise ValidationError(
+                f"{value!r} is not a date (YYYY-MM-DD)", field=field, key="not_a_day",
+                params={"value": value},
+            ) from None  # fmt: skip
 
-    first, last = parse(start, "from"), parse(end, "to")
+    first, last = parse(start, field), parse(end, "to")
     if first and last and last < first:
-        raise ValidationError("'to' lies before 'from'", field="to")
+        raise ValidationError("'to' lies before 'from'", field="to", key="to_before_from")
     return first, last
 
 
@@ -270,11 +286,18 @@ _Choice = TypeVar("_Choice", ItemKind, ItemStatus)
 
 
 def _members(kind: type[_Choice], values: list[str], field: str) -> tuple[_Choice, ...]:
-    try:
-        return tuple(kind(value) for value in _chosen(values))
-    except ValueError:
-        allowed = ", ".join(member.value for member in kind)
-        raise ValidationError(f"{field}: use one of {allowed}", field=field) from None
+    chosen = _chosen(values)
+    for value in chosen:
+        if value not in {member.value for member in kind}:
+            allowed = ", ".join(member.value for member in kind)
+            raise ValidationError(
+                f"{field}: use one of {allowed}", field=field, key="not_a_choice",
+                params={"value": value},
+            )  # fmt: skip
+    return tuple(kind(value) for value in chosen)
+
+
+VIEW_COOKIE = "lobby_agenda_view"
 
 
 @router.get("/agenda", response_class=HTMLResponse, responses={401: {}, 404: {}, 422: {}})
@@ -287,9 +310,14 @@ def agenda_page(
     owner: str | None = None,
     start: Annotated[str | None, Query(alias="from")] = None,
     end: Annotated[str | None, Query(alias="to")] = None,
+    view: str | None = None,
+    around: Annotated[str | None, Query(alias="date")] = None,
 ) -> Response:
-    """Upcoming occurrences by week, filtered by theme, stakeholder, kind, owner, status, period."""
+    """Occurrences as a list by week (filtered by theme, stakeholder, kind, owner, status,
+    period), or as a week or month grid around `date`; the view chosen is remembered."""
     first, last = _dates(start, end)
+    shown = _view(view or request.cookies.get(VIEW_COOKIE, "list"), explicit=view is not None)
+    anchor, _ = _dates(around, None, field="date")
     query = views.AgendaQuery(
         _chosen(theme), _chosen(stakeholder), _members(ItemKind, kind, "kind"),
         _members(ItemStatus, status, "status"), (owner or "").strip().lower() or None,
@@ -301,16 +329,57 @@ def agenda_page(
             lang = language(request, person)
             catalog.themes(session, query.themes, field="theme")
             catalog.stakeholders(session, query.stakeholders, field="stakeholder")
-            weeks = views.agenda_weeks(
-                session, person, query, lang, person.timezone, clock.now_utc()
-            )
-            return page(
-                request, "pages/agenda.html", lang, person=person, weeks=weeks, query=query,
+            now = clock.now_utc()
+            weeks, grid = [], None
+            if shown == "list":
+                weeks = views.agenda_weeks(session, person, query, lang, person.timezone, now)
+            else:
+                grid = views.agenda_calendar(
+                    session, person, query, lang, person.timezone, now, shown, anchor
+                )
+            answer = page(
+                request, "pages/agenda.html", lang, person=person, weeks=weeks, grid=grid,
+                view=shown, links=_view_links(request, grid), query=query,
                 choices=views.filter_choices(session), kinds=list(ItemKind),
                 statuses=list(ItemStatus), may_create=permissions.may_create(person),
             )  # fmt: skip
     except DATABASE_DOWN as exc:
         return unavailable(exc)
+    if view is not None:  # a choice made now is the one the next visit opens with
+        secure = request.url.scheme == "https"
+        answer.set_cookie(
+            VIEW_COOKIE, shown, max_age=365 * 86400, path="/agenda", httponly=True,
+            samesite="lax", secure=secure,
+        )  # fmt: skip
+    return answer
+
+
+def _view(value: str, *, explicit: bool) -> str:
+    if value in views.VIEWS:
+        return value
+    if not explicit:
+        return "list"  # an old or odd cookie is no reason to refuse the page
+    raise ValidationError(
+        f"view: use one of {', '.join(views.VIEWS)}", field="view", key="not_a_choice",
+        params={"value": value},
+    )  # fmt: skip
+
+
+def _view_links(request: Request, grid: views.Calendar | None) -> dict[str, str]:
+    """The page's own address with another view, or the grid's previous, this and next
+    week or month; the filters kept."""
+
+    def to(**changes: str) -> str:
+        url = request.url.remove_query_params("date").include_query_params(**changes)
+        return f"{url.path}?{url.query}"
+
+    links = {name: to(view=name) for name in views.VIEWS}
+    if grid is not None:
+        links |= {
+            "previous": to(date=grid.previous.isoformat()), "next": to(date=grid.next.isoformat()),
+            "today": to(),
+        }  # fmt: skip
+    return links
 
 
 @router.get("/items/{uid}", response_class=HTMLResponse, responses={401: {}, 404: {}})
@@ -326,10 +395,38 @@ def item_page(request: Request, uid: str) -> Response:
             settings.closed_days, window,
         )  # fmt: skip
         editable = permissions.may_edit(found.item, person)
+        rule, start = found.item.rrule, found.item.starts_at
+        recurrence = say_rule(rule, start, Words(lang, person.timezone)) if rule else ""
+        extra = attached.item_context(session, found.item, person, lang, settings.max_upload_mb)
         return page(
             request, "pages/item.html", lang, person=person, page=found, editable=editable,
-            templates=settings.chains,
+            templates=settings.chains, recurrence=recurrence, **extra,
         )  # fmt: skip
+
+
+@router.get(
+    "/items/{uid}/agenda.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}, 401: {}, 404: {}},
+)
+def item_download(request: Request, uid: str) -> Response:
+    """The item as a calendar file ("zet in mijn agenda"): only for who may see it in full,
+    as on its page; anyone else gets "not found", as for an unknown uid."""
+    builder: FeedBuilder = request.app.state.feeds
+    with database_of(request).read() as session:
+        person = signed_in(request, session)
+        item = views.visible_item(session, person, uid)
+        body = item_calendar(item, builder.options, language(request, person))
+    attachment = f'attachment; filename="{_filename(uid)}.ics"'
+    return Response(
+        body, media_type="text/calendar; charset=utf-8",
+        headers={**PAGE_HEADERS, "Content-Disposition": attachment},
+    )  # fmt: skip
+
+
+def _filename(uid: str) -> str:
+    """A uid as a file name: what a header and a file system take without quoting."""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in uid)[:80] or "agenda"
 
 
 @router.get("/digest", response_class=HTMLResponse, responses={401: {}})
@@ -378,9 +475,12 @@ def dossier_page(request: Request, slug: str) -> Response:
         person = signed_in(request, session)
         lang = language(request, person)
         found = views.dossier_page(session, person, slug, lang, clock.now_utc())
+        extra = attached.dossier_context(
+            session, found.dossier, person, lang, settings_of(request).max_upload_mb
+        )
         return page(
             request, "pages/dossier.html", lang, person=person, page=found,
-            may_plan=permissions.may_create(person), **views.dossier_choices(lang),
+            may_plan=permissions.may_create(person), **views.dossier_choices(lang), **extra,
         )  # fmt: skip
 
 
@@ -408,8 +508,27 @@ def public_page(request: Request) -> Response:
 
 
 def error_page(request: Request, error: LobbyError) -> HTMLResponse:
-    """A domain error as a page: the sign-in explanation for 401, else the message."""
-    lang = language(request, None)
+    """A domain error as a page, in the reader's language: the sign-in explanation for 401,
+    else what went wrong in words."""
+    person = _reader(request)
+    lang = language(request, person)
     template = "pages/signin.html" if isinstance(error, SignInRequired) else "pages/error.html"
-    html = render(template, lang, path=request.url.path, me=None, person=None, error=error, csrf="")
+    html = render(
+        template, lang, path=request.url.path, me=person, person=person, error=error, csrf="",
+        error_text=say_error(error, lang),
+    )  # fmt: skip
     return HTMLResponse(html, status_code=error.status, headers=PAGE_HEADERS)
+
+
+def _reader(request: Request) -> Person | None:
+    """Who reads an error page (for its language and menu); nobody when the database is down."""
+    if COOKIE not in request.cookies or not hasattr(request.app.state, "db"):
+        return None
+    try:
+        with database_of(request).read() as session:
+            person = visitor(request, session)
+            if person is not None:
+                session.expunge(person)
+            return person
+    except DATABASE_DOWN:
+        return None

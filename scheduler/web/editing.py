@@ -28,7 +28,15 @@ from scheduler.web.agenda import (
     settings_of,
     signed_in,
 )
-from scheduler.web.item_form import LISTS, REPEATS, TEXTS, form_from_item, spec_from_form
+from scheduler.web.item_form import (
+    LISTS,
+    REPEATS,
+    TEXTS,
+    as_stored,
+    form_from_item,
+    iso_wall,
+    spec_from_form,
+)
 from scheduler.web.pages import PAGE_HEADERS
 from scheduler.web.params import RowId
 
@@ -73,12 +81,11 @@ def new_item(request: Request) -> Response:
     with database_of(request).read() as session:
         person = signed_in(request, session)
         permissions.check_create(person)
+        lang = language(request, person)
         values = form_from_item({"kind": "meeting", "status": "planned",
                                  "confidentiality": "internal", "owner": person.email,
-                                 "timezone": person.timezone})  # fmt: skip
-        return _form_page(
-            request, session, person, language(request, person), values, uid=None, revision=0
-        )
+                                 "timezone": person.timezone}, lang)  # fmt: skip
+        return _form_page(request, session, person, lang, values, uid=None, revision=0)
 
 
 @router.get("/items/{uid}/edit", response_class=HTMLResponse, responses={401: {}, 403: {}, 404: {}})
@@ -88,11 +95,9 @@ def edit_item(request: Request, uid: str) -> Response:
         person = signed_in(request, session)
         item = views.visible_item(session, person, uid)
         permissions.check_edit(item, person)
-        values = form_from_item(agenda.describe_item(item))
-        return _form_page(
-            request, session, person, language(request, person), values, uid=uid,
-            revision=item.revision,
-        )  # fmt: skip
+        lang = language(request, person)
+        values = form_from_item(agenda.describe_item(item), lang)
+        return _form_page(request, session, person, lang, values, uid=uid, revision=item.revision)
 
 
 @router.post("/items/new", response_class=HTMLResponse, responses={401: {}, 403: {}, 422: {}})
@@ -149,9 +154,10 @@ def _apply(
         if str(item.revision) != str(form.get("revision", "")):
             raise PreconditionFailed(
                 "someone changed this item while you edited it: reload to see their change",
-                field="revision",
-            )
+                field="revision", key="stale_form",
+            )  # fmt: skip
         stored = agenda.describe_item(item)
+        fields["reminders"] = as_stored(fields.get("reminders") or [], stored["reminders"])
         if fields.get("start") != stored["start"] and fields.get("end") == stored["end"]:
             fields = {k: v for k, v in fields.items() if k != "end"}  # the end moves along
         agenda.update(session, item, fields, actor)
@@ -204,9 +210,11 @@ def _change_occurrence(request: Request, uid: str, form: dict[str, Any]) -> Resp
         if form.get("action") == "cancel":
             agenda.cancel(session, uid, actor, occurrence)
         else:
-            start = str(form.get("start", "")).strip()
+            start = iso_wall(str(form.get("start", "")))
             if not start:
-                raise ValidationError("give the new start of the occurrence", field="start")
+                raise ValidationError(
+                    "give the new start of the occurrence", field="start", key="give_new_start"
+                )
             agenda.move(session, uid, actor, occurrence, start, None)
     return RedirectResponse(f"/items/{uid}", status_code=303, headers=PAGE_HEADERS)
 
@@ -275,7 +283,7 @@ def _change_step(request: Request, step_id: int, form: dict[str, Any]) -> Respon
         task = chains.find_task(session, step_id)
         item = task.chain.item
         if not permissions.may_see(item, person):
-            raise NotFound(f"no preparation task with id {step_id}", field="task")
+            raise NotFound(f"no preparation task with id {step_id}", field="task", key="no_step")
         if task.owner_id != person.id:
             permissions.check_edit(item, person)
         chains.set_task(

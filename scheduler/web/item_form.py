@@ -1,12 +1,18 @@
-"""The item form of the web pages: its fields to and from the import format, and the friendly
-recurrence choices (weekly, every two weeks, monthly on the nth weekday, or an RRULE)."""
+"""The item form of the web pages: its fields to and from the import format, the friendly
+recurrence choices (weekly, every two weeks, monthly on the nth weekday, or an RRULE), dates
+as people write them here (9-12-2026 10:00) and reminders in words (7 dagen vooraf)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from scheduler.errors import ValidationError
+from scheduler.offsets import parse_offset
+from scheduler.texts import Lang
 
 REPEATS = ("none", "weekly", "biweekly", "monthly", "custom")
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -87,10 +93,111 @@ def _follow_ups(form: Mapping[str, Any]) -> list[dict[str, Any]]:
         if text:
             rows.append({
                 "text": text, "owner": str(form.get(f"fu_owner_{n}", "")).strip() or None,
-                "due": str(form.get(f"fu_due_{n}", "")).strip() or None,
+                "due": iso_wall(str(form.get(f"fu_due_{n}", ""))) or None,
                 "done": bool(form.get(f"fu_done_{n}")),
             })  # fmt: skip
     return rows
+
+
+_DAY_FIRST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T]+(\d{1,2})[:.](\d{2}))?")
+
+
+def day_first(value: str) -> str:
+    """ "2026-12-09T10:00" as "9-12-2026 10:00", a date as "9-12-2026": how the form shows
+    them; anything else as it is."""
+    found = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}:\d{2}))?", value.strip())
+    if not found:
+        return value
+    year, month, day, at = found.groups()
+    shown = f"{int(day)}-{int(month)}-{year}"
+    return f"{shown} {at}" if at else shown
+
+
+def iso_wall(value: str) -> str:
+    """ "9-12-2026 10:00" (day first, as people here write it) as "2026-12-09T10:00"; any other
+    text as it is, for the import format's own check to name."""
+    found = _DAY_FIRST.fullmatch(value.strip())
+    if not found:
+        return value.strip()
+    day, month, year, hour, minute = found.groups()
+    text = f"{year}-{int(month):02d}-{int(day):02d}"
+    return f"{text}T{int(hour):02d}:{minute}" if hour else text
+
+
+_UNITS: dict[str, str] = {
+    "werkdag": "WD", "werkdagen": "WD", "working day": "WD", "working days": "WD",
+    "week": "W", "weken": "W", "weeks": "W", "dag": "D", "dagen": "D", "day": "D", "days": "D",
+    "uur": "H", "uren": "H", "hour": "H", "hours": "H",
+    "minuut": "M", "minuten": "M", "minute": "M", "minutes": "M",
+}  # fmt: skip
+_AMOUNT = re.compile(r"(\d+)\s*(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")\b")
+_AFTER = re.compile(r"\b(na afloop|na|after|afterwards)\s*$")
+_BEFORE = re.compile(r"\b(vooraf|voor|before)\s*$")
+
+
+def offset_of_words(phrase: str) -> str:
+    """ "7 dagen vooraf" as P7D, "2 uur" as PT2H, "5 werkdagen" as 5WD, "1 dag na afloop" as
+    +P1D; an offset already in the import format (P7D, 5WD) as it is. Refused: what is
+    neither, naming the phrase."""
+    text = phrase.strip().lower()
+    after = bool(_AFTER.search(text))
+    body = _BEFORE.sub("", _AFTER.sub("", text)).strip()
+    amounts = _AMOUNT.findall(body)
+    if not amounts or _AMOUNT.sub("", body).strip(" ,en"):
+        return phrase.strip()  # the import format's own check names it
+    units = {_UNITS[unit]: int(number) for number, unit in amounts}
+    if "WD" in units:
+        return ("+" if after else "") + f"{units['WD']}WD"
+    days = "".join(f"{units[u]}{u}" for u in ("W", "D") if u in units)
+    clock = "".join(f"{units[u]}{u}" for u in ("H", "M") if u in units)
+    return ("+" if after else "") + "P" + days + (f"T{clock}" if clock else "")
+
+
+_WORDS: dict[Lang, dict[str, tuple[str, str]]] = {
+    "nl": {"W": ("week", "weken"), "D": ("dag", "dagen"), "H": ("uur", "uur"),
+           "M": ("minuut", "minuten"), "WD": ("werkdag", "werkdagen")},
+    "en": {"W": ("week", "weeks"), "D": ("day", "days"), "H": ("hour", "hours"),
+           "M": ("minute", "minutes"), "WD": ("working day", "working days")},
+}  # fmt: skip
+_SIDE: dict[Lang, tuple[str, str]] = {"nl": ("vooraf", "na afloop"), "en": ("before", "after")}
+
+
+def words_of_offset(offset_text: str, lang: Lang) -> str:
+    """P7D as "7 dagen vooraf", +P1D as "1 dag na afloop", PT90M as "1 uur 30 minuten
+    vooraf": exact (Babel would round 10 days to "1 week"), and read back by `offset_of_words`."""
+    try:
+        offset = parse_offset(offset_text)
+    except ValidationError:
+        return offset_text
+    words = _WORDS[lang]
+    amounts: list[tuple[int, str]] = []
+    if offset.workdays is not None:
+        amounts.append((offset.workdays, "WD"))
+    else:
+        weeks, days = divmod(offset.days, 7) if offset.days % 7 == 0 else (0, offset.days)
+        rest = int(offset.duration.total_seconds()) - offset.days * 86400 if offset.duration else 0
+        hours, minutes = rest // 3600, rest % 3600 // 60
+        amounts = [
+            (n, u) for n, u in ((weeks, "W"), (days, "D"), (hours, "H"), (minutes, "M")) if n
+        ]
+    said = " ".join(f"{n} {words[u][0] if n == 1 else words[u][1]}" for n, u in amounts)
+    return f"{said or '0 ' + words['M'][1]} {_SIDE[lang][1 if offset.after else 0]}"
+
+
+def as_stored(posted: list[str], stored: list[str]) -> list[str]:
+    """The posted offsets, each written as the stored one it means (P1W2D stays P1W2D, not
+    the P9D its words read back as): reminders are keyed by their text, and an unchanged
+    form must change nothing."""
+
+    def meaning(offset_text: str) -> object:
+        try:
+            offset = parse_offset(offset_text)
+        except ValidationError:
+            return offset_text
+        return (offset.after, offset.duration, offset.workdays, offset.days)
+
+    known = {meaning(written): written for written in stored}
+    return [known.get(meaning(written), written) for written in posted]
 
 
 def spec_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
@@ -98,13 +205,17 @@ def spec_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in TEXTS}
     for name in LISTS:
         spec[name] = [v for v in form.get(name, []) if v]
-    spec["reminders"] = [p.strip() for p in str(form.get("reminders", "")).split(",") if p.strip()]
+    spec["start"], spec["end"] = iso_wall(spec["start"]), iso_wall(spec["end"])
+    spec["reminders"] = [
+        offset_of_words(p) for p in str(form.get("reminders", "")).split(",") if p.strip()
+    ]
     if form.get("all_day") and spec["start"]:
         spec["start"] = spec["start"][:10]
         spec["end"] = spec["end"][:10]
     repeat = Repeat(
-        str(form.get("repeat", "none")), str(form.get("until", "")), str(form.get("rrule", ""))
-    )
+        str(form.get("repeat", "none")), iso_wall(str(form.get("until", ""))),
+        str(form.get("rrule", "")),
+    )  # fmt: skip
     if repeat.choice not in REPEATS:
         repeat = Repeat("custom", custom=repeat.custom)
     spec["rrule"] = rule(repeat, spec["start"])
@@ -114,15 +225,18 @@ def spec_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in spec.items() if k != "uid" or v}
 
 
-def form_from_item(described: Mapping[str, Any]) -> dict[str, Any]:
-    """The form's values for an item in the import format."""
+def form_from_item(described: Mapping[str, Any], lang: Lang = "nl") -> dict[str, Any]:
+    """The form's values for an item in the import format (reminders in words)."""
     values = {name: described.get(name) or "" for name in TEXTS}
     for name in LISTS:
         values[name] = list(described.get(name) or [])
-    values["reminders"] = ", ".join(described.get("reminders") or [])
+    values["reminders"] = ", ".join(
+        words_of_offset(offset, lang) for offset in described.get("reminders") or []
+    )
     values["all_day"] = len(str(described.get("start", ""))) == 10
     repeat = repeat_of(described.get("rrule"), str(described.get("start", "")))
     values |= {"repeat": repeat.choice, "until": repeat.until, "rrule": repeat.custom}
+    values["start"], values["end"] = day_first(values["start"]), day_first(values["end"])
     return values | follow_up_rows(described.get("follow_ups") or [])
 
 

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from scheduler import catalog, clock, tokens
+from scheduler import catalog, clock, tokens, views
 from scheduler.errors import LobbyError, NotFound
 from scheduler.models import DigestFrequency, DigestScope, OptOut, Person
 from scheduler.schemas import WEEKDAYS, PersonIn, parse
@@ -76,6 +76,7 @@ def _me_page(
         "scopes": list(DigestScope), "weekdays": WEEKDAYS,
         "error": error, "new_secret": new_secret, "new_scope": new_scope, "links": links,
         "api_scopes": (tokens.API_READ, tokens.API_WRITE),
+        "choices": views.filter_choices(session),
     }  # fmt: skip
     return page_with_status(request, "pages/me.html", lang, status, context)
 
@@ -91,7 +92,9 @@ def my_page(request: Request) -> Response:
 @router.post("/me", response_class=HTMLResponse, responses={401: {}, 403: {}, 422: {}})
 async def save_my_settings(request: Request) -> Response:
     form = await request.form()
-    values = {key: form.get(key) for key in form} | {"reminders_off": form.getlist("reminders_off")}
+    values = {key: form.get(key) for key in form} | {
+        name: form.getlist(name) for name in ("reminders_off", "themes", "stakeholders")
+    }
     return await run_in_threadpool(_save_settings, request, values)
 
 
@@ -108,6 +111,7 @@ def _save_settings(request: Request, form: dict[str, Any]) -> Response:
                 "reminders_off": form.get("reminders_off") or [],
                 "digest": form.get("digest"), "digest_day": form.get("digest_day"),
                 "digest_time": form.get("digest_time"), "digest_scope": form.get("digest_scope"),
+                "themes": form.get("themes") or [], "stakeholders": form.get("stakeholders") or [],
             })  # fmt: skip
             catalog.save_person(session, spec)
     except LobbyError as error:
@@ -131,7 +135,10 @@ def _make_token(request: Request, form: dict[str, Any]) -> Response:
     settings = settings_of(request)
     try:
         if scope not in OWN_SCOPES:
-            raise NotFound(f"unknown kind of link {scope!r}", field="scope")
+            raise NotFound(
+                f"unknown kind of link {scope!r}", field="scope", key="not_a_choice",
+                params={"value": scope},
+            )  # fmt: skip
         with db.write() as session:
             person = signed_in(request, session)
             _, secret = tokens.create(
@@ -159,6 +166,6 @@ def _revoke(request: Request, token_id: int, csrf: str) -> Response:
         person = signed_in(request, session)
         mine = {t.id for t in tokens.listing(session, person.email)}
         if token_id not in mine:
-            raise NotFound(f"you have no link or token {token_id}", field="id")
+            raise NotFound(f"you have no link or token {token_id}", field="id", key="no_token")
         tokens.revoke(session, token_id, clock.now_utc())
     return RedirectResponse("/me", status_code=303, headers=PAGE_HEADERS)

@@ -127,7 +127,7 @@ def subscriptions(request: Request, token: str, lang: str | None = Query(None)) 
         with db.read() as session:
             found = tokens.resolve(session, token, today)
             if found.scope in tokens.NOT_FEEDS:
-                raise NotFound("no such feed")  # sign-in and API tokens open no feeds
+                raise NotFound("no such feed", key="no_feed")  # sign-in, API tokens: no feeds
             language = _language(lang, found.person.language.value)
             groups = _groups(session, settings, found, token, language)
             failing = _failing(session, settings, language)

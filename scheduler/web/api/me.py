@@ -31,6 +31,8 @@ class OwnSettings(BaseModel):
     digest_day: str | None = None
     digest_time: str | None = None
     digest_scope: str | None = None
+    themes: list[str] | None = Field(None, description="Slugs of the themes one follows")
+    stakeholders: list[str] | None = Field(None, description="Slugs of stakeholders one follows")
 
 
 @router.get("/me", responses=ERRORS)
