@@ -28,6 +28,7 @@ LAYERS = {
     "interchange": 5, "ics_reader": 4, "ics_series": 3, "ics_zones": 3, "open_agenda": 5, "demo": 5, "feeds": 5, "tokens": 5, "sessions": 5, "views": 5, "reminders": 5, "nudges": 5, "digests": 5, "digest_mail": 5, "mailer": 3, "liveness": 3,
     "sources": 5, "fetching": 3, "throttle": 3, "retention": 5,
     "outbox": 4, "delivery": 6, "chains": 5, "dossiers": 5, "contacts": 5, "contact_views": 5, "overlaps": 5, "dossier_report": 5,
+    "catalog_views": 5, "theme_report": 5,
     "jobs": 6, "web": 6,
     "cli": 7, "__main__": 8, "__init__": 0, "migrations": 2,
 }  # fmt: skip

@@ -23,6 +23,7 @@ from scheduler.throttle import TooMany
 from scheduler.web import (
     agenda,
     api,
+    catalog_pages,
     contact_pages,
     docs,
     dossier_editing,
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(agenda.router)
     app.include_router(me.router)
     app.include_router(contact_pages.router)
+    app.include_router(catalog_pages.router)
     app.include_router(api.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
