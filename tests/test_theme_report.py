@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -163,3 +164,15 @@ def test_the_digest_has_a_line_per_followed_theme_with_a_focus(db: Database) -> 
     assert "FOCUS PER THEMA" in mail and "- Wonen: prioriteit laag" in mail
     assert ">Wonen: prioriteit laag</a>" in html
     assert digest.empty  # a focus alone is no reason to send a digest
+
+
+def test_themes_list_shows_each_priority_and_json_the_whole_focus(cli, db: Database) -> None:  # type: ignore[no-untyped-def]
+    with time_machine.travel(NOW, tick=False):
+        import_data(db, {"themes": THEMES}, "themes", ACTOR)
+    table = cli("themes", "list")
+    assert table.code == 0
+    row = next(line for line in table.out.splitlines() if "mobiliteit" in line)
+    assert "hoog" in row and "wethouder Visser" in row
+    listed = {t["slug"]: t for t in json.loads(cli("themes", "list", "--json").out)}
+    assert listed["mobiliteit"]["roles"] == THEMES[0]["roles"]
+    assert listed["zorg"]["priority"] is None
