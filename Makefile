@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test lint typecheck pytest bench clean system-packages
+.PHONY: run test lint typecheck pytest bench screenshots clean system-packages
 
 run: $(VENV)/.run-installed
 	$(BIN)/lobby-agenda demo --if-empty
@@ -33,6 +33,11 @@ bench: $(VENV)/.test-installed system-packages
 	$(BIN)/python bench/bench_reminders.py
 	$(BIN)/python bench/bench_lateness.py
 	$(BIN)/python bench/bench_planning_lock.py --items 5000
+
+# Every page as each kind of reader sees it, at desktop and phone width, for a reviewer:
+# PNGs and an index.html in var/screenshots/ (not committed).
+screenshots: $(VENV)/.test-installed system-packages
+	$(BIN)/python tools/screenshots.py --output var/screenshots
 
 # What the tests need from Debian: Python's venv module, the PostgreSQL server the suite starts,
 # Chromium for the browser tests (Playwright drives Debian's build; it cannot download its own),

@@ -35,7 +35,8 @@ MEASURE = """
 import json, resource, sys, time
 from datetime import date
 from scheduler.db import Database
-from scheduler.feeds import FeedBuilder, FeedOptions, FeedSpec, Viewer
+from scheduler.feeds import FeedBuilder, FeedSpec
+from scheduler.ics_writer import FeedOptions, Viewer
 db = Database(sys.argv[1])
 options = FeedOptions("bench.example", "https://bench.example", "PT1H", 90, 14, "busy", "Europe/Amsterdam")
 started = time.perf_counter()

@@ -28,7 +28,8 @@ from fastapi.testclient import TestClient
 from scheduler import agenda, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
-from scheduler.feeds import FeedBuilder, FeedSpec, Viewer, options_from
+from scheduler.feeds import FeedBuilder, FeedSpec
+from scheduler.ics_writer import Viewer, options_from
 from scheduler.interchange import import_data
 from scheduler.schemas import ItemIn
 from scheduler.web import create_app

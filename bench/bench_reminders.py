@@ -31,7 +31,7 @@ from scheduler import agenda, delivery, reminders  # noqa: E402
 from scheduler.clock import now_utc  # noqa: E402
 from scheduler.config import Settings  # noqa: E402
 from scheduler.db import Database  # noqa: E402
-from scheduler.feeds import options_from  # noqa: E402
+from scheduler.ics_writer import options_from  # noqa: E402
 from scheduler.interchange import import_data  # noqa: E402
 from scheduler.mailer import SmtpSettings  # noqa: E402
 from scheduler.models import Delivery, ItemKind, Person  # noqa: E402

@@ -194,7 +194,13 @@ def attach(
     for position, step in enumerate(template.steps, start=1):
         task_owner = _owner_for(session, step.owner, item, chain_owner, slug)
         chain.tasks.append(
-            PreparationTask(position=position, title=step.task, offset=step.when, owner=task_owner)
+            PreparationTask(
+                position=position,
+                title=step.task,
+                offset=step.when,
+                owner=task_owner,
+                ticked_by=step.ticked_by,
+            )
         )
     session.add(chain)
     session.flush()
@@ -277,6 +283,31 @@ def set_task(
             _note(session, task.chain, actor, now, "chain_step_owner", before, new_owner.email)
     session.flush()
     return task
+
+
+def tick_by_document(
+    session: Session, item: AgendaItem, actor: Actor, now: datetime
+) -> list[PreparationTask]:
+    """A document was attached to the item: tick off the open steps that a document ticks
+    (`ticked_by = "document"` in their template, e.g. "Positiepaper gereed") of the chain
+    that leads up to the item's next occurrence still ahead (a paper is for one moment)."""
+    live = [
+        (occurrence, chain)
+        for chain in chains_of(session, [item])
+        if chain.cancelled_at is None and (occurrence := anchor(chain)) is not None
+        and occurrence.end > now
+    ]  # fmt: skip
+    if not live:
+        return []  # no chain waits for a paper
+    first = min(occurrence.start for occurrence, _ in live)
+    ticked = [
+        task
+        for occurrence, chain in live if occurrence.start == first
+        for task in chain.tasks if task.ticked_by == "document" and task.done_at is None
+    ]  # fmt: skip
+    for task in ticked:
+        set_task(session, task, actor=actor, now=now, done=True)
+    return ticked
 
 
 def detach(session: Session, chain: PreparationChain, actor: Actor, now: datetime) -> None:

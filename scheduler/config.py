@@ -80,6 +80,9 @@ class ChainStep(BaseModel):
     # "owner": the chain's owner; "participant": the item's first participant other than the
     # owner (else the owner); or a person's email address.
     owner: str = "owner"
+    # "document": attaching a document to the item ticks the step off (the position paper);
+    # "" (the default): only a person does.
+    ticked_by: Literal["", "document"] = ""
 
     @field_validator("when")
     @classmethod
@@ -105,7 +108,12 @@ DEFAULT_CHAINS: dict[str, Any] = {
     "lobbyvenster": {
         "name": "Lobbyvenster",
         "steps": [
-            {"when": "P21D", "task": "Positiepaper gereed", "owner": "owner"},
+            {
+                "when": "P21D",
+                "task": "Positiepaper gereed",
+                "owner": "owner",
+                "ticked_by": "document",
+            },
             {"when": "P10D", "task": "Bilateraal overleg met de stakeholder", "owner": "owner"},
             {"when": "P2D", "task": "Kernboodschap afgestemd", "owner": "participant"},
             {"when": "+P2D", "task": "Debriefing en uitkomst vastgelegd", "owner": "owner"},
@@ -146,6 +154,9 @@ class Settings(BaseSettings):
     heartbeat_seconds: int = Field(default=60, ge=1, le=86_400)
     default_duration_minutes: int = Field(default=60, ge=0, le=24 * 60)
     import_max_mb: int = Field(default=20, ge=1, le=1024)
+    # Documents attached to items and dossiers: where their files live, and the largest one.
+    files_dir: str = "var/files"
+    max_upload_mb: int = Field(default=20, ge=1, le=1024)
     calendar_domain: str = Field(default="lobby-agenda.local", pattern=r"^[A-Za-z0-9.-]+$")
     feed_refresh: str = "PT1H"
     feed_past_days: int = Field(default=90, ge=0, le=3650)

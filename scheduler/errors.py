@@ -91,6 +91,12 @@ class PreconditionRequired(LobbyError):
     status = 428
 
 
+class TooLarge(LobbyError, ValueError):
+    """An upload over the size limit: refused while it streamed in, nothing kept."""
+
+    status = 413
+
+
 class Gone(LobbyError, LookupError):
     """Something that existed is no longer valid (a revoked or expired token)."""
 

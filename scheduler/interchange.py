@@ -199,9 +199,15 @@ def _yaml_entries(text: str, source: str) -> list[Entry]:
         raise ImportFileError(f"{source}:1: expected sections such as 'themes:' and 'items:'")
     reader = _YamlReader(source)
     entries: list[Entry] = []
+    seen: dict[str, int] = {}
     for key_node, section_node in root.value:
         section = str(key_node.value)
         line = key_node.start_mark.line + 1
+        if section in seen:
+            problem = f"section given twice (also line {seen[section]}): merge them"
+            reader.problems.append(Problem(source, line, section, problem))
+            continue
+        seen[section] = line
         if section not in SECTIONS:
             known = ", ".join(SECTIONS)
             reader.problems.append(Problem(source, line, section, f"unknown section; use {known}"))

@@ -21,7 +21,7 @@ from typing import ParamSpec
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from scheduler import clock, delivery, liveness, retention, sources
+from scheduler import clock, delivery, documents, liveness, retention, sources
 from scheduler.db import Database
 from scheduler.reminders import ReminderSettings
 
@@ -137,15 +137,22 @@ def sync_sources(db: Database, settings: sources.SourceSettings, instance: str) 
     sources.sync_due(db, settings, instance)
 
 
-def prune(db: Database, settings: retention.RetentionSettings, instance: str) -> None:
+def prune(
+    db: Database, settings: retention.RetentionSettings, instance: str,
+    files: documents.FileStore | None = None,
+) -> None:  # fmt: skip
     """Delete what is past its retention, in short transactions; stops between two of them
     when the process shuts down (the rest waits for the next night). Every replica runs it:
-    the batches share the rows, so two at once delete each row once."""
+    the batches share the rows, so two at once delete each row once. Then files of uploads
+    a crash cut off go (`documents.sweep`)."""
     result = retention.prune(db, settings, clock.now_utc(), stopping=STOPPING, ran_by=instance)
     log.info(
         "pruned old rows" if result.complete else "pruning stopped for the shutdown",
         extra={"instance": instance, "deleted": result.counts},
     )
+    if files is not None and result.complete:
+        with db.read() as session:
+            documents.sweep(session, files, clock.now_utc())
 
 
 def start(
@@ -157,6 +164,7 @@ def start(
     dispatch_seconds: int = 30,
     source_settings: sources.SourceSettings | None = None,
     retention_settings: retention.RetentionSettings | None = None,
+    files: documents.FileStore | None = None,
 ) -> BackgroundScheduler:
     STOPPING.clear()
     scheduler = BackgroundScheduler(timezone=timezone, job_defaults=JOB_DEFAULTS)
@@ -179,7 +187,7 @@ def start(
             "cron",
             id=PRUNE_JOB,
             replace_existing=True,
-            args=(db, retention_settings, instance),
+            args=(db, retention_settings, instance, files),
             **PRUNE_AT,
         )
     _every(scheduler, "heartbeat", heartbeat_seconds, beat, (db, instance, clock.now_utc()))

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -242,6 +243,8 @@ def _link(name: str, left: str, right: str) -> Table:
 item_themes = _link("item_themes", "item", "theme")
 item_stakeholders = _link("item_stakeholders", "item", "stakeholder")
 item_participants = _link("item_participants", "item", "person")
+# A reader's own items, looked up by person (search's permission check, migration 0017).
+Index("ix_item_participants_person_id", item_participants.c.person_id)
 partnership_themes = _link("partnership_themes", "partnership", "theme")
 partnership_members = _link("partnership_members", "partnership", "stakeholder")
 person_themes = _link("person_themes", "person", "theme")
@@ -596,8 +599,57 @@ class PreparationTask(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
     done_at: Mapped[datetime | None]
     done_by: Mapped[str] = mapped_column(String(320), default="")
+    # What ticks the step off by itself besides a person: "document" (a document attached to
+    # the item, e.g. the position paper), as its template step says; "": nothing.
+    ticked_by: Mapped[str] = mapped_column(String(20), default="", server_default="")
     chain: Mapped[PreparationChain] = relationship(back_populates="tasks")
     owner: Mapped[Person | None] = relationship()
+
+
+class ItemNote(Base):
+    """A note on an item (what was said at a meeting), in markdown, shown sanitized. Who
+    wrote it and when; each change goes into the item's history (ItemChange, field "note")."""
+
+    __tablename__ = "item_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(default=now_utc)
+    written_by: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[datetime | None]
+    updated_by: Mapped[str] = mapped_column(String(320), default="")
+    item: Mapped[AgendaItem] = relationship()
+
+
+class Document(Base):
+    """A file attached to an item or a dossier (a position paper, a presentation, a letter).
+    The file lives in the files directory under `stored_name`, a random name of ours: the
+    uploader's `name` is for display only and never reaches the file system."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), index=True
+    )
+    dossier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dossiers.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))  # sniffed from the bytes
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(320))
+    uploaded_at: Mapped[datetime] = mapped_column(default=now_utc)
+    item: Mapped[AgendaItem | None] = relationship()
+    dossier: Mapped[Dossier | None] = relationship()
+
+    # Exactly one of item and dossier.
+    __table_args__ = (
+        CheckConstraint("(item_id IS NULL) <> (dossier_id IS NULL)", name="one_owner"),
+    )
 
 
 class ItemChange(Base):

@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-import icalendar
 from sqlalchemy.orm import Session
 
 from scheduler import clock
 from scheduler.agenda import Actor, find_item, item_query
 from scheduler.errors import ValidationError
+from scheduler.ics_writer import all_day_calendar
 from scheduler.models import AgendaItem, Confidentiality, ItemChange, ItemStatus
 from scheduler.occurrences import expand
 
@@ -138,19 +138,11 @@ def render(found: Sequence[Contact], fmt: str, domain: str) -> str:
         writer.writeheader()
         writer.writerows(asdict(c) for c in found)
         return out.getvalue()
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//lobby-agenda//open agenda//NL")
-    calendar.add("version", "2.0")
-    for contact in found:
-        event = icalendar.Event()
-        event.add("uid", f"{contact.uid}-{contact.date}@{domain}")
-        event.add("dtstamp", clock.now_utc())
-        event.add("dtstart", date.fromisoformat(contact.date))
-        event.add("summary", contact.subject)
-        event.add(
-            "description",
-            f"Organisaties: {contact.organisations}\nThema's: {contact.themes}\n"
-            f"Deelnemers: {contact.participants}",
-        )
-        calendar.add_component(event)
-    return bytes(calendar.to_ical()).decode()
+    return all_day_calendar(
+        (
+            (f"{c.uid}-{c.date}@{domain}", date.fromisoformat(c.date), c.subject,
+             f"Organisaties: {c.organisations}\nThema's: {c.themes}\nDeelnemers: {c.participants}")
+            for c in found
+        ),
+        "open agenda",
+    )  # fmt: skip

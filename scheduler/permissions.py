@@ -7,6 +7,8 @@
 - lobbyist: creates items; changes those they own or take part in; keeps dossiers.
 - staff: reads, also the items they take part in; manages their own reminders and digest.
 A confidential item's content is for its owner and participants alone, whatever their role.
+Notes and documents on an item are its content: who may see the item reads them; who may
+change it, and its participants, add them (`may_contribute`).
 The README's role table is this module in words; tests/test_roles.py checks them against each other.
 """
 
@@ -49,6 +51,12 @@ def may_edit(item: AgendaItem, person: Person) -> bool:
     if item.confidentiality == Confidentiality.CONFIDENTIAL:
         return False
     return any(has_role(person, role) for role in _STEERING)
+
+
+def may_contribute(item: AgendaItem, person: Person) -> bool:
+    """Whether `person` may add notes and documents to the item: who may change it, and its
+    participants of any role (staff who were at a meeting write down what was said)."""
+    return may_see(item, person) and (may_edit(item, person) or involved(item, person))
 
 
 def may_create(person: Person) -> bool:

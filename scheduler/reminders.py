@@ -24,7 +24,7 @@ from scheduler import clock, outbox, overlaps
 from scheduler.agenda import item_query
 from scheduler.config import Settings
 from scheduler.errors import NotFound, ValidationError
-from scheduler.feeds import FeedOptions, occurrence_calendar, options_from
+from scheduler.ics_writer import FeedOptions, occurrence_calendar, options_from
 from scheduler.mailer import Attachment, Outgoing, SmtpSettings, compose
 from scheduler.models import (
     AgendaItem,

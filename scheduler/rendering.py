@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from scheduler.config import project_home
-from scheduler.texts import Lang, counted, label, text
+from scheduler.texts import Lang, Words, counted, label, text
 
 TEMPLATES = project_home() / "templates"
 STATIC = TEMPLATES / "static"
@@ -37,4 +38,9 @@ def render(template: str, lang: Lang, /, **context: Any) -> str:
     def n(key: str, number: int) -> str:
         return counted(key, number, lang)
 
-    return environment().get_template(template).render(lang=lang, t=t, n=n, **context)
+    def day(value: date) -> str:
+        """ "ma 7 dec": a date (no zone involved) as the reader reads it."""
+        return Words(lang, "UTC").day(value)
+
+    page = environment().get_template(template)
+    return page.render(lang=lang, t=t, n=n, day=day, **context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -601,6 +602,10 @@ _TEXTS: dict[str, dict[Lang, str]] = {
         "nl": "Agendapunten op deze thema's en met deze partners staan in mijn agenda-abonnement, mijn overzicht en (als ik herinneringen volg) mijn herinneringen.",
         "en": "Items on these themes and with these stakeholders are in my calendar subscription, my digest and (when I follow reminders) my reminders.",
     },
+    # multi-selects as a filterable list with chips (site.js; the select works without it)
+    "choices_filter": {"nl": "Zoek", "en": "Search"},
+    "choices_chosen": {"nl": "gekozen", "en": "chosen"},
+    "choices_remove": {"nl": "Haal weg", "en": "Remove"},
     # the agenda as a list, a week or a month
     "view_label": {"nl": "Weergave", "en": "View"},
     "view_list": {"nl": "Lijst", "en": "List"},
@@ -629,9 +634,82 @@ _TEXTS: dict[str, dict[Lang, str]] = {
     "note_text": {"nl": "Wat is er gebeurd?", "en": "What happened?"},
     "new_status": {"nl": "Nieuwe status", "en": "New status"},
     "keep_status": {"nl": "blijft {status}", "en": "stays {status}"},
+    # notes and documents (issue 17)
+    "notes_heading": {"nl": "Notities", "en": "Notes"},
+    "no_notes": {"nl": "Nog geen notities.", "en": "No notes yet."},
+    "note_by": {"nl": "{who}, {when}", "en": "{who}, {when}"},
+    "note_edited": {"nl": "bewerkt door {who}, {when}", "en": "edited by {who}, {when}"},
+    "item_note_text": {"nl": "Notitie (markdown)", "en": "Note (markdown)"},
+    "add_item_note": {"nl": "Notitie plaatsen", "en": "Post note"},
+    "edit_note": {"nl": "Notitie bewerken", "en": "Edit note"},
+    "save_note": {"nl": "Opslaan", "en": "Save"},
+    "delete_note": {"nl": "Notitie verwijderen", "en": "Delete note"},
+    "documents_heading": {"nl": "Documenten", "en": "Documents"},
+    "no_documents": {"nl": "Nog geen documenten.", "en": "No documents yet."},
+    "document_file": {
+        "nl": "Document (positiepaper, presentatie, brief)",
+        "en": "Document (position paper, presentation, letter)",
+    },
+    "document_hint": {"nl": "Hoogstens {mb} MB.", "en": "At most {mb} MB."},
+    "attach_document": {"nl": "Document bijvoegen", "en": "Attach document"},
+    "delete_document": {"nl": "Verwijderen", "en": "Remove"},
+    "document_by": {"nl": "{size}, {who}, {when}", "en": "{size}, {who}, {when}"},
     "public_page_intro": {
         "nl": "De openbare lobbyagenda van de gemeente. Vraag een beheerder om een persoonlijke link voor de volledige agenda.",
         "en": "The municipality's public lobby agenda. Ask an administrator for a personal link to the full agenda.",
+    },
+    # search (the page, and the messages of scheduler.search)
+    "nav_search": {"nl": "Zoeken", "en": "Search"},
+    "search_intro": {
+        "nl": 'Zoek in agendapunten, uitkomsten, dossiers, notities, partners en contactpersonen. Alle woorden moeten voorkomen; "tussen aanhalingstekens" zoekt een zinsdeel, -woord sluit uit, OR geeft keuze, woord* zoekt het begin van een woord.',
+        "en": 'Search items, outcomes, dossiers, notes, stakeholders and contact persons. All words must occur; "in quotes" finds a phrase, -word leaves out, OR gives a choice, word* finds the start of a word.',
+    },
+    "search_words": {"nl": "Zoekwoorden", "en": "Search words"},
+    "search_button": {"nl": "Zoeken", "en": "Search"},
+    "search_type": {"nl": "Soort treffer", "en": "Kind of hit"},
+    "search_any": {"nl": "alle", "en": "any"},
+    "search_from": {"nl": "Van", "en": "From"},
+    "search_to": {"nl": "Tot en met", "en": "Through"},
+    "search_dossier": {"nl": "Dossier", "en": "Dossier"},
+    "search_theme": {"nl": "Thema", "en": "Theme"},
+    "search_results": {
+        "nl": "{count} resultaten voor {query}",
+        "en": "{count} results for {query}",
+    },
+    "search_none": {
+        "nl": "Niets gevonden. Probeer minder of andere woorden.",
+        "en": "Nothing found. Try fewer or other words.",
+    },
+    "search_next": {"nl": "Volgende", "en": "Next"},
+    "search_previous": {"nl": "Vorige", "en": "Previous"},
+    "search_hit_item": {"nl": "Agendapunt", "en": "Agenda item"},
+    "search_hit_dossier": {"nl": "Dossier", "en": "Dossier"},
+    "search_hit_note": {"nl": "Dossiernotitie", "en": "Dossier note"},
+    "search_hit_stakeholder": {"nl": "Partner", "en": "Stakeholder"},
+    "search_hit_contact": {"nl": "Contactpersoon", "en": "Contact person"},
+    "search_empty": {
+        "nl": "q: typ een of meer woorden om naar te zoeken",
+        "en": "q: type one or more words to search for",
+    },
+    "search_too_long": {
+        "nl": "q: hoogstens {limit} tekens (dit zijn er {length})",
+        "en": "q: at most {limit} characters (this has {length})",
+    },
+    "search_no_words": {
+        "nl": "q: er staan geen woorden in om naar te zoeken (alleen leestekens)",
+        "en": "q: there are no words in it to search for (only punctuation)",
+    },
+    "search_too_many_words": {
+        "nl": "q: hoogstens {limit} woorden",
+        "en": "q: at most {limit} words",
+    },
+    "search_only_excluded": {
+        "nl": "q: zeg ook wat je zoekt, niet alleen wat je uitsluit (-woord)",
+        "en": "q: say what to look for, not only what to leave out (-word)",
+    },
+    "search_period_reversed": {
+        "nl": "'tot en met' ligt voor 'van'",
+        "en": "'to' lies before 'from'",
     },
 }
 
@@ -1085,6 +1163,18 @@ _ERRORS: dict[str, dict[Lang, str]] = {
         "nl": "de agenda is even niet bereikbaar; probeer het over een minuut opnieuw",
         "en": "the agenda is unavailable for a moment; try again in a minute",
     },
+    # notes and documents (issue 17)
+    "file_too_large": {
+        "nl": "het bestand is groter dan {mb} MB; er is niets bewaard",
+        "en": "the file is larger than {mb} MB; nothing was stored",
+    },
+    "file_empty": {"nl": "het bestand is leeg", "en": "the file is empty"},
+    "file_missing": {"nl": "kies een bestand", "en": "choose a file"},
+    "note_empty": {"nl": "schrijf iets in de notitie", "en": "a note needs some text"},
+    "note_too_long": {
+        "nl": "een notitie is hoogstens {max} tekens lang",
+        "en": "a note is at most {max} characters long",
+    },
 }
 
 # What an error says when it has no key of its own: by its HTTP status.
@@ -1117,6 +1207,8 @@ _TEXTS["no"] = {"nl": "nee", "en": "no"}
 
 # The names of fields as the forms and filters call them.
 _FIELD_NAMES: dict[str, dict[Lang, str]] = {
+    "file": {"nl": "Bestand", "en": "File"},
+    "document": {"nl": "Document", "en": "Document"},
     "title": {"nl": "Titel", "en": "Title"},
     "kind": {"nl": "Soort", "en": "Kind"},
     "start": {"nl": "Begin", "en": "Start"},
@@ -1182,7 +1274,7 @@ def field_name(field: str, lang: Lang) -> str:
 def say_error(error: LobbyError, lang: Lang) -> str:
     """An error as a person reads it on a page: in their language, the field named in words
     ("Begin: '9 december 2026 10:00' is geen datum; schrijf bijvoorbeeld 9-12-2026 10:00")."""
-    params = dict(error.params)
+    params = {name: _as_typed(value) for name, value in error.params.items()}
     if "minutes" in params and params["minutes"].isdigit():
         one, more = _MINUTES[lang]
         params["minutes"] = f"{params['minutes']} {one if params['minutes'] == '1' else more}"
@@ -1198,6 +1290,19 @@ def say_error(error: LobbyError, lang: Lang) -> str:
     name = field_name(error.field, lang) if error.field else ""
     sentence = f"{name}: {body}" if name else body
     return sentence[:1].upper() + sentence[1:]
+
+
+_ISO_WALL = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::\d{2})?)?")
+
+
+def _as_typed(value: str) -> str:
+    """An ISO date or wall time, as forms take and show it: "9-12-2026 10:00"."""
+    match = _ISO_WALL.fullmatch(value.strip())
+    if not match:
+        return value
+    year, month, day, hour, minute = match.groups()
+    shown = f"{int(day)}-{int(month)}-{year}"
+    return f"{shown} {hour}:{minute}" if hour else shown
 
 
 class _Lenient(dict[str, str]):

@@ -84,7 +84,8 @@ def test_the_pages_of_a_signed_in_lobbyist_have_no_serious_violations(
         "/agenda", "/agenda?view=week", "/agenda?view=month", f"/items/{internal}",
         f"/items/{recurring}", f"/items/{internal}/edit",
         "/items/new", "/dossiers", f"/dossiers/{dossier}", f"/dossiers/{dossier}/edit",
-        "/dossiers/new", "/partnerships", "/digest", "/me", "/catalog", "/themes", "/stakeholders",
+        "/dossiers/new", "/partnerships", "/digest", "/me", "/zoeken?q=overleg", "/contacts",
+        "/catalog", "/themes", "/stakeholders",
         f"/feeds/{feeds}", "/items/no-such-item",
     ]  # fmt: skip
     problems = check_pages(browser, base, paths, sign_in=link(db, LOBBYIST, scope="login"))

@@ -401,7 +401,7 @@ def test_a_chain_is_attached_read_ticked_off_and_detached_through_the_api(api: A
     client, _, headers = api
     templates = client.get("/api/v1/chain-templates", headers=headers[STAFF]).json()
     assert templates["lobbyvenster"]["steps"][0] == {
-        "when": "P21D", "task": "Positiepaper gereed", "owner": "owner"
+        "when": "P21D", "task": "Positiepaper gereed", "owner": "owner", "ticked_by": "document"
     }  # fmt: skip
     made = client.post(
         "/api/v1/items/intern/chains", json={"template": "lobbyvenster"}, headers=headers[OWNER]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scheduler.feeds import FeedOptions
+from scheduler.ics_writer import FeedOptions
 from scheduler.models import (
     AgendaItem,
     Confidentiality,

@@ -17,7 +17,8 @@ from scheduler import agenda
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import ImportFileError, ImportRejected
-from scheduler.feeds import FeedBuilder, FeedSpec, Viewer, options_from
+from scheduler.feeds import FeedBuilder, FeedSpec
+from scheduler.ics_writer import Viewer, options_from
 from scheduler.interchange import import_file
 from scheduler.vtimezone import vtimezone
 from tests.readers import ReaderError, Seen, as_text, icaljs, ours, recurring, with_known_zones

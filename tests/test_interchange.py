@@ -177,6 +177,16 @@ def test_the_same_key_twice_in_one_record_is_refused(db: Database, tmp_path: Pat
         import_file(db, write(tmp_path, "a.yaml", text), ACTOR)
 
 
+def test_a_section_given_twice_is_refused_not_half_read(db: Database, tmp_path: Path) -> None:
+    text = "themes:\n  - {slug: wonen, name: Wonen}\nthemes:\n  - {slug: zorg, name: Zorg}\n"
+    with pytest.raises(
+        ImportRejected, match=r"a.yaml:3: themes: section given twice \(also line 1\)"
+    ):
+        import_file(db, write(tmp_path, "a.yaml", text), ACTOR)
+    with db.read() as session:
+        assert catalog.all_themes(session) == []
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

@@ -25,9 +25,10 @@ LAYERS = {
     "models": 2, "db": 2,
     "occurrences": 3, "schemas": 3,
     "catalog": 4, "agenda": 4, "rendering": 4, "permissions": 3,
-    "interchange": 5, "ics_reader": 4, "ics_series": 3, "ics_zones": 3, "open_agenda": 5, "demo": 5, "feeds": 5, "tokens": 5, "sessions": 5, "views": 5, "reminders": 5, "nudges": 5, "digests": 5, "digest_mail": 5, "mailer": 3, "liveness": 3,
+    "interchange": 5, "ics_reader": 4, "ics_writer": 4, "ics_series": 3, "ics_zones": 3, "open_agenda": 5, "demo": 5, "feeds": 5, "tokens": 5, "sessions": 5, "views": 5, "reminders": 5, "nudges": 5, "digests": 5, "digest_mail": 5, "mailer": 3, "liveness": 3,
     "sources": 5, "fetching": 3, "throttle": 3, "retention": 5,
-    "outbox": 4, "delivery": 6, "chains": 5, "dossiers": 5, "contacts": 5, "contact_views": 5, "overlaps": 5, "dossier_report": 5,
+    "outbox": 4, "delivery": 6, "chains": 5, "dossiers": 5, "contacts": 5, "contact_views": 5, "notes": 5, "documents": 5, "overlaps": 5, "dossier_report": 5,
+    "search": 5,
     "catalog_views": 5, "theme_report": 5,
     "jobs": 6, "web": 6,
     "cli": 7, "__main__": 8, "__init__": 0, "migrations": 2,
@@ -39,6 +40,7 @@ ONLY_IN = {
     "typer": {"cli"},
     "uvicorn": {"cli"},
     "prometheus_client": {"web"},
+    "smtplib": {"mailer"},  # nothing but the mailer talks SMTP
 }
 
 
@@ -74,6 +76,21 @@ def test_a_module_imports_only_from_its_own_layer_or_below(path: Path) -> None:
         root = name.split(".")[0]
         if root in ONLY_IN:
             assert here in ONLY_IN[root], f"{here} imports {root}, which belongs in {ONLY_IN[root]}"
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_only_the_calendar_writer_builds_events(path: Path) -> None:
+    """One writer for feeds, mail attachments and downloads, so that they cannot drift apart."""
+    if top_module(path) == "ics_writer":
+        return
+    builders = {"Event", "Alarm"}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("icalendar"):
+            taken = {alias.name for alias in node.names} & builders
+            assert not taken, f"{path.name} imports {taken} from icalendar: use ics_writer"
+        if isinstance(node, ast.Attribute) and node.attr in builders:
+            owner = getattr(node.value, "id", "")
+            assert owner != "icalendar", f"{path.name} builds a VEVENT: use ics_writer"
 
 
 def test_the_compose_file_runs_the_service_with_postgresql_and_a_mail_catcher() -> None:

@@ -462,3 +462,34 @@ def test_a_form_error_shows_in_dutch_next_to_its_field_and_the_file_download_is_
         page.get_by_role("link", name="Zet in mijn agenda (.ics)").click()
     assert b"SUMMARY:Werkbezoek station" in Path(download.value.path()).read_bytes()
     page.close()
+
+
+def test_a_multi_select_becomes_chips_a_search_field_and_checkboxes(
+    server: tuple[str, Database], browser: Any
+) -> None:
+    base, db = server
+    page = browser.new_page()
+    page.goto(f"{base}/login/{link(db, 'j.jansen@example.nl', scope='login')}")
+    page.goto(f"{base}/items/new")
+    themes = page.get_by_label("Thema's")  # the label now names the search field
+    assert themes.get_attribute("type") == "search"
+    assert page.locator("select#f-themes").is_hidden()
+    themes.fill("won")
+    assert page.locator("#f-themes ~ .choice-box li:visible").all_inner_texts() == ["Wonen"]
+    page.get_by_label("Wonen", exact=True).check()
+    assert page.evaluate(
+        "[...document.querySelector('#f-themes').selectedOptions].map(o => o.value)"
+    ) == ["wonen"]
+    chip = page.get_by_role("button", name="Haal weg: Wonen")
+    assert chip.is_visible()
+    chip.click()
+    assert page.evaluate("document.querySelector('#f-themes').selectedOptions.length") == 0
+    assert not page.get_by_label("Wonen", exact=True).is_checked()
+    themes.fill("")
+    page.get_by_label("Mobiliteit", exact=True).check()
+    page.get_by_label("Titel").fill("Fietsoverleg")
+    page.get_by_label("Begin (9-12-2026 10:00, of alleen een datum)").fill("9-12-2026 10:00")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Opslaan").click()
+    assert "Mobiliteit" in page.locator("dl").inner_text()
+    page.close()

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from scheduler import agenda, clock, delivery, outbox, reminders
 from scheduler.db import Database
-from scheduler.feeds import FeedOptions
+from scheduler.ics_writer import FeedOptions
 from scheduler.interchange import import_data
 from scheduler.mailer import SmtpSettings
 from scheduler.models import Delivery, DeliveryState, ItemKind

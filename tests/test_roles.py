@@ -194,6 +194,29 @@ def erases_contact_persons(site: Site, role: str) -> str:
     return "yes" if site.api(role, "DELETE", "/api/v1/contacts/jan-de-vries") == 204 else "no"
 
 
+def adds_to(site: Site, role: str, uids: tuple[str, ...]) -> str:
+    """A note and a document on each of the items: all allowed, or none."""
+    answers = set()
+    for uid in uids:
+        note = site.api(role, "POST", f"/api/v1/items/{uid}/notes", json={"text": "*Goed* gesprek"})
+        upload = site.client.post(
+            f"/api/v1/items/{uid}/documents", headers=site.auth[role],
+            files={"file": ("verslag.txt", b"Verslag van het overleg\n", "text/plain")},
+        )  # fmt: skip
+        assert upload.status_code < 500, upload.text
+        answers |= {note == 201, upload.status_code == 201}
+    assert len(answers) == 1, f"{role} may add some notes or documents of {uids} but not all"
+    return "yes" if answers.pop() else "no"
+
+
+def adds_to_own(site: Site, role: str) -> str:
+    return adds_to(site, role, (f"mee-{role}",))
+
+
+def adds_to_others(site: Site, role: str) -> str:
+    return adds_to(site, role, ("open", "intern"))
+
+
 def keeps_the_house(site: Site, role: str) -> str:
     theme = {"slug": "zorg", "name": "Zorg"}
     answers = {
@@ -238,6 +261,8 @@ CHECKS: dict[str, Callable[[Site, str], str]] = {
     "create and change dossiers, and log progress notes on them": keeps_dossiers,
     "add and change contact persons": keeps_contact_persons,
     "erase a contact person (AVG)": erases_contact_persons,
+    "add notes and documents to items they take part in": adds_to_own,
+    "add notes and documents to others' public and internal items": adds_to_others,
     "see the outbox, manage people, themes, stakeholders and partnerships": keeps_the_house,
     "keep themes, stakeholders and partnerships in the browser": keeps_the_catalog_in_the_browser,
     "their own settings, reminders, digest, feed links and API tokens": keeps_own_settings,

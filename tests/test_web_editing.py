@@ -286,7 +286,7 @@ def test_follow_up_actions_are_added_and_ticked_off_in_the_form(
     ticked = rows | {"fu_done_0": "1", "revision": str(revision)}
     assert post(client, f"/items/{uid}/edit", FORM | ticked).status_code == 303
     page = client.get(f"/items/{uid}", headers=HTML).text
-    assert "Notitie sturen – Mira Manager (2026-12-18) ✓ klaar" in page
+    assert "Notitie sturen – Mira Manager (vr 18 dec) ✓ klaar" in page
     bad = post(client, f"/items/{uid}/edit", FORM | rows | {"fu_due_0": "2026-13-45",
                "revision": str(revision + 1)})  # fmt: skip
     assert bad.status_code == 422 and 'id="follow_ups-error"' in bad.text

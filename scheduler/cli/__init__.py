@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from scheduler.cli import (
     admin,
+    attachments,
     audit,
     catalog,
     chains,
@@ -20,6 +21,7 @@ from scheduler.cli import (
     feeds,
     items,
     outbox,
+    search,
     sources,
 )
 from scheduler.cli.common import app
@@ -40,12 +42,15 @@ app.add_typer(digest.digest_app, name="digest")
 app.add_typer(chains.chains_app, name="chains")
 app.add_typer(dossiers.dossiers_app, name="dossiers")
 app.add_typer(contacts.contacts_app, name="contacts")
+app.add_typer(attachments.notes_app, name="notes")
+app.add_typer(attachments.documents_app, name="documents")
 app.add_typer(dossiers.report_app, name="report")
 app.add_typer(sources.app, name="sources")
 app.command("dispatch", epilog=common.example("lobby-agenda dispatch --once"))(
     outbox.dispatch_command
 )
 app.add_typer(admin.db_app, name="db")
+app.command("search", epilog=common.example(search.EXAMPLE))(search.search_command)
 admin.register(app)
 audit.register(app)
 

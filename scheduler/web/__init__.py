@@ -13,16 +13,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from scheduler import __version__, jobs, reminders, retention, sources
+from scheduler import __version__, clock, documents, jobs, reminders, retention, sources
 from scheduler.config import Settings, get_settings
 from scheduler.db import Database
 from scheduler.errors import LobbyError, ValidationError
-from scheduler.feeds import FeedBuilder, options_from
+from scheduler.feeds import FeedBuilder
+from scheduler.ics_writer import options_from
 from scheduler.rendering import STATIC
 from scheduler.throttle import TooMany
 from scheduler.web import (
     agenda,
     api,
+    attachments,
     catalog_pages,
     contact_pages,
     docs,
@@ -34,6 +36,7 @@ from scheduler.web import (
     me,
     metrics,
     pages,
+    search_page,
 )
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.database_url, busy_timeout_ms=settings.database_busy_timeout_ms)
         app.state.db = db
+        _sweep_files(db, settings)
         scheduler = (
             jobs.start(
                 db,
@@ -55,6 +59,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                 dispatch_seconds=settings.dispatch_interval_seconds,
                 source_settings=sources.settings_from(settings),
                 retention_settings=retention.settings_from(settings),
+                files=documents.store_from(settings),
             )
             if run_jobs
             else None
@@ -88,13 +93,24 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(agenda.router)
     app.include_router(me.router)
     app.include_router(contact_pages.router)
+    app.include_router(attachments.router)
     app.include_router(catalog_pages.router)
     app.include_router(api.router)
+    app.include_router(search_page.router)
     app.include_router(docs.router)
     app.mount(docs.ASSETS, docs.assets(), name="docs-assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(guard.Guard)
+    app.add_middleware(guard.Guard, upload_bytes=documents.store_from(settings).max_bytes)
     return app
+
+
+def _sweep_files(db: Database, settings: Settings) -> None:
+    """At start-up: files of uploads that a crash cut off go (see `documents.sweep`)."""
+    try:
+        with db.read() as session:
+            documents.sweep(session, documents.store_from(settings), clock.now_utc())
+    except Exception:  # a database not yet migrated, or down: the nightly prune sweeps too
+        log.exception("could not check the files directory")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -30,12 +30,13 @@ from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.digests import build as build_digest
 from scheduler.errors import Forbidden, Gone, LobbyError, NotFound, SignInRequired, ValidationError
-from scheduler.feeds import FeedBuilder, item_calendar
+from scheduler.feeds import FeedBuilder
+from scheduler.ics_writer import item_calendar
 from scheduler.mailer import Mailer, SendError
 from scheduler.models import ItemKind, ItemStatus, Person, PersonRole
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, say_error, say_rule, text
-from scheduler.web import limits
+from scheduler.web import attached, limits
 from scheduler.web.feeds import DATABASE_DOWN, unavailable
 from scheduler.web.item_form import iso_wall
 from scheduler.web.pages import COOKIE, PAGE_HEADERS, visitor
@@ -397,9 +398,10 @@ def item_page(request: Request, uid: str) -> Response:
         editable = permissions.may_edit(found.item, person)
         rule, start = found.item.rrule, found.item.starts_at
         recurrence = say_rule(rule, start, Words(lang, person.timezone)) if rule else ""
+        extra = attached.item_context(session, found.item, person, lang, settings.max_upload_mb)
         return page(
             request, "pages/item.html", lang, person=person, page=found, editable=editable,
-            templates=settings.chains, recurrence=recurrence,
+            templates=settings.chains, recurrence=recurrence, **extra,
         )  # fmt: skip
 
 
@@ -478,9 +480,12 @@ def dossier_page(request: Request, slug: str) -> Response:
         person = signed_in(request, session)
         lang = language(request, person)
         found = views.dossier_page(session, person, slug, lang, clock.now_utc())
+        extra = attached.dossier_context(
+            session, found.dossier, person, lang, settings_of(request).max_upload_mb
+        )
         return page(
             request, "pages/dossier.html", lang, person=person, page=found,
-            may_plan=permissions.may_create(person), **views.dossier_choices(lang),
+            may_plan=permissions.may_create(person), **views.dossier_choices(lang), **extra,
         )  # fmt: skip
 
 

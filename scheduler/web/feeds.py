@@ -19,7 +19,8 @@ from scheduler import catalog, clock, tokens
 from scheduler.config import Settings
 from scheduler.db import Database
 from scheduler.errors import BadParameter, DatabaseUnavailable, NotFound
-from scheduler.feeds import FeedBuilder, FeedKind, FeedSpec, RenderedFeed, Viewer
+from scheduler.feeds import FeedBuilder, FeedKind, FeedSpec, RenderedFeed
+from scheduler.ics_writer import Viewer
 from scheduler.models import ItemKind, ItemStatus
 from scheduler.web import limits
 

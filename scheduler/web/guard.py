@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -17,22 +18,35 @@ HEADERS = {
 # Answers that need more (pages, /docs) set a policy of their own.
 _CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 _TOO_LARGE = f"the request body is larger than {MAX_BODY // 1024} kB"
+# Uploads of documents (scheduler.web.uploads): their route counts the file itself against
+# max_upload_mb; here the whole body gets that much room plus the form's other fields.
+UPLOAD_PATH = re.compile(r"^(/api/v1)?/(items|dossiers)/[^/]+/documents$")
+FORM_ROOM = 64 * 1024
 
 
 class Guard:
     """ASGI middleware: adds the headers (those a route set itself win) and answers 413 to
-    a body over MAX_BODY, counted as it arrives (a Content-Length may be absent or lie)."""
+    a body over MAX_BODY (an upload's: over `upload_bytes` and FORM_ROOM), counted as it
+    arrives (a Content-Length may be absent or lie)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, upload_bytes: int = 0) -> None:
         self.app = app
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit, too_large = MAX_BODY, _TOO_LARGE
+        if scope["method"] == "POST" and UPLOAD_PATH.match(scope["path"]) and self.upload_bytes:
+            limit = self.upload_bytes + FORM_ROOM
+            megabytes = self.upload_bytes // (1024 * 1024)
+            too_large = (
+                f"the file is larger than {megabytes} MB (max_upload_mb); nothing was stored"
+            )
         declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            await _too_large(send)
+        if declared.isdigit() and int(declared) > limit:
+            await _too_large(send, too_large)
             return
         received = 0
 
@@ -40,8 +54,8 @@ class Guard:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > MAX_BODY:
-                raise HTTPException(413, _TOO_LARGE)  # answered by the app's error handler
+            if received > limit:
+                raise HTTPException(413, too_large)  # answered by the app's error handler
             return message
 
         async def send_with_headers(message: Message) -> None:
@@ -56,8 +70,8 @@ class Guard:
         await self.app(scope, counting_receive, send_with_headers)
 
 
-async def _too_large(send: Send) -> None:
-    body: dict[str, Any] = {"error": _TOO_LARGE, "field": None}
+async def _too_large(send: Send, message: str) -> None:
+    body: dict[str, Any] = {"error": message, "field": None}
     data = json.dumps(body).encode()
     await send(
         {

@@ -39,3 +39,67 @@ document.addEventListener("keydown", (event) => {
   next.tabIndex = 0;
   next.focus();
 });
+
+// A multi-select becomes chips of what is chosen, a search field and a list of checkboxes
+// (Ctrl-click is not for everyone). The select stays the form's field, kept in step; without
+// JavaScript it works as it is.
+document.querySelectorAll("select[multiple][data-choices]").forEach((select) => {
+  const label = document.querySelector(`label[for="${select.id}"]`);
+  const box = document.createElement("div");
+  box.className = "choice-box";
+  const chips = document.createElement("p");
+  chips.className = "chips";
+  chips.setAttribute("aria-live", "polite");
+  const search = document.createElement("input");
+  search.type = "search";
+  search.id = `${select.id}-search`;
+  search.placeholder = `${select.dataset.choices}…`;
+  search.autocomplete = "off";
+  const list = document.createElement("ul");
+  list.className = "choices";
+  const boxes = [...select.options].map((option, n) => {
+    const item = document.createElement("li");
+    const check = document.createElement("input");
+    check.type = "checkbox";
+    check.id = `${select.id}-choice-${n}`;
+    check.checked = option.selected;
+    const name = document.createElement("label");
+    name.htmlFor = check.id;
+    name.textContent = option.text;
+    check.addEventListener("change", () => { option.selected = check.checked; drawChips(); });
+    item.append(check, name);
+    list.append(item);
+    return { option, check, item };
+  });
+  function drawChips() {
+    chips.replaceChildren();
+    const chosen = boxes.filter((b) => b.option.selected);
+    chosen.forEach((b) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip";
+      chip.textContent = `${b.option.text} ×`;
+      chip.setAttribute("aria-label", `${select.dataset.remove}: ${b.option.text}`);
+      chip.addEventListener("click", () => {
+        b.option.selected = false;
+        b.check.checked = false;
+        drawChips();
+        search.focus();
+      });
+      chips.append(chip);
+    });
+    const count = document.createElement("span");
+    count.className = "chosen-count";
+    count.textContent = `${chosen.length} ${select.dataset.chosen}`;
+    chips.append(count);
+  }
+  search.addEventListener("input", () => {
+    const wanted = search.value.trim().toLowerCase();
+    boxes.forEach((b) => { b.item.hidden = !b.option.text.toLowerCase().includes(wanted); });
+  });
+  if (label) label.htmlFor = search.id;
+  box.append(chips, search, list);
+  select.hidden = true;
+  select.after(box);
+  drawChips();
+});

@@ -1,7 +1,7 @@
 """theme focus and EU stakeholders
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-05 10:00:00
 
 Each theme's focus for the period (priority, our role per level, the strategic choice, the
@@ -10,11 +10,15 @@ portfolio holder), and "eu" as a kind of stakeholder (EU institutions).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0016"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
@@ -27,8 +31,26 @@ def _kinds_check(kinds: tuple[str, ...]) -> str:
     return "kind IN (" + ", ".join(f"'{kind}'" for kind in kinds) + ")"
 
 
+@contextmanager
+def _triggers_set_aside(table: str) -> Iterator[None]:
+    """SQLite's batch mode rebuilds a table (copy, drop, rename): the drop takes the triggers
+    on it along, and a trigger elsewhere that names it (the search index's, 0017) makes the
+    rename fail. Those triggers are set aside meanwhile and made again as they were."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    rows = bind.execute(sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+    kept = [(name, sql) for name, sql in rows if re.search(rf"\b{table}\b", sql)]
+    for name, _ in kept:
+        op.execute(f'DROP TRIGGER "{name}"')
+    yield
+    for _, sql in kept:
+        op.execute(sql)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("themes", schema=None) as batch_op:
+    with _triggers_set_aside("themes"), op.batch_alter_table("themes") as batch_op:
         batch_op.add_column(
             sa.Column(
                 "priority",
@@ -44,7 +66,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("portfolio_holder", sa.String(length=200), server_default="", nullable=False)
         )
-    with op.batch_alter_table("stakeholders", schema=None) as batch_op:
+    with _triggers_set_aside("stakeholders"), op.batch_alter_table("stakeholders") as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_stakeholders_stakeholderkind"), type_="check")
         batch_op.create_check_constraint(
             batch_op.f("ck_stakeholders_stakeholderkind"), _kinds_check((*_KINDS, "eu"))
@@ -54,12 +76,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     # The old CHECK does not know "eu": those stakeholders become "overig" again.
     op.execute("UPDATE stakeholders SET kind = 'overig' WHERE kind = 'eu'")
-    with op.batch_alter_table("stakeholders", schema=None) as batch_op:
+    with _triggers_set_aside("stakeholders"), op.batch_alter_table("stakeholders") as batch_op:
         batch_op.drop_constraint(batch_op.f("ck_stakeholders_stakeholderkind"), type_="check")
         batch_op.create_check_constraint(
             batch_op.f("ck_stakeholders_stakeholderkind"), _kinds_check(_KINDS)
         )
-    with op.batch_alter_table("themes", schema=None) as batch_op:
+    with _triggers_set_aside("themes"), op.batch_alter_table("themes") as batch_op:
         # The enum's CHECK first: SQLite's table copy would keep it, naming a column that is gone.
         batch_op.drop_constraint(batch_op.f("ck_themes_priority"), type_="check")
         batch_op.drop_column("portfolio_holder")
