@@ -1446,7 +1446,6 @@ _TEXTS.update({
         "en": "Lower-case letters, digits and hyphens, such as regio-alkmaar; it is in links "
         "and cannot change later.",
     },
-    "contact_persons_at": {"nl": "Contactpersonen", "en": "Contact persons"},
     "all_partnerships": {"nl": "Alle samenwerkingen", "en": "All partnerships"},
     "focus_heading": {"nl": "Focus per thema", "en": "Focus per theme"},
     "theme_report_title": {"nl": "Inzet per thema", "en": "Effort per theme"},
