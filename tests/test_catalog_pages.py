@@ -324,3 +324,18 @@ def test_the_menu_leads_to_the_catalog_and_marks_where_one_is(site: Site) -> Non
     themes = client.get("/themes", headers=HTML).text
     assert '<a href="/catalog" aria-current="true">Catalogus</a>' in themes
     assert '<a href="/themes" aria-current="page">' in themes
+
+
+def test_the_digest_page_shows_the_focus_of_the_themes_one_follows(site: Site) -> None:
+    client, db, _ = site
+    with time_machine.travel(NOW, tick=False):
+        follows = {"email": LOBBYIST, "name": "Lars Lobbyist", "themes": ["mobiliteit", "wonen"]}
+        import_data(db, {"people": [follows]}, "follows", ACTOR)
+    sign_in(client, db, LOBBYIST)
+    page = client.get("/digest", headers=HTML).text
+    focus = page.split('<h2 id="focus">Focus per thema</h2>')[1].split("</section>")[0]
+    assert (
+        '<a href="https://lobby.example/themes#theme-mobiliteit">Mobiliteit: prioriteit hoog'
+        in focus
+    )
+    assert "Wonen" not in focus  # no focus chosen for it: nothing to say
