@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any, Literal, TypeVar
 
@@ -106,7 +108,10 @@ def _save(
 
 def save_theme(session: Session, spec: ThemeIn) -> Outcome:
     existing = _by_slug(session, Theme, spec.slug)
-    return _save(session, existing, Theme, _given(spec, existing))
+    values = _given(spec, existing)
+    if "roles" in values:  # plain values, in the order of the levels: JSON compares as written
+        values["roles"] = {lv.value: spec.roles[lv].value for lv in Level if lv in spec.roles}
+    return _save(session, existing, Theme, values)
 
 
 def save_stakeholder(session: Session, spec: StakeholderIn) -> Outcome:
@@ -190,8 +195,23 @@ def by_slug(session: Session, model: type[Keyed], slug: str) -> Keyed:
     return found
 
 
+def fingerprint(described: dict[str, Any]) -> str:
+    """A row as described, in a few characters: a form made from it is stale when the row's
+    fingerprint has changed since (catalog rows keep no time of change)."""
+    canonical = json.dumps(described, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:20]
+
+
 def describe_theme(theme: Theme) -> dict[str, Any]:
-    return {"slug": theme.slug, "name": theme.name, "description": theme.description}
+    return {
+        "slug": theme.slug,
+        "name": theme.name,
+        "description": theme.description,
+        "priority": theme.priority.value if theme.priority else None,
+        "roles": {lv.value: theme.roles[lv.value] for lv in Level if lv.value in theme.roles},
+        "strategic_choice": theme.strategic_choice,
+        "portfolio_holder": theme.portfolio_holder,
+    }
 
 
 def describe_stakeholder(stakeholder: Stakeholder) -> dict[str, Any]:
@@ -247,6 +267,7 @@ _KIND_LEVEL = {
     StakeholderKind.REGIO: Level.REGIONAAL,
     StakeholderKind.PROVINCIE: Level.BOVENREGIONAAL,
     StakeholderKind.RIJK: Level.BOVENREGIONAAL,
+    StakeholderKind.EU: Level.BOVENREGIONAAL,
 }
 
 

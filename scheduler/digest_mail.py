@@ -255,7 +255,7 @@ def context_of(
         "weeks": digest.weeks, "highlights": digest.highlights, "changes": digest.changes,
         "by_theme": digest.by_theme, "by_level": digest.by_level, "entries": digest.entries,
         "attention": sum(len(s.lines) for s in digest.highlights), "dossiers": digest.dossiers,
-        "first": digest.first,
+        "first": digest.first, "focus": digest.focus,
     }  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from scheduler import catalog, chains, dossiers, overlaps
+from scheduler import catalog, catalog_views, chains, dossiers, overlaps
 from scheduler.agenda import item_query, occurrences
 from scheduler.models import (
     SOURCE_FAILING_AFTER,
@@ -115,6 +115,7 @@ class Digest:
     entries: int
     dossiers: list[Section] = field(default_factory=list)
     first: bool = False  # the person's first digest: nothing to compare with yet
+    focus: list[Line] = field(default_factory=list)  # per theme followed: its focus, in a line
 
     @property
     def empty(self) -> bool:
@@ -161,7 +162,18 @@ def build(
         by_level=_count_by_level(session, upcoming, lang),
         entries=len(upcoming),
         dossiers=_dossiers(session, reader, writer, now, end, since),
+        focus=_focus(person, lang, options),
     )
+
+
+def _focus(person: Person, lang: Lang, options: DigestOptions) -> list[Line]:
+    """Per theme the person follows, its focus in a line: priority, our role per level, the
+    portfolio holder and the strategic choice. A theme without a focus says nothing."""
+    return [
+        Line(catalog_views.focus_line(theme, lang), f"{options.base_url}/themes#theme-{theme.slug}")
+        for theme in sorted(person.themes, key=lambda t: t.name)
+        if not catalog_views.focus_of(theme, lang).empty
+    ]
 
 
 class _Reader:

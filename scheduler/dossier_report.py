@@ -26,7 +26,7 @@ from scheduler.texts import Lang, Words, label, text
 
 Format = Literal["md", "csv", "html"]
 CONTACT_KINDS = (ItemKind.MEETING, ItemKind.NETWORKING)
-_HELD = (ItemStatus.PLANNED, ItemStatus.CONFIRMED, ItemStatus.DONE)
+CONTACT_STATUSES = (ItemStatus.PLANNED, ItemStatus.CONFIRMED, ItemStatus.DONE)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _section(
     by_stakeholder: Counter[str] = Counter()
     by_level: Counter[Level] = Counter()
     for item in dossiers.items_of(session, dossier):
-        if item.kind not in CONTACT_KINDS or item.status not in _HELD:
+        if item.kind not in CONTACT_KINDS or item.status not in CONTACT_STATUSES:
             continue
         for occurrence in expand(item, start, end):
             if occurrence.cancelled or not start <= occurrence.start < end:

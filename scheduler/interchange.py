@@ -437,7 +437,7 @@ def _apply_all(
 
 def _compact(values: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
     """Leave out empty values, which an import reads as their defaults anyway."""
-    return {k: v for k, v in values.items() if k in keep or v not in (None, "", [])}
+    return {k: v for k, v in values.items() if k in keep or v not in (None, "", [], {})}
 
 
 def export_data(session: Session) -> dict[str, list[dict[str, Any]]]:

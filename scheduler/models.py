@@ -163,6 +163,7 @@ class StakeholderKind(enum.StrEnum):
     REGIO = "regio"
     PROVINCIE = "provincie"
     RIJK = "rijk"
+    EU = "eu"  # EU institutions: the Commission, Parliament, Committee of the Regions
     KENNISINSTELLING = "kennisinstelling"
     ONDERWIJS = "onderwijs"
     BEDRIJF = "bedrijf"
@@ -256,12 +257,21 @@ contact_person_themes = _link("contact_person_themes", "contact_person", "theme"
 
 
 class Theme(Base):
+    """A theme, with its focus for the period ("focus en sturing"): how much it weighs, our
+    role at each level, the strategic choice in a sentence and the alderman who holds it."""
+
     __tablename__ = "themes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    priority: Mapped[Priority | None] = mapped_column(_enum(Priority))  # None: not chosen yet
+    # Level value → Role value ({"regionaal": "aanjager"}), checked by the services; one JSON
+    # column rather than a column per level, each with a CHECK of the same enum's name.
+    roles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
+    strategic_choice: Mapped[str] = mapped_column(Text, default="", server_default="")
+    portfolio_holder: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Stakeholder(Base):

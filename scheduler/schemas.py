@@ -207,10 +207,34 @@ def _key_of(error: Any) -> tuple[str, dict[str, object]]:
     return "invalid", {"value": "" if isinstance(value, dict | list) else value}
 
 
+def _level_roles(value: Any) -> Any:
+    """Our role per level as a mapping (`{regionaal: aanjager}`) or `level:role` text
+    (`regionaal:aanjager, bovenregionaal:gesprekspartner`, a CSV cell or a CLI option); a
+    level without a role is left out."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        pairs = [part.split(":", 1) for part in value.split(",") if part.strip()]
+        if any(len(pair) != 2 for pair in pairs):
+            raise BadValue(
+                f"{value!r} is not a list of level:role, such as regionaal:aanjager",
+                key="not_level_roles", value=value,
+            )  # fmt: skip
+        value = {level.strip(): role.strip() for level, role in pairs}
+    if isinstance(value, dict):
+        return {level: role for level, role in value.items() if _blank_to_none(role) is not None}
+    return value
+
+
 class ThemeIn(Record):
     slug: Slug
     name: str = Field(min_length=1, max_length=200)
     description: Text = ""
+    # The theme's focus for the period ("focus en sturing", issue 17).
+    priority: Annotated[Priority | None, BeforeValidator(_blank_to_none)] = None
+    roles: Annotated[dict[Level, Role], BeforeValidator(_level_roles)] = {}
+    strategic_choice: Text = ""
+    portfolio_holder: Text = Field("", max_length=200)  # its column's length
 
 
 class StakeholderIn(Record):

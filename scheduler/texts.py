@@ -1390,3 +1390,137 @@ def _joined(names: list[str], lang: Lang) -> str:
     if len(names) < 2:
         return "".join(names)
     return f"{', '.join(names[:-1])} {text('and', lang)} {names[-1]}"
+
+
+# ---------------------------------------------------------------- the catalog and each theme's focus
+# (issue 16: themes, stakeholders and partnerships kept in the browser; issue 17: focus en sturing)
+
+_TEXTS.update({
+    "nav_catalog": {"nl": "Catalogus", "en": "Catalogue"},
+    "name": {"nl": "Naam", "en": "Name"},
+    "partnership": {"nl": "Samenwerking", "en": "Partnership"},
+    "catalog_intro": {
+        "nl": "Waar de agenda over gaat en met wie: thema's met hun focus, partners en "
+        "samenwerkingsverbanden.",
+        "en": "What the agenda is about and with whom: themes with their focus, stakeholders "
+        "and partnerships.",
+    },
+    "themes_intro": {
+        "nl": "Per thema de focus voor deze periode: prioriteit, onze rol per niveau, de "
+        "strategische keuze en de portefeuillehouder.",
+        "en": "Per theme its focus for this period: priority, our role per level, the "
+        "strategic choice and the portfolio holder.",
+    },
+    "stakeholders_intro": {
+        "nl": "De organisaties waarmee we samenwerken en die we willen beïnvloeden, per soort.",
+        "en": "The organisations we work with and want to influence, by kind.",
+    },
+    "catalog_count": {"nl": "{count} in totaal", "en": "{count} in all"},
+    "new_theme": {"nl": "Nieuw thema", "en": "New theme"},
+    "new_stakeholder": {"nl": "Nieuwe partner", "en": "New stakeholder"},
+    "new_partnership": {"nl": "Nieuwe samenwerking", "en": "New partnership"},
+    "edit_named": {"nl": "{name} bewerken", "en": "Edit {name}"},
+    "theme_focus": {"nl": "Focus en sturing", "en": "Focus and steering"},
+    "strategic_choice": {"nl": "Strategische keuze", "en": "Strategic choice"},
+    "strategic_choice_hint": {
+        "nl": "In één zin: wat we op dit thema wel en niet doen, en waarom.",
+        "en": "In one sentence: what we do and do not do on this theme, and why.",
+    },
+    "portfolio_holder": {"nl": "Portefeuillehouder", "en": "Portfolio holder"},
+    "portfolio_holder_hint": {
+        "nl": "De wethouder, bijvoorbeeld: wethouder Anna de Vries.",
+        "en": "The alderman, for example: alderman Anna de Vries.",
+    },
+    "role_at": {"nl": "Onze rol {level}", "en": "Our role ({level})"},
+    "roles_per_level": {"nl": "Onze rol per niveau", "en": "Our role per level"},
+    "not_chosen": {"nl": "nog niet gekozen", "en": "not chosen yet"},
+    "priority_is": {"nl": "prioriteit {priority}", "en": "priority {priority}"},
+    "stakeholder_kind": {"nl": "Soort partner", "en": "Kind of stakeholder"},
+    "website": {"nl": "Website", "en": "Website"},
+    "our_contact": {"nl": "Contactpersoon bij ons", "en": "Our contact"},
+    "started_on": {"nl": "Gestart op", "en": "Started on"},
+    "next_evaluation_on": {"nl": "Volgende evaluatie", "en": "Next evaluation"},
+    "catalog_slug_hint": {
+        "nl": "Kleine letters, cijfers en streepjes, zoals regio-alkmaar; staat in links en "
+        "kan niet meer veranderen.",
+        "en": "Lower-case letters, digits and hyphens, such as regio-alkmaar; it is in links "
+        "and cannot change later.",
+    },
+    "all_partnerships": {"nl": "Alle samenwerkingen", "en": "All partnerships"},
+    "focus_heading": {"nl": "Focus per thema", "en": "Focus per theme"},
+    "theme_report_title": {"nl": "Inzet per thema", "en": "Effort per theme"},
+    "theme_report_intro": {
+        "nl": "Per thema de focus, de gehouden contacten (lobbygesprekken en netwerkmomenten) "
+        "afgezet tegen de prioriteit, en de dossiers met hun status. Vertrouwelijke contacten "
+        "zijn meegeteld, niet beschreven; een contact over twee thema's telt bij beide.",
+        "en": "Per theme its focus, the contacts held (lobby meetings and networking moments) "
+        "against its priority, and the dossiers with their status. Confidential contacts are "
+        "counted, not described; a contact on two themes counts for both.",
+    },
+    "report_share": {"nl": "Aandeel", "en": "Share"},
+    "report_effort": {"nl": "Inzet tegenover prioriteit", "en": "Effort against priority"},
+    "effort_low": {
+        "nl": "minder contact dan gemiddeld, bij een hoge prioriteit",
+        "en": "less contact than average, for a high priority",
+    },
+    "effort_high": {
+        "nl": "meer contact dan gemiddeld, bij een lage prioriteit",
+        "en": "more contact than average, for a low priority",
+    },
+    "effort_fits": {"nl": "past bij de prioriteit", "en": "in line with the priority"},
+    "effort_unset": {"nl": "geen prioriteit gekozen", "en": "no priority chosen"},
+    "report_without_theme": {
+        "nl": "Contacten zonder thema: {count}",
+        "en": "Contacts without a theme: {count}",
+    },
+    "report_dossiers_none": {"nl": "geen dossiers", "en": "no dossiers"},
+})  # fmt: skip
+
+_VALUES.update({
+    # kinds of stakeholder
+    "gemeente": {"nl": "gemeente", "en": "municipality"},
+    "regio": {"nl": "regio", "en": "region"},
+    "provincie": {"nl": "provincie", "en": "province"},
+    "rijk": {"nl": "Rijk", "en": "national government"},
+    "kennisinstelling": {"nl": "kennisinstelling", "en": "knowledge institution"},
+    "onderwijs": {"nl": "onderwijs", "en": "education"},
+    "bedrijf": {"nl": "bedrijf", "en": "business"},
+    "maatschappelijk": {"nl": "maatschappelijke organisatie", "en": "civil society"},
+    "overig": {"nl": "overig", "en": "other"},
+    "eu": {"nl": "EU-instelling", "en": "EU institution"},
+})  # fmt: skip
+
+_FIELD_NAMES.update({
+    "name": {"nl": "Naam", "en": "Name"},
+    "slug": {"nl": "Korte naam", "en": "Short name"},
+    "priority": {"nl": "Prioriteit", "en": "Priority"},
+    "roles": {"nl": "Onze rol", "en": "Our role"},
+    "lokaal": {"nl": "Lokaal", "en": "Local"},
+    "regionaal": {"nl": "Regionaal", "en": "Regional"},
+    "bovenregionaal": {"nl": "Bovenregionaal", "en": "Supra-regional"},
+    "strategic_choice": {"nl": "Strategische keuze", "en": "Strategic choice"},
+    "portfolio_holder": {"nl": "Portefeuillehouder", "en": "Portfolio holder"},
+    "website": {"nl": "Website", "en": "Website"},
+    "level": {"nl": "Niveau", "en": "Level"},
+    "members": {"nl": "Leden", "en": "Members"},
+    "contact": {"nl": "Contactpersoon bij ons", "en": "Our contact"},
+    "started_on": {"nl": "Gestart op", "en": "Started on"},
+    "next_evaluation_on": {"nl": "Volgende evaluatie", "en": "Next evaluation"},
+})  # fmt: skip
+
+_ERRORS.update({
+    "not_level_roles": {
+        "nl": "'{value}' is geen rij niveau:rol; schrijf bijvoorbeeld regionaal:aanjager",
+        "en": "'{value}' is not a list of level:role; write for example regionaal:aanjager",
+    },
+    "slug_taken": {
+        "nl": "de korte naam '{value}' is al in gebruik; kies een andere",
+        "en": "the short name '{value}' is taken already; choose another",
+    },
+    "stale_catalog_form": {
+        "nl": "iemand anders wijzigde dit terwijl jij het bewerkte; er is niets opgeslagen. "
+        "Laad de pagina opnieuw om de wijziging te zien.",
+        "en": "someone else changed this while you edited it; nothing was saved. Reload the "
+        "page to see their change.",
+    },
+})  # fmt: skip

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,7 +28,6 @@ from scheduler.models import (
     ItemChange,
     ItemKind,
     ItemStatus,
-    Level,
     Person,
     Priority,
 )
@@ -440,44 +438,6 @@ def _wall_id(occurrence: Occurrence, words: Words) -> str:
     if occurrence.all_day:
         return original.astimezone(zone).date().isoformat()
     return original.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
-
-
-# ---------------------------------------------------------------- partnerships
-
-
-@dataclass(frozen=True)
-class Cell:
-    name: str
-    role: str
-    evaluation: str
-
-
-def partnership_matrix(session: Session, lang: Lang) -> list[tuple[str, dict[str, list[Cell]]]]:
-    """Themes × levels: each partnership with our role and its next evaluation."""
-    locale = "en_GB" if lang == "en" else "nl_NL"
-    # Every theme has a row, also one without partnerships.
-    grid: dict[str, dict[str, list[Cell]]] = {
-        theme.name: {lv.value: [] for lv in Level} for theme in catalog.all_themes(session)
-    }
-    for partnership in catalog.all_partnerships(session):
-        evaluation = (
-            format_date(partnership.next_evaluation_on, "d MMM y", locale=locale)
-            if partnership.next_evaluation_on
-            else ""
-        )
-        cell = Cell(
-            partnership.name,
-            label(partnership.role.value, lang) if partnership.role else "",
-            evaluation,
-        )
-        for name in [t.name for t in partnership.themes] or [text("no_theme", lang)]:
-            grid.setdefault(name, {lv.value: [] for lv in Level})
-            grid[name][partnership.level.value].append(cell)
-    return sorted(grid.items())
-
-
-def level_names(lang: Lang) -> list[tuple[str, str]]:
-    return [(level.value, label(level.value, lang)) for level in Level]
 
 
 def filter_choices(session: Session) -> dict[str, Sequence[tuple[str, str]]]:

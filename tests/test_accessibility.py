@@ -85,6 +85,7 @@ def test_the_pages_of_a_signed_in_lobbyist_have_no_serious_violations(
         f"/items/{recurring}", f"/items/{internal}/edit",
         "/items/new", "/dossiers", f"/dossiers/{dossier}", f"/dossiers/{dossier}/edit",
         "/dossiers/new", "/partnerships", "/digest", "/me", "/zoeken?q=overleg", "/contacts",
+        "/catalog", "/themes", "/stakeholders",
         f"/feeds/{feeds}", "/items/no-such-item",
     ]  # fmt: skip
     problems = check_pages(browser, base, paths, sign_in=link(db, LOBBYIST, scope="login"))
@@ -107,12 +108,31 @@ def test_a_form_shown_again_with_an_error_has_no_serious_violations(
     page.close()
 
 
+def test_a_catalog_form_shown_again_with_an_error_has_no_serious_violations(
+    site: tuple[str, Database], browser: Any
+) -> None:
+    base, db = site
+    page = browser.new_page(bypass_csp=True)
+    page.goto(f"{base}/login/{link(db, ADMIN, scope='login')}")
+    page.goto(f"{base}/themes/new")
+    page.locator("[name=name]").fill("Energie")
+    page.locator("[name=slug]").fill("mobiliteit")  # taken
+    page.locator("form.item-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("#f-slug[aria-invalid=true]").count() == 1
+    assert violations(page) == []
+    page.close()
+
+
 def test_the_pages_of_an_admin_have_no_serious_violations(
     site: tuple[str, Database], browser: Any
 ) -> None:
     base, db = site
     internal, _, _ = uids(db)
-    paths = ["/agenda", f"/items/{internal}", f"/items/{internal}/edit"]
+    paths = ["/agenda", f"/items/{internal}", f"/items/{internal}/edit", "/catalog", "/themes",
+             "/stakeholders", "/partnerships", "/themes/new", "/themes/mobiliteit/edit",
+             "/stakeholders/new", "/stakeholders/europese-commissie/edit", "/partnerships/new",
+             "/partnerships/verbinding-mra-nhn/edit"]  # fmt: skip
     assert check_pages(browser, base, paths, sign_in=link(db, ADMIN, scope="login")) == []
 
 

@@ -372,8 +372,9 @@ def test_admins_manage_the_catalog(api: API) -> None:
     theme = {"slug": "cultuur", "name": "Cultuur"}
     assert error(client.put("/api/v1/themes/cultuur", json=theme, headers=headers[OWNER]))[0] == 403
     assert client.put("/api/v1/themes/cultuur", json=theme, headers=headers[ADMIN]).json() == (
-        theme | {"description": ""}
-    )
+        theme | {"description": "", "priority": None, "roles": {}, "strategic_choice": "",
+                 "portfolio_holder": ""}
+    )  # fmt: skip
     mra = {"slug": "mra", "name": "Metropoolregio Amsterdam", "kind": "regio"}
     assert (
         client.put("/api/v1/stakeholders/mra", json=mra, headers=headers[ADMIN]).status_code == 200

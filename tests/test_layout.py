@@ -29,6 +29,7 @@ LAYERS = {
     "sources": 5, "fetching": 3, "throttle": 3, "retention": 5,
     "outbox": 4, "delivery": 6, "chains": 5, "dossiers": 5, "contacts": 5, "contact_views": 5, "notes": 5, "documents": 5, "overlaps": 5, "dossier_report": 5,
     "search": 5,
+    "catalog_views": 5, "theme_report": 5,
     "jobs": 6, "web": 6,
     "cli": 7, "__main__": 8, "__init__": 0, "migrations": 2,
 }  # fmt: skip

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from scheduler import demo
 from scheduler.config import Settings
@@ -180,3 +181,40 @@ def test_a_sqlite_migration_that_would_leave_a_dangling_reference_changes_nothin
     assert db.migration_state() == ({head}, {head})
     assert "item_themes" in schema(db)
     db.dispose()
+
+
+def triggers(db: Database) -> list[str]:
+    """The triggers there are (the search index's keep it current, 0017)."""
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        if db.is_sqlite
+        else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    )
+    with db.engine.connect() as connection:
+        return sorted(connection.execute(text(query)).scalars())
+
+
+def test_the_eu_kind_of_stakeholder_comes_with_0019_and_goes_back_to_overig_without_it(
+    empty_db: Database,
+) -> None:
+    empty_db.upgrade("0018")
+    before = triggers(empty_db)
+    assert any("stakeholders" in name for name in before) or not empty_db.is_sqlite
+    empty_db.upgrade("0019")
+    assert triggers(empty_db) == before  # SQLite rebuilt the table, its triggers came back
+    insert = text(
+        "INSERT INTO stakeholders (slug, name, kind, description, website) "
+        "VALUES (:slug, 'Europees Parlement', 'eu', '', '')"
+    )
+    with empty_db.engine.begin() as connection:
+        connection.execute(insert, {"slug": "ep"})
+    empty_db.downgrade("0018")
+    with empty_db.engine.connect() as connection:
+        kind = connection.execute(text("SELECT kind FROM stakeholders WHERE slug = 'ep'"))
+        assert kind.scalar_one() == "overig"
+    with pytest.raises(IntegrityError), empty_db.engine.begin() as connection:
+        connection.execute(insert, {"slug": "ep2"})  # the old CHECK does not know "eu"
+    assert triggers(empty_db) == before
+    empty_db.upgrade("0019")
+    with empty_db.engine.begin() as connection:
+        connection.execute(insert, {"slug": "ep3"})

@@ -120,7 +120,10 @@ def site(db: Database) -> Iterator[tuple[TestClient, Database]]:
 PAGES = ("/agenda", "/agenda?kind=meeting&from=2026-12-01", "/agenda?view=week",
          "/agenda?view=month", "/items/mob", "/items/reeks",
          "/items/telkens", "/digest", "/partnerships", "/dossiers", "/dossiers/tunnels", "/feeds",
-         "/me", "/public", "/login")  # fmt: skip
+         "/me", "/public", "/login", "/catalog", "/themes", "/stakeholders")  # fmt: skip
+# The catalog's forms: for admins the forms, for the others the 403 page.
+CATALOG_FORMS = ("/themes/new", "/themes/wonen/edit", "/stakeholders/new", "/stakeholders/mra/edit",
+                 "/partnerships/new", "/partnerships/mra-bestuur/edit")  # fmt: skip
 ERRORS = ("/items/nope", "/items/nope/agenda.ics", "/agenda?kind=bogus", "/agenda?status=x",
           "/agenda?from=9+december", "/agenda?from=2026-12-10&to=2026-12-01",
           "/agenda?theme=geen", "/dossiers/geen", "/no/such/page", "/feeds/not-a-token",
@@ -146,6 +149,8 @@ def test_every_page_and_error_page_reads_in_dutch_without_machine_language(
         paths += ["/items/new", "/items/mob/edit", "/items/reeks/edit", "/items/telkens/edit"]
     if who == MANAGER:
         paths += ["/items/new", "/items/reeks/edit"]  # 403 pages
+    if who is not None:
+        paths += CATALOG_FORMS
     found = {path: problems(read(client, path)) for path in paths}
     assert {path: words for path, words in found.items() if words} == {}
 
@@ -175,6 +180,28 @@ def test_a_subscriptions_page_and_a_form_shown_again_with_its_error_read_in_dutc
     assert stale.status_code == 412 and problems(stale.text) == []
     expired = client.post("/items/new", data=FORM | {"csrf": "old"}, headers=HTML)
     assert expired.status_code == 403 and problems(expired.text) == []
+
+
+def test_the_catalogs_forms_shown_again_with_their_errors_read_in_dutch(
+    site: tuple[TestClient, Database],
+) -> None:
+    client, db = site
+    sign_in(client, db, ADMIN)
+    client.get("/themes/new", headers=HTML)  # sets the CSRF cookie, as a browser would
+    csrf = client.cookies["lobby_csrf"]
+    theme = {"name": "Wonen", "priority": "hoog", "role_regionaal": "aanjager", "csrf": csrf}
+    for path, data, status in (
+        ("/themes/new", theme | {"slug": "wonen"}, 409),
+        ("/themes/new", theme | {"slug": "Wonen!"}, 422),
+        ("/themes/new", theme | {"slug": "x", "role_regionaal": "baas"}, 422),
+        ("/themes/wonen/edit", theme | {"version": "oud"}, 412),
+        ("/stakeholders/new", {"slug": "x", "name": "", "kind": "eu", "csrf": csrf}, 422),
+        ("/partnerships/new", {"slug": "x", "name": "X", "level": "regionaal", "kind": "uitvoerend",
+                               "next_evaluation_on": "morgen", "csrf": csrf}, 422),
+    ):  # fmt: skip
+        answer = client.post(path, data=data, headers=HTML)
+        assert answer.status_code == status, (path, data)
+        assert problems(answer.text) == [], (data, visible(answer.text))
 
 
 def test_too_many_guesses_are_turned_away_in_dutch(site: tuple[TestClient, Database]) -> None:

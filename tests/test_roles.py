@@ -228,6 +228,22 @@ def keeps_the_house(site: Site, role: str) -> str:
     return "yes" if answers.pop() else "no"
 
 
+def keeps_the_catalog_in_the_browser(site: Site, role: str) -> str:
+    forms = {site.page(role, path) == 200 for path in (
+        "/themes/new", "/themes/wonen/edit", "/stakeholders/new",
+        "/stakeholders/provincie-nh/edit", "/partnerships/new",
+    )}  # fmt: skip
+    assert len(forms) == 1, f"{role} may open some of the catalog's forms but not all"
+    site.client.get("/themes", headers=HTML)  # the CSRF cookie, as a browser gets it
+    sent = {"slug": f"eu-{role}", "name": "Europees Parlement", "kind": "eu",
+            "csrf": site.client.cookies["lobby_csrf"]}  # fmt: skip
+    made = site.client.post("/stakeholders/new", data=sent, headers=HTML, follow_redirects=False)
+    assert made.status_code < 500, made.text
+    buttons = 'href="/themes/new"' in site.client.get("/themes", headers=HTML).text
+    assert forms == {made.status_code == 303} == {buttons}, f"{role}: forms, saving, buttons"
+    return "yes" if forms.pop() else "no"
+
+
 def keeps_own_settings(site: Site, role: str) -> str:
     changed = site.api(role, "PATCH", "/api/v1/me", json={"digest": "daily"}) == 200
     token = site.api(role, "POST", "/api/v1/me/tokens", json={"scope": "me"}) == 201
@@ -248,6 +264,7 @@ CHECKS: dict[str, Callable[[Site, str], str]] = {
     "add notes and documents to items they take part in": adds_to_own,
     "add notes and documents to others' public and internal items": adds_to_others,
     "see the outbox, manage people, themes, stakeholders and partnerships": keeps_the_house,
+    "keep themes, stakeholders and partnerships in the browser": keeps_the_catalog_in_the_browser,
     "their own settings, reminders, digest, feed links and API tokens": keeps_own_settings,
 }
 

@@ -233,9 +233,12 @@ def test_the_index_follows_inserts_updates_and_deletes_made_with_plain_sql(
 def test_a_database_upgraded_with_rows_in_it_finds_them(tmp_path: Any) -> None:
     # The migration fills the index for what was there before it.
     db = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    db.upgrade("0016")
+    db.upgrade()
     with time_machine.travel(NOW, tick=False):
         import_data(db, DATA, "search data", ACTOR)
+    # Back to before the index, rows kept (the models may have columns 0016 lacks, so the rows
+    # go in at the head), and up again.
+    db.downgrade("0016")
     db.upgrade()
     assert "item:spoor-overleg" in found(db, "spoorverdubbeling")
     db.dispose()

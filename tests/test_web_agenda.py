@@ -105,7 +105,7 @@ def test_visitors_who_are_not_signed_in_see_only_the_public_menu(
         assert "Uitloggen" not in answer.text
     sign_in(client, db, MANAGER)
     full_menu = [
-        "Agenda", "Overzicht", "Dossiers", "Samenwerkingen", "Zoeken", "Abonnementen",
+        "Agenda", "Overzicht", "Dossiers", "Catalogus", "Zoeken", "Abonnementen",
         "Mijn instellingen", "Openbare agenda",
     ]  # fmt: skip
     for path in ("/public", "/feeds", "/agenda"):

@@ -84,6 +84,8 @@ def _pages(db: Database) -> dict[str, str]:
         "new-item": "/items/new", "dossiers": "/dossiers", "dossier": f"/dossiers/{dossier}",
         "dossier-form": f"/dossiers/{dossier}/edit", "partnerships": "/partnerships",
         "digest": "/digest", "me": "/me", "contacts": "/contacts", "search": "/zoeken?q=overleg",
+        "catalog": "/catalog", "themes": "/themes", "stakeholders": "/stakeholders",
+        "theme-form": "/themes/mobiliteit/edit", "partnership-form": "/partnerships/new",
     }  # fmt: skip
 
 

@@ -19,13 +19,18 @@ people_app = typer.Typer(help="People: lobbyists, staff, managers, admins.", no_
 
 @themes_app.command("list", epilog=example("lobby-agenda themes list --json"))
 def list_themes(as_json: bool = JsonOption) -> None:
-    """List the themes."""
+    """List the themes, with each one's priority and portfolio holder (`--json`: its whole
+    focus)."""
     with database().read() as session:
         rows = [catalog.describe_theme(t) for t in catalog.all_themes(session)]
     if as_json:
         print_json(rows)
     else:
-        print_table("themes", ["slug", "name"], [[r["slug"], r["name"]] for r in rows])
+        print_table(
+            "themes",
+            ["slug", "name", "priority", "portfolio holder"],
+            [[r["slug"], r["name"], r["priority"] or "", r["portfolio_holder"]] for r in rows],
+        )
 
 
 @stakeholders_app.command("list", epilog=example("lobby-agenda stakeholders list --kind gemeente"))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
 import typer
 
-from scheduler import clock, dossier_report, dossiers
+from scheduler import clock, dossier_report, dossiers, theme_report
 from scheduler.cli.common import (
     JsonOption,
     actor,
@@ -223,6 +224,41 @@ def report_dossiers(
 ) -> None:
     """Per dossier the contacts held in the period (by stakeholder and level), the outcomes
     recorded and the status changes; confidential contacts counted, not described."""
+    first, last, lang, zone = _report_options(start, end, fmt)
+    with database().read() as session:
+        report = dossier_report.build(session, first, last, zone, lang, clock.now_utc())
+    text = dossier_report.render_report(report, cast("dossier_report.Format", fmt))
+    write_out(text, output, f"{report.contacts} contacts")
+
+
+@report_app.command(
+    "themes",
+    epilog=example(
+        "lobby-agenda report themes --from 2027-01-01 --to 2027-06-30 --format md",
+        "lobby-agenda report themes --from 2027-01-01 --to 2027-06-30 --format html \\",
+        "    --output raadsinformatiebrief-themas.html",
+    ),
+)
+def report_themes(
+    start: str = typer.Option(..., "--from", metavar="DATE", help="First day (YYYY-MM-DD)."),
+    end: str = typer.Option(..., "--to", metavar="DATE", help="Last day (YYYY-MM-DD)."),
+    fmt: str = typer.Option("md", "--format", help="md, csv or html."),
+    output: Path | None = typer.Option(
+        None, "--output", help="Write to this file instead of stdout."
+    ),
+) -> None:
+    """Per theme its focus (priority, our role per level, strategic choice, portfolio holder),
+    the contacts held against its priority, and its dossiers with their status; confidential
+    contacts counted, not described."""
+    first, last, lang, zone = _report_options(start, end, fmt)
+    with database().read() as session:
+        report = theme_report.build(session, first, last, zone, lang, clock.now_utc())
+    text = theme_report.render_report(report, cast("theme_report.Format", fmt))
+    write_out(text, output, f"{report.contacts} contacts over {len(report.themes)} themes")
+
+
+def _report_options(start: str, end: str, fmt: str) -> tuple[date, date, Lang, str]:
+    """A report's period, format, language and zone, checked."""
     if fmt not in ("md", "csv", "html"):
         raise ValidationError(f"--format {fmt!r}: use md, csv or html", field="--format")
     first, last = parse_day(start, "--from"), parse_day(end, "--to")
@@ -230,8 +266,4 @@ def report_dossiers(
     if last < first:
         raise ValidationError(f"--to {last} is before --from {first}", field="--to")
     conf = settings()
-    lang: Lang = "en" if conf.language == "en" else "nl"
-    with database().read() as session:
-        report = dossier_report.build(session, first, last, conf.timezone, lang, clock.now_utc())
-    text = dossier_report.render_report(report, cast("dossier_report.Format", fmt))
-    write_out(text, output, f"{report.contacts} contacts")
+    return first, last, "en" if conf.language == "en" else "nl", conf.timezone

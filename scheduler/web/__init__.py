@@ -25,6 +25,7 @@ from scheduler.web import (
     agenda,
     api,
     attachments,
+    catalog_pages,
     contact_pages,
     docs,
     dossier_editing,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(me.router)
     app.include_router(contact_pages.router)
     app.include_router(attachments.router)
+    app.include_router(catalog_pages.router)
     app.include_router(api.router)
     app.include_router(search_page.router)
     app.include_router(docs.router)

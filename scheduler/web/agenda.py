@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from scheduler import (
     catalog,
+    catalog_views,
     clock,
     digest_mail,
     oidc,
@@ -32,7 +33,7 @@ from scheduler.errors import Forbidden, Gone, LobbyError, NotFound, SignInRequir
 from scheduler.feeds import FeedBuilder
 from scheduler.ics_writer import item_calendar
 from scheduler.mailer import Mailer, SendError
-from scheduler.models import ItemKind, ItemStatus, Person
+from scheduler.models import ItemKind, ItemStatus, Person, PersonRole
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, say_error, say_rule, text
 from scheduler.web import attached, limits
@@ -445,13 +446,17 @@ def digest_page(request: Request) -> Response:
 
 @router.get("/partnerships", response_class=HTMLResponse, responses={401: {}})
 def partnerships_page(request: Request) -> Response:
-    """Themes × levels: each partnership, our role and its next evaluation."""
+    """Themes × levels: each theme's focus; each partnership, our role and its next
+    evaluation; and every partnership listed, with a form for admins."""
     with database_of(request).read() as session:
         person = signed_in(request, session)
         lang = language(request, person)
         return page(
             request, "pages/partnerships.html", lang, person=person,
-            matrix=views.partnership_matrix(session, lang), levels=views.level_names(lang),
+            matrix=catalog_views.partnership_matrix(session, lang),
+            levels=catalog_views.level_names(lang),
+            partnerships=catalog_views.partnership_rows(session, lang),
+            may_keep=permissions.has_role(person, PersonRole.ADMIN),
         )  # fmt: skip
 
 
