@@ -19,7 +19,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from scheduler import catalog, clock, dossiers
-from scheduler.models import Confidentiality, Dossier, ItemKind, ItemStatus, Level
+from scheduler.models import AgendaItem, Confidentiality, Dossier, ItemKind, ItemStatus, Level
 from scheduler.occurrences import expand
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
@@ -97,24 +97,12 @@ def _section(
         for occurrence in expand(item, start, end):
             if occurrence.cancelled or not start <= occurrence.start < end:
                 continue
-            on = occurrence.start.astimezone(words.zone).date()
-            day = words.day(on)
             held = occurrence.end <= now
-            into = contacts if held else planned
-            if item.confidentiality == Confidentiality.CONFIDENTIAL:
-                into.append(Contact(on, day, "", "", "", "", confidential=True))
-                continue
-            touched = set().union(*(levels.of(s) for s in item.stakeholders))
-            if held:
+            contact, touched = contact_of(item, occurrence.title, occurrence.start, words, levels)
+            (contacts if held else planned).append(contact)
+            if held and not contact.confidential:
                 by_stakeholder.update(s.name for s in item.stakeholders)
                 by_level.update(touched)
-            into.append(
-                Contact(
-                    on, day, occurrence.title, ", ".join(s.name for s in item.stakeholders),
-                    ", ".join(label(v.value, lang) for v in Level if v in touched),
-                    item.outcome, confidential=False,
-                )
-            )  # fmt: skip
     changes = [
         (words.day(n.written_at.astimezone(words.zone).date()), label(n.status_from, lang),
          label(n.status_to, lang))
@@ -132,6 +120,23 @@ def _section(
         outcomes=[(c.day, c.subject, c.outcome) for c in contacts if c.outcome],
         status_changes=changes,
     )  # fmt: skip
+
+
+def contact_of(
+    item: AgendaItem, title: str, begins: datetime, words: Words, levels: catalog.Levels
+) -> tuple[Contact, set[Level]]:
+    """One occurrence as a report lists it, with the levels it touched; a confidential one
+    only as a date (and no levels: they would tell whom we met)."""
+    on = begins.astimezone(words.zone).date()
+    if item.confidentiality == Confidentiality.CONFIDENTIAL:
+        return Contact(on, words.day(on), "", "", "", "", confidential=True), set()
+    touched: set[Level] = set().union(*(levels.of(s) for s in item.stakeholders))
+    contact = Contact(
+        on, words.day(on), title, ", ".join(s.name for s in item.stakeholders),
+        ", ".join(label(v.value, words.lang) for v in Level if v in touched), item.outcome,
+        confidential=False,
+    )  # fmt: skip
+    return contact, touched
 
 
 def render_report(report: Report, fmt: Format) -> str:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from scheduler import catalog, catalog_views, clock, dossiers
 from scheduler.agenda import item_query
-from scheduler.dossier_report import CONTACT_KINDS, CONTACT_STATUSES, Contact
-from scheduler.models import AgendaItem, Confidentiality, Level, Priority, Theme
+from scheduler.dossier_report import CONTACT_KINDS, CONTACT_STATUSES, Contact, contact_of
+from scheduler.models import AgendaItem, Dossier, Level, Priority, Theme
 from scheduler.occurrences import expand
 from scheduler.rendering import render
 from scheduler.texts import Lang, Words, label, text
@@ -81,39 +81,25 @@ def build(
             if not item.themes:
                 without_theme += done
                 continue
-            contact, touched = _contact(item, occurrence.title, occurrence.start, words, levels)
+            contact, touched = contact_of(item, occurrence.title, occurrence.start, words, levels)
             for theme in item.themes:
                 if done:
                     held[theme.id].append((contact, touched))
                 else:
                     planned[theme.id] += 1
+    every_dossier = dossiers.all_dossiers(session)
     total = sum(len(found) for found in held.values())
     average = total / len(themes) if themes else 0.0
     sections = [
-        _section(session, theme, held[theme.id], planned[theme.id], total, average, words)
+        _section(theme, held[theme.id], planned[theme.id], total, average, words, every_dossier)
         for theme in themes
     ]
     return Report(words.span(first, last), lang, sections, without_theme)
 
 
-def _contact(
-    item: AgendaItem, title: str, begins: datetime, words: Words, levels: catalog.Levels
-) -> tuple[Contact, set[Level]]:
-    on = begins.astimezone(words.zone).date()
-    if item.confidentiality == Confidentiality.CONFIDENTIAL:
-        return Contact(on, words.day(on), "", "", "", "", confidential=True), set()
-    touched: set[Level] = set().union(*(levels.of(s) for s in item.stakeholders))
-    contact = Contact(
-        on, words.day(on), title, ", ".join(s.name for s in item.stakeholders),
-        ", ".join(label(v.value, words.lang) for v in Level if v in touched), item.outcome,
-        confidential=False,
-    )  # fmt: skip
-    return contact, touched
-
-
 def _section(
-    session: Session, theme: Theme, held: list[tuple[Contact, set[Level]]], planned: int,
-    total: int, average: float, words: Words,
+    theme: Theme, held: list[tuple[Contact, set[Level]]], planned: int, total: int,
+    average: float, words: Words, every_dossier: list[Dossier],
 ) -> ThemeSection:  # fmt: skip
     lang = words.lang
     contacts = sorted((contact for contact, _ in held), key=lambda c: c.on)
@@ -122,7 +108,7 @@ def _section(
         for level in Level
         if (count := sum(level in touched for _, touched in held))
     ]
-    ours = [d for d in dossiers.all_dossiers(session) if theme in d.themes]
+    ours = [d for d in every_dossier if theme in d.themes]
     return ThemeSection(
         slug=theme.slug, name=theme.name, focus=catalog_views.focus_of(theme, lang),
         contacts=contacts, planned=planned, confidential=sum(c.confidential for c in contacts),
