@@ -1168,6 +1168,10 @@ _ERRORS: dict[str, dict[Lang, str]] = {
         "nl": "het bestand is groter dan {mb} MB; er is niets bewaard",
         "en": "the file is larger than {mb} MB; nothing was stored",
     },
+    "body_too_large": {
+        "nl": "het verzoek is groter dan {kb} kB; er is niets bewaard",
+        "en": "the request is larger than {kb} kB; nothing was stored",
+    },
     "file_empty": {"nl": "het bestand is leeg", "en": "the file is empty"},
     "file_missing": {"nl": "kies een bestand", "en": "choose a file"},
     "note_empty": {"nl": "schrijf iets in de notitie", "en": "a note needs some text"},

@@ -269,6 +269,22 @@ def test_an_upload_over_the_limit_is_refused_with_413_and_nothing_is_stored(site
     assert site.stored() == [] and site.rows() == 0
 
 
+def test_a_page_upload_over_the_limit_is_refused_on_a_page_in_the_readers_language(
+    site: Site,
+) -> None:
+    csrf = site.as_page("manager")
+    too_big = b"%PDF-1.7\n" + b"0" * (1024 * 1024)
+    for body in (too_big, too_big * 2):  # counted by the route, and refused on its length
+        answer = site.client.post(
+            "/items/intern/documents", headers=HTML, data={"csrf": csrf},
+            files={"file": ("groot.pdf", body, "application/pdf")}, follow_redirects=False,
+        )  # fmt: skip
+        assert answer.status_code == 413
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "groter dan 1 MB; er is niets bewaard" in answer.text
+    assert site.stored() == [] and site.rows() == 0
+
+
 def test_an_upload_without_a_file_or_with_an_empty_one_changes_nothing(site: Site) -> None:
     auth = site.auth["other"]
     empty = site.client.post("/api/v1/items/intern/documents", headers=auth,

@@ -134,6 +134,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         """Unknown paths, wrong methods, bodies too large: the same JSON as every error."""
+        if isinstance(exc, guard.BodyTooLarge):
+            return await _domain_error(request, exc.refusal)
         if _browser(request) and exc.status_code in _HTTP_KEYS:
             error = LobbyError(str(exc.detail), key=_HTTP_KEYS[exc.status_code])
             error.status = exc.status_code

@@ -9,6 +9,8 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scheduler.errors import TooLarge
+
 MAX_BODY = 1024 * 1024  # an agenda item is a few kB; an import goes through the CLI
 HEADERS = {
     b"x-content-type-options": b"nosniff",
@@ -17,17 +19,27 @@ HEADERS = {
 }
 # Answers that need more (pages, /docs) set a policy of their own.
 _CSP = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
-_TOO_LARGE = f"the request body is larger than {MAX_BODY // 1024} kB"
 # Uploads of documents (scheduler.web.uploads): their route counts the file itself against
 # max_upload_mb; here the whole body gets that much room plus the form's other fields.
 UPLOAD_PATH = re.compile(r"^(/api/v1)?/(items|dossiers)/[^/]+/documents$")
 FORM_ROOM = 64 * 1024
 
 
+class BodyTooLarge(HTTPException):
+    """Raised while the app reads a body: an HTTPException, since FastAPI turns any other
+    error in reading a body into 400; the app's error handler answers with `refusal`."""
+
+    def __init__(self, refusal: TooLarge) -> None:
+        super().__init__(413, refusal.message)
+        self.refusal = refusal
+
+
 class Guard:
-    """ASGI middleware: adds the headers (those a route set itself win) and answers 413 to
+    """ASGI middleware: adds the headers (those a route set itself win) and refuses with 413
     a body over MAX_BODY (an upload's: over `upload_bytes` and FORM_ROOM), counted as it
-    arrives (a Content-Length may be absent or lie)."""
+    arrives (a Content-Length may be absent or lie). A program that declared too much is
+    answered at once; a browser's refusal goes through the app, which says it in the
+    reader's language on a page."""
 
     def __init__(self, app: ASGIApp, upload_bytes: int = 0) -> None:
         self.app = app
@@ -37,25 +49,22 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit, too_large = MAX_BODY, _TOO_LARGE
-        if scope["method"] == "POST" and UPLOAD_PATH.match(scope["path"]) and self.upload_bytes:
-            limit = self.upload_bytes + FORM_ROOM
-            megabytes = self.upload_bytes // (1024 * 1024)
-            too_large = (
-                f"the file is larger than {megabytes} MB (max_upload_mb); nothing was stored"
-            )
-        declared = dict(scope["headers"]).get(b"content-length", b"0")
-        if declared.isdigit() and int(declared) > limit:
-            await _too_large(send, too_large)
+        limit, refusal = self._limit(scope)
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length", b"0")
+        received = int(declared) if declared.isdigit() and int(declared) > limit else 0
+        if received and b"text/html" not in headers.get(b"accept", b""):
+            await _too_large(send, refusal)
             return
-        received = 0
 
         async def counting_receive() -> Message:
             nonlocal received
+            if received > limit:  # raised in the app: its error handler answers
+                raise BodyTooLarge(refusal)
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
-                raise HTTPException(413, too_large)  # answered by the app's error handler
+                raise BodyTooLarge(refusal)
             return message
 
         async def send_with_headers(message: Message) -> None:
@@ -69,9 +78,21 @@ class Guard:
 
         await self.app(scope, counting_receive, send_with_headers)
 
+    def _limit(self, scope: Scope) -> tuple[int, TooLarge]:
+        """How many bytes this request may send, and the refusal when it sends more."""
+        if scope["method"] == "POST" and UPLOAD_PATH.match(scope["path"]) and self.upload_bytes:
+            megabytes = self.upload_bytes // (1024 * 1024)
+            message = f"the file is larger than {megabytes} MB (max_upload_mb); nothing was stored"
+            params = {"mb": megabytes}
+            refusal = TooLarge(message, field="file", key="file_too_large", params=params)
+            return self.upload_bytes + FORM_ROOM, refusal
+        kilobytes = MAX_BODY // 1024
+        message = f"the request body is larger than {kilobytes} kB"
+        return MAX_BODY, TooLarge(message, key="body_too_large", params={"kb": kilobytes})
 
-async def _too_large(send: Send, message: str) -> None:
-    body: dict[str, Any] = {"error": message, "field": None}
+
+async def _too_large(send: Send, refusal: TooLarge) -> None:
+    body: dict[str, Any] = {"error": refusal.message, "field": refusal.field}
     data = json.dumps(body).encode()
     await send(
         {
